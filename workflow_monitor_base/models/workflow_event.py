@@ -1,0 +1,341 @@
+import json
+from datetime import timedelta
+
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from ..tools import bulk_insert, commit_chunk
+
+EVENT_TYPES = [
+    ("stage", "Stage Change"),
+    ("sla", "SLA"),
+    ("exception", "Exception"),
+    ("approval", "Approval"),
+    ("integration", "Integration"),
+    ("config", "Configuration Change"),
+    ("custom", "Custom"),
+]
+EVENT_SOURCES = [
+    ("user", "User"),
+    ("automation_rule", "Automation Rule"),
+    ("scheduled_action", "Scheduled Action"),
+    ("server_action", "Server Action"),
+    ("webhook", "Webhook"),
+    ("api", "API"),
+    ("system", "System"),
+]
+# Column order of the bulk INSERT (name, PostgreSQL type). Constants, never user input.
+EVENT_COLUMNS = (
+    ("instance_id", "int4"),
+    ("definition_id", "int4"),
+    ("res_model", "varchar"),
+    ("res_id", "int4"),
+    ("event_type", "varchar"),
+    ("stage_from_id", "int4"),
+    ("stage_to_id", "int4"),
+    ("occurred_at", "timestamp"),
+    ("duration_seconds", "float8"),
+    ("source", "varchar"),
+    ("source_ref", "varchar"),
+    ("user_id", "int4"),
+    ("correlation_id", "varchar"),
+    ("payload", "jsonb"),
+    ("company_id", "int4"),
+)
+# Keys accepted by log_events besides the columns: codes resolved to ids.
+EVENT_CODE_KEYS = {"definition", "stage_from", "stage_to"}
+
+
+class WorkflowEvent(models.Model):
+    """The immutable, narrow audit trail of every workflow.
+
+    No mail.thread, no tracking, no stored computes: rows are inserted in bulk by
+    :meth:`log_events` and never change. Only the retention job deletes them.
+    """
+
+    _name = "workflow.event"
+    _description = "Workflow Event"
+    _order = "occurred_at desc, id desc"
+    _log_access = False  # occurred_at and user_id say who and when; keep the table narrow
+
+    instance_id = fields.Many2one("workflow.instance", index=True, ondelete="set null")
+    definition_id = fields.Many2one("workflow.definition", ondelete="set null")
+    res_model = fields.Char(string="Document Model", index=True)
+    res_id = fields.Many2oneReference(string="Document ID", model_field="res_model", index=True)
+    res_ref = fields.Reference(
+        selection="_selection_target_model", string="Document", compute="_compute_res_ref"
+    )
+    event_type = fields.Selection(EVENT_TYPES, required=True, default="custom")
+    stage_from_id = fields.Many2one("workflow.stage", string="From Stage", ondelete="set null")
+    stage_to_id = fields.Many2one("workflow.stage", string="To Stage", ondelete="set null")
+    occurred_at = fields.Datetime(required=True, default=fields.Datetime.now)
+    duration_seconds = fields.Float(
+        string="Time in Previous Stage (s)",
+        aggregator="avg",
+        help="Seconds the document spent in the stage it left with this event.",
+    )
+    duration_hours = fields.Float(
+        string="Time in Previous Stage (h)", compute="_compute_duration_hours"
+    )
+    source = fields.Selection(EVENT_SOURCES, default="user")
+    source_ref = fields.Char(help="What produced the event, e.g. base.automation,12.")
+    user_id = fields.Many2one("res.users", string="User", ondelete="set null")
+    correlation_id = fields.Char(index="btree_not_null")
+    payload = fields.Json()
+    payload_text = fields.Text(string="Payload (JSON)", compute="_compute_payload_text")
+    company_id = fields.Many2one("res.company", index=True, ondelete="set null")
+
+    def init(self):
+        # The dashboard and cycle-time reports aggregate a time window: a covering index
+        # keeps those scans index-only even when rows are not stored in time order.
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS workflow_event_occurred_cover_idx
+                ON workflow_event (occurred_at)
+                INCLUDE (event_type, definition_id, stage_to_id, duration_seconds, company_id)
+            """
+        )
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS workflow_event_instance_occurred_idx
+                ON workflow_event (instance_id, occurred_at)
+                WHERE instance_id IS NOT NULL
+            """
+        )
+
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
+    @api.model
+    def _selection_target_model(self):
+        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
+
+    @api.depends("res_model", "res_id")
+    def _compute_res_ref(self):
+        for event in self:
+            if event.res_model and event.res_id and event.res_model in self.env:
+                event.res_ref = f"{event.res_model},{event.res_id}"
+            else:
+                event.res_ref = False
+
+    @api.depends("duration_seconds")
+    def _compute_duration_hours(self):
+        for event in self:
+            event.duration_hours = (event.duration_seconds or 0.0) / 3600.0
+
+    @api.depends("payload")
+    def _compute_payload_text(self):
+        for event in self:
+            event.payload_text = (
+                json.dumps(event.payload, indent=2, sort_keys=True, default=str)
+                if event.payload
+                else False
+            )
+
+    @api.depends("event_type", "stage_from_id", "stage_to_id")
+    def _compute_display_name(self):
+        labels = dict(EVENT_TYPES)
+        for event in self:
+            if event.event_type == "stage":
+                event.display_name = "%s → %s" % (
+                    event.stage_from_id.name or "∅",
+                    event.stage_to_id.name or "∅",
+                )
+            else:
+                event.display_name = labels.get(event.event_type, event.event_type)
+
+    # ------------------------------------------------------------
+    # CRUD: append-only
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        return self.log_events(vals_list)
+
+    def write(self, vals):
+        raise UserError(
+            _("Workflow events are an audit trail and cannot be modified (fields: %(fields)s).",
+              fields=", ".join(sorted(vals)))
+        )
+
+    def unlink(self):
+        raise UserError(
+            _(
+                "Workflow events are an audit trail and cannot be deleted. "
+                "Old events are purged by the retention job (Settings > Workflow Monitor)."
+            )
+        )
+
+    # ------------------------------------------------------------
+    # API
+    # ------------------------------------------------------------
+
+    @api.model
+    def log_events(self, vals_list):
+        """Insert events in bulk (one INSERT per 5,000 rows) and return them.
+
+        Accepted keys: the columns of the model plus ``definition``, ``stage_from`` and
+        ``stage_to`` given as codes (resolved, unknown codes raise a ValidationError).
+        Requires create access on events (workflow users); engine code calls
+        :meth:`_log_events`, which writes on behalf of whoever moved the document.
+        """
+        if not self.env.su:
+            self.browse().check_access("create")
+        return self._log_events(vals_list)
+
+    @api.model
+    def _log_events(self, vals_list):
+        if not vals_list:
+            return self.browse()
+        rows = [self._prepare_event_row(vals) for vals in vals_list]
+        # Direct INSERT: events are written on behalf of the user who moved a document,
+        # whatever their access to workflow.event (the audit trail must be complete).
+        ids = [row[0] for row in bulk_insert(self.env.cr, self._table, EVENT_COLUMNS, rows)]
+        return self.browse(ids)
+
+    @api.model
+    def _prepare_event_row(self, vals):
+        column_names = {name for name, _type in EVENT_COLUMNS}
+        unknown = set(vals) - column_names - EVENT_CODE_KEYS
+        if unknown:
+            raise ValidationError(
+                _("Unknown workflow event field(s): %(fields)s.", fields=", ".join(sorted(unknown)))
+            )
+        vals = dict(vals)
+        definitions = self.env["workflow.definition"]
+        if vals.get("definition"):
+            definition_id, _stages = definitions._get_stage_map(vals.pop("definition"))
+            vals.setdefault("definition_id", definition_id)
+            code = self.env["workflow.definition"].browse(vals["definition_id"]).sudo().code
+            for key in ("stage_from", "stage_to"):
+                if vals.get(key):
+                    vals[f"{key}_id"] = definitions._resolve_stage(code, vals.pop(key), key)
+        elif vals.get("stage_from") or vals.get("stage_to"):
+            raise ValidationError(
+                _("A stage code needs the workflow definition code (field: definition).")
+            )
+        vals.pop("definition", None)
+        vals.pop("stage_from", None)
+        vals.pop("stage_to", None)
+        event_type = vals.get("event_type") or "custom"
+        if event_type not in dict(EVENT_TYPES):
+            raise ValidationError(
+                _("Unknown event type '%(value)s' (field: event_type).", value=event_type)
+            )
+        source = (
+            vals.get("source")
+            or self.env.context.get("workflow_source")
+            or ("system" if self.env.uid == SUPERUSER_ID else "user")
+        )
+        if source not in dict(EVENT_SOURCES):
+            raise ValidationError(_("Unknown event source '%(value)s' (field: source).", value=source))
+        payload = vals.get("payload")
+        if payload is not None and not isinstance(payload, (dict, list)):
+            raise ValidationError(
+                _("The event payload must be a JSON object or list (field: payload).")
+            )
+        if payload is not None:
+            try:
+                json.dumps(payload)
+            except (TypeError, ValueError) as error:
+                raise ValidationError(
+                    _("The event payload is not valid JSON (field: payload): %(error)s", error=error)
+                ) from error
+        duration = vals.get("duration_seconds")
+        if duration is not None and duration < 0:
+            raise ValidationError(_("The duration cannot be negative (field: duration_seconds)."))
+        occurred_at = fields.Datetime.to_datetime(vals.get("occurred_at")) or fields.Datetime.now()
+        return (
+            vals.get("instance_id") or None,
+            vals.get("definition_id") or None,
+            vals.get("res_model") or None,
+            vals.get("res_id") or None,
+            event_type,
+            vals.get("stage_from_id") or None,
+            vals.get("stage_to_id") or None,
+            occurred_at,
+            duration,
+            source,
+            vals.get("source_ref") or self.env.context.get("workflow_source_ref") or None,
+            vals.get("user_id", self.env.uid) or None,
+            vals.get("correlation_id") or self.env.context.get("workflow_correlation_id") or None,
+            payload,
+            vals.get("company_id") or self.env.company.id,
+        )
+
+    @api.model
+    def _log_security_signal(self, signal, message, res_model=None, res_id=None):
+        """Count a security signal (bad signature, refused bypass...) and raise a
+        ``security_signal`` exception when its rate passes the configured threshold."""
+        now = fields.Datetime.now()
+        self._log_events(
+            [
+                {
+                    "event_type": "custom",
+                    "res_model": res_model,
+                    "res_id": res_id,
+                    "payload": {"security_signal": signal, "message": message},
+                    "occurred_at": now,
+                }
+            ]
+        )
+        params = self.env["ir.config_parameter"].sudo()
+        threshold = int(params.get_param("workflow_monitor.security_signal_threshold", 10))
+        self.env.cr.execute(
+            SQL(
+                """SELECT count(*) FROM workflow_event
+                    WHERE event_type = 'custom' AND occurred_at >= %s
+                      AND payload->>'security_signal' = %s""",
+                now - timedelta(hours=1),
+                signal,
+            )
+        )
+        count = self.env.cr.fetchone()[0]
+        if threshold and count >= threshold:
+            self.env["workflow.exception"].sudo().raise_exception(
+                self.env.company,
+                "security_signal",
+                _("%(count)s '%(signal)s' security signals in the last hour (threshold %(threshold)s)",
+                  count=count, signal=signal, threshold=threshold),
+                dedupe_key=f"signal:{signal}",
+                description=message,
+            )
+        return count
+
+    # ------------------------------------------------------------
+    # RETENTION (the only deletion path)
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_retention(self, batch_size=10000, time_budget=60):
+        days = int(self.env["ir.config_parameter"].sudo().get_param(
+            "workflow_monitor.event_retention_days", 365))
+        if days <= 0:
+            return 0
+        limit_date = fields.Datetime.now() - timedelta(days=days)
+        deleted = 0
+        deadline = fields.Datetime.now() + timedelta(seconds=time_budget)
+        while True:
+            self.env.cr.execute(
+                SQL(
+                    """DELETE FROM workflow_event WHERE id IN (
+                           SELECT id FROM workflow_event WHERE occurred_at < %s
+                            LIMIT %s FOR UPDATE SKIP LOCKED)""",
+                    limit_date,
+                    batch_size,
+                )
+            )
+            count = self.env.cr.rowcount
+            deleted += count
+            if count < batch_size or fields.Datetime.now() > deadline:
+                break
+            commit_chunk(self.env)
+        self.env.cr.execute(
+            SQL("SELECT count(*) FROM workflow_event WHERE occurred_at < %s", limit_date)
+        )
+        remaining = self.env.cr.fetchone()[0]
+        self.env["ir.cron"]._notify_progress(done=deleted, remaining=remaining)
+        self.invalidate_model()
+        return deleted

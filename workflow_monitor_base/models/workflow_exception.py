@@ -1,0 +1,541 @@
+import logging
+from datetime import timedelta
+
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from .workflow_sla_policy import SEVERITIES
+
+_logger = logging.getLogger(__name__)
+
+OPEN_STATES = ("new", "assigned", "in_progress")
+SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+DEFAULT_RESPONSE_HOURS = {"low": 72.0, "medium": 24.0, "high": 8.0, "critical": 2.0}
+RAISE_KEYS = {
+    "record", "category_code", "category_id", "name", "message", "description", "severity",
+    "dedupe_key", "res_model", "res_id", "instance_id", "company_id", "team_id", "user_id",
+    "failure_kind",
+}
+
+
+class WorkflowException(models.Model):
+    """An owned, deduplicated, aging work item: a problem someone must act on."""
+
+    _name = "workflow.exception"
+    _description = "Workflow Exception"
+    _inherit = ["mail.thread", "mail.activity.mixin"]  # a work item people discuss
+    _order = "severity_rank desc, last_seen desc, id desc"
+
+    name = fields.Char(required=True, tracking=True)
+    description = fields.Text()
+    category_id = fields.Many2one(
+        "workflow.exception.category", required=True, index=True, tracking=True, ondelete="restrict"
+    )
+    severity = fields.Selection(SEVERITIES, required=True, default="medium", tracking=True)
+    severity_rank = fields.Integer(compute="_compute_severity_rank", store=True)
+    state = fields.Selection(
+        [
+            ("new", "New"),
+            ("assigned", "Assigned"),
+            ("in_progress", "In Progress"),
+            ("resolved", "Resolved"),
+            ("dismissed", "Dismissed"),
+        ],
+        default="new",
+        required=True,
+        index=True,
+        tracking=True,
+    )
+    team_id = fields.Many2one("workflow.team", index="btree_not_null", tracking=True)
+    user_id = fields.Many2one(
+        "res.users", string="Owner", index="btree_not_null", tracking=True,
+        domain=[("share", "=", False)],
+    )
+    res_model = fields.Char(string="Document Model", index=True)
+    res_id = fields.Many2oneReference(string="Document ID", model_field="res_model", index=True)
+    res_ref = fields.Reference(
+        selection="_selection_target_model", string="Document", compute="_compute_res_ref"
+    )
+    instance_id = fields.Many2one("workflow.instance", index="btree_not_null", ondelete="set null")
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    dedupe_key = fields.Char(
+        required=True,
+        help="Identifies the problem: while an exception with the same category and key "
+        "is open, new occurrences are counted on it instead of creating another one.",
+    )
+    occurrence_count = fields.Integer(default=1, required=True)
+    first_seen = fields.Datetime(required=True, default=fields.Datetime.now)
+    last_seen = fields.Datetime(required=True, default=fields.Datetime.now)
+    failure_kind = fields.Selection(
+        [("transient", "Transient"), ("structural", "Structural")], default="structural"
+    )
+    response_deadline = fields.Datetime(tracking=True)
+    escalation_level = fields.Integer(default=0, tracking=True)
+    resolution = fields.Text()
+    resolved_at = fields.Datetime()
+    resolved_by_id = fields.Many2one("res.users", string="Resolved By")
+    age_hours = fields.Float(compute="_compute_age_hours", string="Age (h)")
+    is_overdue = fields.Boolean(compute="_compute_age_hours", search="_search_is_overdue")
+    playbook = fields.Html(related="category_id.playbook")
+    color = fields.Integer(compute="_compute_color")
+
+    def init(self):
+        # At most one open exception per (category, dedupe key): the upsert of
+        # raise_exceptions relies on it, and it holds even under concurrent raisers.
+        self.env.cr.execute(
+            """CREATE UNIQUE INDEX IF NOT EXISTS workflow_exception_open_dedupe_uniq
+                   ON workflow_exception (category_id, dedupe_key)
+                WHERE state IN ('new', 'assigned', 'in_progress')"""
+        )
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS workflow_exception_open_first_seen_idx
+                   ON workflow_exception (category_id, severity, first_seen)
+                WHERE state IN ('new', 'assigned', 'in_progress')"""
+        )
+
+    # ------------------------------------------------------------
+    # COMPUTES / CONSTRAINTS
+    # ------------------------------------------------------------
+
+    @api.depends("severity")
+    def _compute_severity_rank(self):
+        for exception in self:
+            exception.severity_rank = SEVERITY_RANK.get(exception.severity, 0)
+
+    @api.depends("severity")
+    def _compute_color(self):
+        colors = {"low": 10, "medium": 3, "high": 2, "critical": 1}
+        for exception in self:
+            exception.color = colors.get(exception.severity, 0)
+
+    @api.model
+    def _selection_target_model(self):
+        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
+
+    @api.depends("res_model", "res_id")
+    def _compute_res_ref(self):
+        for exception in self:
+            if exception.res_model in self.env and exception.res_id:
+                exception.res_ref = f"{exception.res_model},{exception.res_id}"
+            else:
+                exception.res_ref = False
+
+    def _compute_age_hours(self):
+        now = fields.Datetime.now()
+        for exception in self:
+            end = exception.resolved_at or now
+            exception.age_hours = (
+                (end - exception.first_seen).total_seconds() / 3600.0 if exception.first_seen else 0.0
+            )
+            exception.is_overdue = bool(
+                exception.state in OPEN_STATES
+                and exception.response_deadline
+                and exception.response_deadline < now
+            )
+
+    def _search_is_overdue(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on Overdue."))
+        domain = [("state", "in", OPEN_STATES), ("response_deadline", "<", fields.Datetime.now())]
+        return domain if (operator == "=") == value else ["!", "&"] + domain
+
+    @api.constrains("response_deadline", "first_seen")
+    def _check_deadline(self):
+        if bad := self.filtered(
+            lambda e: e.response_deadline and e.first_seen and e.response_deadline < e.first_seen
+        ):
+            raise ValidationError(
+                _("%(name)s: the response deadline is before the first occurrence "
+                  "(field: Response Deadline).", name=bad[0].display_name)
+            )
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            category = self.env["workflow.exception.category"].browse(vals.get("category_id"))
+            if category.exists():
+                vals.setdefault("severity", category.default_severity)
+                vals.setdefault("team_id", category.team_id.id)
+                vals.setdefault("failure_kind", category.failure_kind)
+            vals.setdefault("dedupe_key", "manual:%s" % fields.Datetime.now().isoformat())
+            if vals.get("user_id") and vals.get("state", "new") == "new":
+                vals["state"] = "assigned"
+            if not vals.get("response_deadline"):
+                vals["response_deadline"] = self._response_deadline(
+                    category, vals.get("severity") or "medium", vals.get("first_seen")
+                )
+        exceptions = super(
+            WorkflowException, self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+        ).create(vals_list)
+        exceptions._log_exception_events("raised")
+        return exceptions.with_env(self.env)
+
+    def write(self, vals):
+        if vals.get("user_id") and "state" not in vals:
+            new = self.filtered(lambda e: e.state == "new")
+            result = super().write(vals)
+            if new:
+                super(WorkflowException, new).write({"state": "assigned"})
+            return result
+        return super().write(vals)
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_assign_to_me(self):
+        self.write({"user_id": self.env.uid})
+
+    def action_start(self):
+        self._check_open()
+        self.write({"state": "in_progress", "user_id": self.user_id.id or self.env.uid})
+
+    def action_resolve(self):
+        if missing := self.filtered(lambda e: not (e.resolution or "").strip()):
+            raise UserError(
+                _("Describe what was done before resolving %(name)s (field: Resolution).",
+                  name=missing[0].display_name)
+            )
+        self._resolve(False)
+
+    def action_dismiss(self):
+        if missing := self.filtered(lambda e: not (e.resolution or "").strip()):
+            raise UserError(
+                _("Say why %(name)s is dismissed (field: Resolution).", name=missing[0].display_name)
+            )
+        self._check_open()
+        self.write({"state": "dismissed", "resolved_at": fields.Datetime.now(),
+                    "resolved_by_id": self.env.uid})
+        self._log_exception_events("dismissed")
+
+    def action_reopen(self):
+        closed = self.filtered(lambda e: e.state not in OPEN_STATES)
+        for exception in closed:
+            if self.search_count([
+                ("category_id", "=", exception.category_id.id),
+                ("dedupe_key", "=", exception.dedupe_key),
+                ("state", "in", OPEN_STATES),
+            ]):
+                raise UserError(
+                    _("%(name)s cannot be reopened: another open exception tracks the same "
+                      "problem.", name=exception.display_name)
+                )
+        closed.write({"state": "assigned", "resolved_at": False, "resolved_by_id": False})
+        closed.filtered(lambda e: not e.user_id).write({"state": "new"})
+
+    def action_escalate(self):
+        self._check_open()
+        self._escalate()
+
+    def action_open_document(self):
+        self.ensure_one()
+        if not self.res_model or self.res_model not in self.env or not self.res_id:
+            raise UserError(_("This exception is not linked to a document."))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "views": [(False, "form")],
+        }
+
+    def _check_open(self):
+        if closed := self.filtered(lambda e: e.state not in OPEN_STATES):
+            raise UserError(
+                _("%(name)s is already closed; reopen it first.", name=closed[0].display_name)
+            )
+
+    # ------------------------------------------------------------
+    # ENGINE API
+    # ------------------------------------------------------------
+
+    @api.model
+    def raise_exception(self, record, category_code, message, severity=None, dedupe_key=None, **extra):
+        """Upsert one exception about ``record`` and return it (see raise_exceptions)."""
+        vals = dict(extra, record=record, category_code=category_code, name=message,
+                    severity=severity, dedupe_key=dedupe_key)
+        return self.raise_exceptions([vals])
+
+    @api.model
+    def raise_exceptions(self, vals_list):
+        """Batch upsert. For each vals: ``category_code`` (or ``category_id``), ``name``
+        (or ``message``), optional ``record`` (or ``res_model``/``res_id``),
+        ``severity``, ``dedupe_key`` (default: the record), ``description``,
+        ``instance_id``, ``company_id``, ``team_id``, ``user_id``.
+
+        An open exception with the same category and key gets ``occurrence_count`` + 1,
+        ``last_seen`` now and its severity raised if the new one is higher (never
+        lowered); otherwise a new exception is created and routed to the category's
+        team. Returns the exceptions in the order of ``vals_list``.
+        """
+        if not vals_list:
+            return self.browse()
+        if not self.env.su:
+            self.browse().check_access("create")
+        now = fields.Datetime.now()
+        prepared = [self._prepare_raise(vals, now) for vals in vals_list]
+        keys = list({(p["category_id"], p["dedupe_key"]) for p in prepared})
+        cr = self.env.cr
+        self.flush_model(["state", "severity", "occurrence_count", "last_seen"])
+        cr.execute(
+            SQL(
+                """SELECT e.id, e.category_id, e.dedupe_key, e.severity
+                     FROM workflow_exception e
+                     JOIN unnest(%s::int[], %s::varchar[]) AS k(category_id, dedupe_key)
+                       ON k.category_id = e.category_id AND k.dedupe_key = e.dedupe_key
+                    WHERE e.state IN ('new', 'assigned', 'in_progress')
+                    ORDER BY e.id
+                      FOR NO KEY UPDATE OF e""",
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+            )
+        )
+        existing = {(cat, key): [exc_id, sev, 0] for exc_id, cat, key, sev in cr.fetchall()}
+        to_create = {}
+        for p in prepared:
+            key = (p["category_id"], p["dedupe_key"])
+            if key in existing:
+                current = existing[key]
+                current[2] += 1
+                if SEVERITY_RANK[p["severity"]] > SEVERITY_RANK[current[1]]:
+                    current[1] = p["severity"]
+            elif key in to_create:
+                # the same problem twice in one batch: one exception, counted twice
+                created = to_create[key]
+                created["occurrence_count"] += 1
+                if SEVERITY_RANK[p["severity"]] > SEVERITY_RANK[created["severity"]]:
+                    created["severity"] = p["severity"]
+            else:
+                to_create[key] = p
+        if existing:
+            rows = [
+                (exc_id, sev, SEVERITY_RANK[sev], now, count)
+                for exc_id, sev, count in existing.values()
+                if count
+            ]
+            cr.execute(
+                SQL(
+                    """UPDATE workflow_exception e
+                          SET occurrence_count = e.occurrence_count + v.n,
+                              last_seen = v.last_seen,
+                              severity = v.severity,
+                              severity_rank = v.severity_rank,
+                              write_date = v.last_seen,
+                              write_uid = %s
+                         FROM unnest(%s::int[], %s::varchar[], %s::int[], %s::timestamp[], %s::int[])
+                              AS v(id, severity, severity_rank, last_seen, n)
+                        WHERE e.id = v.id""",
+                    self.env.uid,
+                    [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+                    [r[3] for r in rows], [r[4] for r in rows],
+                )
+            )
+            self.invalidate_model(["occurrence_count", "last_seen", "severity", "severity_rank"])
+        created = self.browse()
+        if to_create:
+            created = self.create(list(to_create.values()))
+        by_key = {(cat, key): self.browse(exc_id) for (cat, key), (exc_id, _s, _n) in existing.items()}
+        by_key.update({(e.category_id.id, e.dedupe_key): e for e in created})
+        result = self.browse()
+        for p in prepared:
+            result |= by_key[(p["category_id"], p["dedupe_key"])]
+        return result
+
+    def _prepare_raise(self, vals, now):
+        unknown = set(vals) - RAISE_KEYS
+        if unknown:
+            raise ValidationError(
+                _("Unknown exception field(s): %(fields)s.", fields=", ".join(sorted(unknown)))
+            )
+        Category = self.env["workflow.exception.category"]
+        if vals.get("category_id"):
+            category = Category.browse(vals["category_id"]).sudo()
+        else:
+            category = Category._get_by_code(vals.get("category_code")).sudo()
+        severity = vals.get("severity") or category.default_severity
+        if severity not in SEVERITY_RANK:
+            raise ValidationError(
+                _("Unknown severity '%(value)s' (field: severity); use low, medium, high or "
+                  "critical.", value=severity)
+            )
+        name = vals.get("name") or vals.get("message")
+        if not name:
+            raise ValidationError(_("An exception needs a message (field: message)."))
+        record = vals.get("record")
+        res_model = vals.get("res_model") or (record._name if record else False)
+        res_id = vals.get("res_id") or (record.id if record else False)
+        if res_model and res_model not in self.env:
+            raise ValidationError(_("Unknown model '%(model)s' (field: res_model).", model=res_model))
+        company_id = vals.get("company_id")
+        if not company_id and record is not None and record and "company_id" in record._fields:
+            company_id = record.company_id.id
+        if not company_id and record is not None and record._name == "res.company":
+            company_id = record.id
+        dedupe_key = vals.get("dedupe_key") or (
+            f"{res_model},{res_id}" if res_model and res_id else f"message:{name}"
+        )
+        return {
+            "name": str(name)[:250],
+            "description": vals.get("description") or False,
+            "category_id": category.id,
+            "severity": severity,
+            "res_model": res_model or False,
+            "res_id": res_id or False,
+            "instance_id": vals.get("instance_id") or False,
+            "company_id": company_id or self.env.company.id,
+            "team_id": vals.get("team_id") or category.team_id.id,
+            "user_id": vals.get("user_id") or False,
+            "failure_kind": vals.get("failure_kind") or category.failure_kind,
+            "dedupe_key": str(dedupe_key)[:250],
+            "first_seen": now,
+            "last_seen": now,
+            "occurrence_count": 1,
+        }
+
+    @api.model
+    def resolve_cleared(self, category_code, open_keys):
+        """Resolve every open exception of the category whose ``dedupe_key`` is not in
+        ``open_keys`` (the keys the detector still sees). Categories without
+        ``auto_resolve`` wait for a person: nothing is resolved. Returns the resolved ones."""
+        category = self.env["workflow.exception.category"]._get_by_code(category_code).sudo()
+        if not category.auto_resolve:
+            return self.browse()
+        self.env.cr.execute(
+            SQL(
+                """SELECT id FROM workflow_exception
+                    WHERE category_id = %s AND state IN ('new', 'assigned', 'in_progress')
+                      AND NOT (dedupe_key = ANY(%s))""",
+                category.id,
+                list(open_keys),
+            )
+        )
+        cleared = self.browse([row[0] for row in self.env.cr.fetchall()])
+        cleared._resolve(_("Cleared: the detector no longer sees this problem."), auto=True)
+        return cleared
+
+    def _resolve(self, resolution, auto=False):
+        """Close open exceptions of ``self`` as resolved (batch, one write)."""
+        todo = self.filtered(lambda e: e.state in OPEN_STATES)
+        if not todo:
+            return
+        vals = {"state": "resolved", "resolved_at": fields.Datetime.now(), "resolved_by_id": self.env.uid}
+        if resolution:
+            without = todo.filtered(lambda e: not e.resolution)
+            (todo - without).write(vals)
+            without.write(dict(vals, resolution=resolution))
+        else:
+            todo.write(vals)
+        todo._log_exception_events("auto_resolved" if auto else "resolved")
+
+    def _escalate(self):
+        """Raise the escalation level, hand over to the escalation team, give a new
+        response deadline and ask the (new) team leader to act."""
+        todo = self.filtered(lambda e: e.state in OPEN_STATES)
+        for exception in todo:
+            team = exception.team_id.escalation_team_id or exception.team_id
+            exception.write(
+                {
+                    "escalation_level": exception.escalation_level + 1,
+                    "team_id": team.id,
+                    "response_deadline": self._response_deadline(
+                        exception.category_id, exception.severity, fields.Datetime.now()
+                    ),
+                }
+            )
+            exception.message_post(
+                body=_("Escalated to level %(level)s (team %(team)s): the response deadline passed.",
+                       level=exception.escalation_level, team=team.name or "-"),
+                subtype_xmlid="mail.mt_note",
+            )
+            exception._schedule_leader_activity(
+                _("Escalated exception (level %(level)s)", level=exception.escalation_level)
+            )
+        todo._log_exception_events("escalated")
+
+    def _notify_team_leader(self):
+        """Ask the team leader to look at these exceptions (used by the shipped
+        'critical exception' Automation Rule)."""
+        for exception in self:
+            exception._schedule_leader_activity(_("Critical exception: %(name)s", name=exception.name))
+
+    def _schedule_leader_activity(self, summary):
+        self.ensure_one()
+        leader = self.team_id.leader_id or self.category_id.team_id.leader_id
+        if not leader:
+            return
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=summary,
+            note=self.description or self.name,
+            user_id=leader.id,
+        )
+
+    @api.model
+    def _response_deadline(self, category, severity, start=None):
+        start = fields.Datetime.to_datetime(start) or fields.Datetime.now()
+        hours = category.response_hours if category else 0.0
+        if not hours:
+            params = self.env["ir.config_parameter"].sudo()
+            hours = float(
+                params.get_param(f"workflow_monitor.response_hours_{severity}")
+                or DEFAULT_RESPONSE_HOURS.get(severity, 24.0)
+            )
+        return start + timedelta(hours=hours)
+
+    def _log_exception_events(self, action):
+        self.env["workflow.event"]._log_events(
+            [
+                {
+                    "instance_id": exception.instance_id.id,
+                    "res_model": exception.res_model or None,
+                    "res_id": exception.res_id or None,
+                    "event_type": "exception",
+                    "company_id": exception.company_id.id,
+                    "payload": {
+                        "action": action,
+                        "exception_id": exception.id,
+                        "category": exception.category_id.code,
+                        "severity": exception.severity,
+                    },
+                }
+                for exception in self
+            ]
+        )
+
+    @api.model
+    def _record_automation_failure(self, source, records, error):
+        """Store a failing automation (rule or server action) as an ``automation_failure``
+        exception in its own transaction, so it survives the rollback of the failed one.
+        Never raises: a failure to record must not hide the original error."""
+        if getattr(error, "_workflow_recorded", False):
+            return
+        try:
+            error._workflow_recorded = True
+        except AttributeError:
+            pass
+        record = records[:1] if records else None
+        message = _("%(what)s '%(name)s' failed: %(error)s",
+                    what=source._description, name=source.display_name, error=error)
+        try:
+            with self.env.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["workflow.exception"].raise_exception(
+                    None,
+                    "automation_failure",
+                    message[:250],
+                    dedupe_key=f"{source._name},{source.id}",
+                    res_model=record._name if record else source._name,
+                    res_id=record.id if record else source.id,
+                    company_id=self.env.company.id,
+                    description=_("%(error)s\nRecords: %(records)s", error=repr(error),
+                                  records=", ".join(f"{r._name},{r.id}" for r in records[:20])
+                                  if records else "-"),
+                )
+        except Exception:  # noqa: BLE001
+            _logger.exception("Could not record the automation failure of %s", source)

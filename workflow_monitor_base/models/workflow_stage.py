@@ -1,0 +1,43 @@
+from odoo import api, fields, models
+
+
+class WorkflowStage(models.Model):
+    _name = "workflow.stage"
+    _description = "Workflow Stage"
+    _order = "definition_id, sequence, id"
+
+    definition_id = fields.Many2one(
+        "workflow.definition", required=True, ondelete="cascade", index=True
+    )
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char(required=True, help="Technical key returned by the tracked model's hook.")
+    sequence = fields.Integer(default=10)
+    is_final = fields.Boolean(
+        string="Final Stage", help="Reaching this stage ends the flow successfully."
+    )
+    is_cancel = fields.Boolean(
+        string="Cancellation Stage", help="Reaching this stage ends the flow as cancelled."
+    )
+    fold = fields.Boolean(help="Folded in kanban views.")
+    description = fields.Text()
+
+    _sql_constraints = [
+        (
+            "code_definition_unique",
+            "unique(definition_id, code)",
+            "The code of a stage must be unique within its workflow definition.",
+        ),
+    ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()

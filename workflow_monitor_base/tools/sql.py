@@ -1,0 +1,71 @@
+"""Set-based SQL helpers for the engine's hot paths.
+
+The engine writes events and instances for whole batches at once: one statement per
+chunk, whatever the number of records. Values travel as PostgreSQL arrays expanded with
+``unnest`` (one parameter per column), which keeps both Python and the server cheap.
+Column names and types are never user input: they come from the engine's own constants.
+"""
+
+from psycopg2.extras import Json
+
+from odoo.tools import SQL
+from odoo.tools.misc import split_every
+
+CHUNK = 5000
+
+
+def _column(rows, index, pg_type):
+    values = [row[index] for row in rows]
+    if pg_type == "jsonb":
+        values = [None if value is None else Json(value) for value in values]
+    return values
+
+
+def bulk_insert(cr, table, columns, rows, returning="id", on_conflict=None):
+    """Insert ``rows`` (tuples ordered like ``columns``) and return the fetched rows.
+
+    :param columns: sequence of (column name, PostgreSQL type) pairs
+    :param on_conflict: optional ``SQL`` fragment appended after the SELECT
+    """
+    result = []
+    names = SQL(", ").join(SQL.identifier(name) for name, _type in columns)
+    for chunk in split_every(CHUNK, rows, list):
+        arrays = SQL(", ").join(
+            SQL("%s::" + pg_type + "[]", _column(chunk, index, pg_type))
+            for index, (_name, pg_type) in enumerate(columns)
+        )
+        query = SQL(
+            "INSERT INTO %s (%s) SELECT * FROM unnest(%s) %s RETURNING %s",
+            SQL.identifier(table),
+            names,
+            arrays,
+            on_conflict or SQL(),
+            SQL(returning),
+        )
+        cr.execute(query)
+        result.extend(cr.fetchall())
+    return result
+
+
+def bulk_update(cr, table, columns, rows, key="id"):
+    """Update ``table`` from ``rows``; the first of ``columns`` is the key column."""
+    names = [name for name, _type in columns]
+    for chunk in split_every(CHUNK, rows, list):
+        arrays = SQL(", ").join(
+            SQL("%s::" + pg_type + "[]", _column(chunk, index, pg_type))
+            for index, (_name, pg_type) in enumerate(columns)
+        )
+        assignments = SQL(", ").join(
+            SQL("%s = v.%s", SQL.identifier(name), SQL.identifier(name)) for name in names[1:]
+        )
+        cr.execute(
+            SQL(
+                "UPDATE %s AS t SET %s FROM unnest(%s) AS v(%s) WHERE t.%s = v.%s",
+                SQL.identifier(table),
+                assignments,
+                arrays,
+                SQL(", ").join(SQL.identifier(name) for name in names),
+                SQL.identifier(key),
+                SQL.identifier(names[0]),
+            )
+        )
