@@ -17,6 +17,7 @@
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
         "data/base_automation_data.xml",
+        "views/workflow_dashboard_views.xml",
         "views/workflow_event_views.xml",
         "views/workflow_instance_views.xml",
         "views/workflow_exception_views.xml",
@@ -32,6 +33,14 @@
     "demo": [
         "demo/workflow_monitor_demo.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "workflow_monitor_base/static/src/dashboard/**/*",
+        ],
+        "web.assets_tests": [
+            "workflow_monitor_base/static/tests/tours/**/*",
+        ],
+    },
     "application": True,
     "installable": True,
 }

@@ -15,3 +15,4 @@ from . import ir_actions_server
 from . import base_automation
 from . import ir_cron
 from . import res_config_settings
+from . import workflow_dashboard
