@@ -72,7 +72,11 @@ class WorkflowDashboard(models.AbstractModel):
         company_ids = [int(c) for c in (filters.get("company_ids") or []) if int(c) in allowed]
         if filters.get("company_ids") and not company_ids:
             raise UserError(_("You cannot see the dashboard of these companies (field: company)."))
-        period_days = int(filters.get("period_days") or 30)
+        period = filters.get("period_days")
+        try:
+            period_days = 30 if period is None or period is False or period == "" else int(period)
+        except (TypeError, ValueError):
+            period_days = 0
         if not 1 <= period_days <= 366:
             raise UserError(_("The period must be between 1 and 366 days (field: period)."))
         return {

@@ -1,0 +1,162 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import HttpCase, tagged
+
+from .common import OPEN_STATES, WorkflowMonitorCommon
+
+AGES_HOURS = (1, 2, 5, 20, 30, 50, 80, 100, 200, 400)
+
+
+class DashboardDataMixin:
+    """Spread test documents over stages and ages so every bucket has data."""
+
+    def _fill(self, env):
+        docs = env["workflow.test.document"].create(
+            [{"name": f"DASH/{i:03d}", "amount": 100 * i} for i in range(30)]
+        )
+        docs[:20].write({"state": "confirmed"})
+        now = fields.Datetime.now()
+        instances = env["workflow.instance"].search(
+            [("res_model", "=", "workflow.test.document"), ("res_id", "in", docs.ids)]
+        )
+        for index, instance in enumerate(instances):
+            entered = now - timedelta(hours=AGES_HOURS[index % len(AGES_HOURS)])
+            env.cr.execute(
+                "UPDATE workflow_instance SET stage_entered_at = %s, sla_deadline = %s, "
+                "sla_state = %s WHERE id = %s",
+                (entered, now + timedelta(hours=(index % 5) * 10 - 15),
+                 ("on_track", "warning", "breached")[index % 3], instance.id),
+            )
+        env["workflow.instance"].invalidate_model()
+        Exception_ = env["workflow.exception"]
+        for index, doc in enumerate(docs[:12]):
+            exception = Exception_.raise_exception(
+                doc, "stale_record", f"Dash {index}",
+                severity=("low", "medium", "high", "critical")[index % 4],
+            )
+            env.cr.execute(
+                "UPDATE workflow_exception SET first_seen = %s WHERE id = %s",
+                (now - timedelta(hours=AGES_HOURS[index % len(AGES_HOURS)]), exception.id),
+            )
+        Exception_.invalidate_model()
+        return docs
+
+
+@tagged("post_install", "-at_install")
+class TestDashboardData(DashboardDataMixin, WorkflowMonitorCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.docs = cls._fill(cls, cls.env)
+
+    def test_aging_matches_brute_force(self):
+        data = self.env["workflow.dashboard"].get_dashboard_data({})
+        Instance = self.env["workflow.instance"]
+        now = fields.Datetime.from_string(data["generated_at"])
+        running = Instance.search([("state", "=", "running")])
+        self.assertEqual(data["aging"]["total"], len(running))
+        bounds = [(0, 4), (4, 24), (24, 72), (72, 168), (168, None)]
+        for row in data["aging"]["rows"]:
+            members = running.filtered(
+                lambda i, r=row: i.definition_id.id == r["definition_id"]
+                and i.stage_id.id == r["stage_id"]
+            )
+            for index, (low, high) in enumerate(bounds):
+                expected = len(members.filtered(
+                    lambda i, lo=low, hi=high: (now - i.stage_entered_at) >= timedelta(hours=lo)
+                    and (hi is None or (now - i.stage_entered_at) < timedelta(hours=hi))
+                ))
+                self.assertEqual(row["counts"][index], expected, f"{row['stage']} bucket {index}")
+                # the drill-down domain lists exactly the counted records
+                self.assertEqual(Instance.search_count(row["domains"][index]), expected)
+        test_rows = [r for r in data["aging"]["rows"] if r["definition_id"] == self.definition.id]
+        self.assertGreaterEqual(sum(r["total"] for r in test_rows), 30)
+
+    def test_exceptions_and_sla_match_brute_force(self):
+        data = self.env["workflow.dashboard"].get_dashboard_data({})
+        Exception_ = self.env["workflow.exception"]
+        open_exceptions = Exception_.search([("state", "in", OPEN_STATES)])
+        self.assertEqual(data["exceptions"]["total"], len(open_exceptions))
+        for row in data["exceptions"]["rows"]:
+            members = open_exceptions.filtered(
+                lambda e, r=row: e.category_id.id == r["category_id"] and e.severity == r["severity"]
+            )
+            self.assertEqual(row["total"], len(members))
+            for index, count in enumerate(row["counts"]):
+                self.assertEqual(Exception_.search_count(row["domains"][index]), count)
+        Instance = self.env["workflow.instance"]
+        now = fields.Datetime.from_string(data["generated_at"])
+        running = Instance.search([("state", "=", "running")])
+        self.assertEqual(data["sla"]["breached"],
+                         len(running.filtered(lambda i: i.sla_state == "breached")))
+        self.assertEqual(data["sla"]["at_risk"], len(running.filtered(
+            lambda i: i.sla_state in ("on_track", "warning")
+            and i.sla_deadline and i.sla_deadline <= now + timedelta(hours=24))))
+        self.assertEqual(Instance.search_count(data["sla"]["at_risk_domain"]), data["sla"]["at_risk"])
+
+    def test_throughput_and_kpis(self):
+        self.env["workflow.kpi"]._cron_kpi_snapshot()
+        data = self.env["workflow.dashboard"].get_dashboard_data({"period_days": 7})
+        self.assertEqual(len(data["throughput"]["days"]), 7)
+        today = data["throughput"]["days"][-1]
+        self.assertEqual(
+            today["events"], self.env["workflow.event"].search_count(today["domain"])
+        )
+        self.assertGreaterEqual(today["events"], 50)  # 30 creations + 20 confirmations
+        tile = next(k for k in data["kpis"] if k["code"] == "open_exceptions")
+        self.assertEqual(
+            tile["value"],
+            self.env["workflow.exception"].search_count(
+                [("state", "in", OPEN_STATES), ("company_id", "=", self.env.company.id)]),
+        )
+        self.assertIn(tile["status"], ("ok", "warning", "critical"))
+
+    def test_layers_follow_groups(self):
+        Dashboard = self.env["workflow.dashboard"]
+        self.assertEqual(Dashboard.with_user(self.workflow_user).get_dashboard_data({})["layers"],
+                         ["operations"])
+        manager = Dashboard.with_user(self.workflow_manager).get_dashboard_data({})
+        self.assertEqual(manager["layers"], ["operations", "executive"])
+        self.assertNotIn("technical", manager)
+        self.assertFalse([k for k in manager["kpis"] if k["layer"] == "technical"])
+        admin = Dashboard.with_user(self.workflow_admin).get_dashboard_data({})
+        self.assertEqual(admin["layers"], ["operations", "executive", "technical"])
+        self.assertIn("crons", admin["technical"])
+        with self.assertRaises(AccessError):
+            Dashboard.with_user(self.plain_user).get_dashboard_data({})
+
+    def test_company_filter(self):
+        Dashboard = self.env["workflow.dashboard"].with_user(self.workflow_user)
+        with self.assertRaises(UserError):
+            Dashboard.get_dashboard_data({"company_ids": [self.company_b.id]})
+        with self.assertRaises(UserError):
+            Dashboard.get_dashboard_data({"period_days": 0})
+        self.env["workflow.exception"].raise_exception(
+            self.company_b, "stale_record", "Company B only", company_id=self.company_b.id)
+        manager = self.env["workflow.dashboard"].with_user(self.workflow_manager).with_context(
+            allowed_company_ids=[self.company_a.id, self.company_b.id])
+        only_b = manager.get_dashboard_data({"company_ids": [self.company_b.id]})
+        self.assertEqual(only_b["exceptions"]["total"], 1)
+        both = manager.get_dashboard_data({})
+        self.assertEqual(both["exceptions"]["total"], self.env["workflow.exception"].search_count(
+            [("state", "in", OPEN_STATES)]))
+
+    def test_query_count_does_not_grow_with_data(self):
+        Dashboard = self.env["workflow.dashboard"]
+        Dashboard.get_dashboard_data({})  # warm caches
+        self.env.invalidate_all()
+        with self.assertQueryCount(40) as _counter:
+            Dashboard.get_dashboard_data({})
+        self._fill(self.env)  # 30 more documents and exceptions
+        self.env.invalidate_all()
+        with self.assertQueryCount(40):
+            Dashboard.get_dashboard_data({})
+
+
+@tagged("post_install", "-at_install")
+class TestDashboardTour(DashboardDataMixin, HttpCase):
+    def test_dashboard_tour(self):
+        self._fill(self.env)
+        self.start_tour("/odoo/workflow-monitor", "workflow_monitor_dashboard_tour", login="admin")
