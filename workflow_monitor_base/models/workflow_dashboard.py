@@ -348,9 +348,10 @@ class WorkflowDashboard(models.AbstractModel):
         for cron in crons:
             cron["lag_minutes"] = max(0, int((now - cron["nextcall"]).total_seconds() // 60)) if cron["nextcall"] else 0
         technical_codes = ("automation_failure", "cron_failure", "security_signal")
+        category_ids = self.env["workflow.exception.category"].sudo().search(
+            [("code", "in", technical_codes)]).ids
         domain = self._base_domain("workflow.exception", filters) + [
-            ("state", "in", OPEN_EXCEPTION_STATES),
-            ("category_id.code", "in", technical_codes)]
+            ("state", "in", OPEN_EXCEPTION_STATES), ("category_id", "in", category_ids)]
         rows = self._grouped(
             "workflow.exception", domain,
             [SQL("%s", SQL.identifier("workflow_exception", "category_id")), SQL("count(*)")],

@@ -90,9 +90,11 @@ class WorkflowException(models.Model):
                    ON workflow_exception (category_id, dedupe_key)
                 WHERE state IN ('new', 'assigned', 'in_progress')"""
         )
+        # Open queue by category, severity and age (dashboard, aging), index-only.
         self.env.cr.execute(
-            """CREATE INDEX IF NOT EXISTS workflow_exception_open_first_seen_idx
+            """CREATE INDEX IF NOT EXISTS workflow_exception_open_cover_idx
                    ON workflow_exception (category_id, severity, first_seen)
+                   INCLUDE (company_id, response_deadline)
                 WHERE state IN ('new', 'assigned', 'in_progress')"""
         )
 
