@@ -22,6 +22,8 @@ class IrCron(models.Model):
         params = self.env["ir.config_parameter"].sudo()
         lag_minutes = int(params.get_param("workflow_monitor.cron_lag_minutes", 60))
         now = fields.Datetime.now()
+        # the query below reads the table: write pending ORM changes first
+        self.flush_model(["active", "cron_name", "failure_count", "first_failure_date", "nextcall"])
         self.env.cr.execute(
             SQL(
                 """SELECT c.id, c.cron_name, c.failure_count, c.first_failure_date, c.nextcall,

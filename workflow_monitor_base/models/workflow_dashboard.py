@@ -124,6 +124,7 @@ class WorkflowDashboard(models.AbstractModel):
     def _grouped(self, model_name, domain, columns, groupby):
         """Run ``SELECT columns ... GROUP BY groupby`` over ``domain`` with the user's
         record rules applied (the query of ``_search``)."""
+        self.env[model_name].flush_model()
         query = self.env[model_name]._search(domain)
         query.order = None
         query.groupby = groupby
@@ -297,6 +298,7 @@ class WorkflowDashboard(models.AbstractModel):
         kpis = self.env["workflow.kpi"].search([("layer", "in", layers)])
         if not kpis:
             return []
+        self.env["workflow.kpi.value"].flush_model()
         node = filters["node"] or ""
         self.env.cr.execute(
             SQL(

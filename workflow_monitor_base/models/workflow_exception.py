@@ -284,7 +284,7 @@ class WorkflowException(models.Model):
         prepared = [self._prepare_raise(vals, now) for vals in vals_list]
         keys = list({(p["category_id"], p["dedupe_key"]) for p in prepared})
         cr = self.env.cr
-        self.flush_model(["state", "severity", "occurrence_count", "last_seen"])
+        self.flush_model()
         cr.execute(
             SQL(
                 """SELECT e.id, e.category_id, e.dedupe_key, e.severity
@@ -299,6 +299,7 @@ class WorkflowException(models.Model):
             )
         )
         existing = {(cat, key): [exc_id, sev, 0] for exc_id, cat, key, sev in cr.fetchall()}
+        was_critical = {key for key, (_id, sev, _n) in existing.items() if sev == "critical"}
         to_create = {}
         for p in prepared:
             key = (p["category_id"], p["dedupe_key"])
@@ -339,6 +340,11 @@ class WorkflowException(models.Model):
                 )
             )
             self.invalidate_model(["occurrence_count", "last_seen", "severity", "severity_rank"])
+            # became critical on a new occurrence: same attention as a new critical one
+            self.browse(
+                exc_id for key, (exc_id, sev, _n) in existing.items()
+                if sev == "critical" and key not in was_critical
+            )._notify_team_leader()
         created = self.browse()
         if to_create:
             created = self.create(list(to_create.values()))
@@ -408,6 +414,7 @@ class WorkflowException(models.Model):
         category = self.env["workflow.exception.category"]._get_by_code(category_code).sudo()
         if not category.auto_resolve:
             return self.browse()
+        self.flush_model(["category_id", "state", "dedupe_key"])
         self.env.cr.execute(
             SQL(
                 """SELECT id FROM workflow_exception
@@ -522,8 +529,13 @@ class WorkflowException(models.Model):
         except AttributeError:
             pass
         record = records[:1] if records else None
+        name = source.display_name
+        rule = source.base_automation_id if source._name == "ir.actions.server" else None
+        if rule:
+            # Odoo names actions of a rule after their type: the rule's name says more
+            source, name = rule, f"{rule.name} ({source.display_name})"
         message = _("%(what)s '%(name)s' failed: %(error)s",
-                    what=source._description, name=source.display_name, error=error)
+                    what=source._description, name=name, error=error)
         try:
             with self.env.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})

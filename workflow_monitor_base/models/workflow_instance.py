@@ -239,6 +239,7 @@ class WorkflowInstance(models.Model):
             return self.env["workflow.event"]
         now = now or fields.Datetime.now()
         cr = self.env.cr
+        self.flush_model()
         by_model = defaultdict(dict)
         for record, code in targets.items():
             by_model[record._name][record.id] = (record, code)
@@ -465,6 +466,8 @@ class WorkflowInstance(models.Model):
 
     def _sla_resolve_cleared(self, now):
         """Resolve open SLA breach exceptions whose instance left the breached stage."""
+        self.env["workflow.exception"].flush_model()
+        self.env["workflow.exception.category"].flush_model(["auto_resolve"])
         self.env.cr.execute(
             """
             SELECT e.id FROM workflow_exception e
@@ -492,6 +495,8 @@ class WorkflowInstance(models.Model):
             return 0
         now = fields.Datetime.now()
         limit = now - timedelta(days=days)
+        self.flush_model()
+        self.env["workflow.stage"].flush_model(["name"])
         self.env.cr.execute(
             SQL(
                 """SELECT i.id, i.res_model, i.res_id, i.company_id, i.name, i.stage_id,

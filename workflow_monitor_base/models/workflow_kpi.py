@@ -174,6 +174,7 @@ class WorkflowKpi(models.Model):
     # ------------------------------------------------------------
 
     def _kpi_rows(self, query):
+        self.env["workflow.exception"].flush_model()
         self.env.cr.execute(query)
         return [
             {"company_id": company_id, "value": value or 0.0, "numerator": num, "denominator": den}
@@ -203,9 +204,8 @@ class WorkflowKpi(models.Model):
                 GROUP BY company_id""", date_from, date_to))
 
     def _kpi_compute_failing_crons(self, date_from, date_to):
-        self.env.cr.execute(
-            "SELECT count(*) FROM ir_cron WHERE active AND failure_count > 0"
-        )
+        self.env["ir.cron"].flush_model(["active", "failure_count"])
+        self.env.cr.execute("SELECT count(*) FROM ir_cron WHERE active AND failure_count > 0")
         count = self.env.cr.fetchone()[0]
         return [{"company_id": company.id, "value": count, "numerator": count, "denominator": None}
                 for company in self.env["res.company"].sudo().search([])]

@@ -100,6 +100,9 @@ class WorkflowTrackedMixin(models.AbstractModel):
     # ------------------------------------------------------------
 
     def _workflow_capture_enabled(self):
+        # ``workflow_capture_disable`` (benchmarks, data migrations) is read by the
+        # environment that writes or recomputes: a stage field recomputed later, outside
+        # that context, is captured as usual.
         return (
             self._workflow_definition is not None
             or type(self)._workflow_capture is not WorkflowTrackedMixin._workflow_capture

@@ -27,52 +27,89 @@ class WorkflowMonitorCommon(TransactionCase):
         both = [Command.set((cls.company_a | cls.company_b).ids)]
 
         cls.workflow_user = mail_new_test_user(
-            cls.env, login="wm_user", name="WM User",
+            cls.env,
+            login="wm_user",
+            name="WM User",
             groups="base.group_user,workflow_monitor_base.group_workflow_user",
-            company_id=cls.company_a.id, company_ids=[Command.set(cls.company_a.ids)],
+            company_id=cls.company_a.id,
+            company_ids=[Command.set(cls.company_a.ids)],
         )
         cls.workflow_user_b = mail_new_test_user(
-            cls.env, login="wm_user_b", name="WM User B",
+            cls.env,
+            login="wm_user_b",
+            name="WM User B",
             groups="base.group_user,workflow_monitor_base.group_workflow_user",
-            company_id=cls.company_b.id, company_ids=[Command.set(cls.company_b.ids)],
+            company_id=cls.company_b.id,
+            company_ids=[Command.set(cls.company_b.ids)],
         )
         cls.workflow_manager = mail_new_test_user(
-            cls.env, login="wm_manager", name="WM Manager",
+            cls.env,
+            login="wm_manager",
+            name="WM Manager",
             groups="base.group_user,workflow_monitor_base.group_workflow_manager",
-            company_id=cls.company_a.id, company_ids=both,
+            company_id=cls.company_a.id,
+            company_ids=both,
         )
         cls.workflow_admin = mail_new_test_user(
-            cls.env, login="wm_admin", name="WM Admin",
+            cls.env,
+            login="wm_admin",
+            name="WM Admin",
             groups="base.group_user,workflow_monitor_base.group_workflow_admin",
-            company_id=cls.company_a.id, company_ids=both,
+            company_id=cls.company_a.id,
+            company_ids=both,
         )
         cls.plain_user = mail_new_test_user(
-            cls.env, login="wm_plain", name="WM Plain Employee", groups="base.group_user",
-            company_id=cls.company_a.id, company_ids=[Command.set(cls.company_a.ids)],
+            cls.env,
+            login="wm_plain",
+            name="WM Plain Employee",
+            groups="base.group_user",
+            company_id=cls.company_a.id,
+            company_ids=[Command.set(cls.company_a.ids)],
         )
 
         Team = cls.env["workflow.team"]
         cls.team_escalation = Team.create(
-            {"name": "WM Escalation", "leader_id": cls.workflow_admin.id,
-             "member_ids": [Command.set(cls.workflow_admin.ids)], "company_id": False}
+            {
+                "name": "WM Escalation",
+                "leader_id": cls.workflow_admin.id,
+                "member_ids": [Command.set(cls.workflow_admin.ids)],
+                "company_id": False,
+            }
         )
         cls.team_a = Team.create(
-            {"name": "WM Team A", "leader_id": cls.workflow_manager.id,
-             "member_ids": [Command.set(cls.workflow_user.ids)],
-             "escalation_team_id": cls.team_escalation.id, "company_id": False}
+            {
+                "name": "WM Team A",
+                "leader_id": cls.workflow_manager.id,
+                "member_ids": [Command.set(cls.workflow_user.ids)],
+                "escalation_team_id": cls.team_escalation.id,
+                "company_id": False,
+            }
         )
         cls.team_other = Team.create(
-            {"name": "WM Other Team", "leader_id": cls.workflow_admin.id,
-             "member_ids": [Command.set(cls.workflow_admin.ids)], "company_id": False}
+            {
+                "name": "WM Other Team",
+                "leader_id": cls.workflow_admin.id,
+                "member_ids": [Command.set(cls.workflow_admin.ids)],
+                "company_id": False,
+            }
         )
         Category = cls.env["workflow.exception.category"]
         cls.category = Category.create(
-            {"code": "wm_test_category", "name": "WM Test Category", "default_severity": "medium",
-             "team_id": cls.team_a.id, "response_hours": 5.0}
+            {
+                "code": "wm_test_category",
+                "name": "WM Test Category",
+                "default_severity": "medium",
+                "team_id": cls.team_a.id,
+                "response_hours": 5.0,
+            }
         )
         cls.category_no_hours = Category.create(
-            {"code": "wm_test_no_hours", "name": "WM Test Category (default hours)",
-             "default_severity": "low", "team_id": cls.team_other.id}
+            {
+                "code": "wm_test_no_hours",
+                "name": "WM Test Category (default hours)",
+                "default_severity": "low",
+                "team_id": cls.team_other.id,
+            }
         )
 
         cls.definition = cls.env.ref("workflow_monitor_test.definition_test_flow")
@@ -96,8 +133,11 @@ class WorkflowMonitorCommon(TransactionCase):
 
     def instance_of(self, doc):
         return self.env["workflow.instance"].search(
-            [("res_model", "=", doc._name), ("res_id", "=", doc.id),
-             ("definition_id", "=", self.definition.id)]
+            [
+                ("res_model", "=", doc._name),
+                ("res_id", "=", doc.id),
+                ("definition_id", "=", self.definition.id),
+            ]
         )
 
     def events_of(self, doc, event_type="stage"):
@@ -126,19 +166,23 @@ class WorkflowMonitorCommon(TransactionCase):
                     return
                 cr.execute(
                     "DELETE FROM workflow_event WHERE event_type = 'exception' "
-                    "AND (payload->>'exception_id')::int = ANY(%s)", [ids],
+                    "AND (payload->>'exception_id')::int = ANY(%s)",
+                    [ids],
                 )
                 cr.execute(
-                    "DELETE FROM mail_message WHERE model = 'workflow.exception' AND res_id = ANY(%s)",
+                    "DELETE FROM mail_message WHERE model = 'workflow.exception' "
+                    "AND res_id = ANY(%s)",
                     [ids],
                 )
                 cr.execute(
                     "DELETE FROM mail_followers WHERE res_model = 'workflow.exception' "
-                    "AND res_id = ANY(%s)", [ids],
+                    "AND res_id = ANY(%s)",
+                    [ids],
                 )
                 cr.execute(
                     "DELETE FROM mail_activity WHERE res_model = 'workflow.exception' "
-                    "AND res_id = ANY(%s)", [ids],
+                    "AND res_id = ANY(%s)",
+                    [ids],
                 )
                 cr.execute("DELETE FROM workflow_exception WHERE id = ANY(%s)", [ids])
 
