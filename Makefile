@@ -1,0 +1,34 @@
+# Workflow Monitor: the commands. Each target is a script in scripts/ (see README.md).
+#   make demo    build (once) and serve the demo on http://127.0.0.1:8069
+#   make test    THE test command (also run by .ci/run); make test ARGS="-k name"
+SHELL := /bin/bash
+ARGS ?=
+
+.PHONY: help setup demo test lint bench clean distclean
+
+help:
+	@echo "make setup | demo | test [ARGS='pytest args'] | lint | bench | clean | distclean"
+
+setup:
+	bash scripts/bootstrap.sh
+
+demo:
+	bash scripts/demo.sh
+
+test:
+	bash scripts/test.sh $(ARGS)
+
+lint:
+	bash scripts/lint.sh
+
+bench:
+	bash scripts/bench.sh
+
+# Stops and deletes the private PostgreSQL cluster (all its databases) and the filestore;
+# keeps .venv and node_modules (make distclean removes those too).
+clean:
+	bash scripts/pg.sh remove
+	rm -rf .odoo-data .odoo.conf
+
+distclean: clean
+	rm -rf .venv node_modules logs

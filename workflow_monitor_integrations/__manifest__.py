@@ -1,0 +1,14 @@
+{
+    "name": "Workflow Monitor - Integrations",
+    "summary": "Signed webhooks, integration health, metrics (placeholder, not implemented)",
+    "version": "18.0.1.0.0",
+    "category": "Productivity/Workflow Monitor",
+    "author": "Workflow Monitor",
+    "license": "LGPL-3",
+    "depends": [
+        "workflow_monitor_base",
+    ],
+    "data": [],
+    "installable": True,
+    "application": False,
+}
