@@ -38,10 +38,17 @@ def environment(db):
 
 def percentiles(samples):
     ordered = sorted(samples)
+
     def pick(q):
         return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-    return {"p50": statistics.median(ordered), "p95": pick(0.95), "min": ordered[0],
-            "max": ordered[-1], "runs": len(ordered)}
+
+    return {
+        "p50": statistics.median(ordered),
+        "p95": pick(0.95),
+        "min": ordered[0],
+        "max": ordered[-1],
+        "runs": len(ordered),
+    }
 
 
 def timed(func, runs, warmup=2):

@@ -26,12 +26,21 @@ def fill(env):
     cr.execute("TRUNCATE workflow_event, workflow_instance RESTART IDENTITY CASCADE")
     cr.execute("DELETE FROM workflow_exception")
     if not definition:
-        definition = env["workflow.definition"].create({
-            "name": "Bench Flow", "code": "bench_flow",
-            "model_id": env["ir.model"]._get_id("res.partner"),
-            "stage_ids": [(0, 0, {"name": f"Stage {i}", "code": f"s{i}", "sequence": i,
-                                  "is_final": i == 6}) for i in range(1, 7)],
-        })
+        definition = env["workflow.definition"].create(
+            {
+                "name": "Bench Flow",
+                "code": "bench_flow",
+                "model_id": env["ir.model"]._get_id("res.partner"),
+                "stage_ids": [
+                    (
+                        0,
+                        0,
+                        {"name": f"Stage {i}", "code": f"s{i}", "sequence": i, "is_final": i == 6},
+                    )
+                    for i in range(1, 7)
+                ],
+            }
+        )
     stage_ids = definition.stage_ids.ids
     company_id = env.company.id
     # 100k instances: 70% running spread over the 5 first stages, ages up to 10 days
@@ -58,32 +67,40 @@ def fill(env):
                (instance_id, definition_id, res_model, res_id, event_type, stage_from_id,
                 stage_to_id, occurred_at, duration_seconds, source, user_id, company_id, payload)
            SELECT 1 + g %% %(instances)s, %(definition)s, 'res.partner', 1 + g %% %(instances)s,
-                  (ARRAY['stage', 'stage', 'stage', 'stage', 'sla', 'exception', 'config', 'custom'])[1 + g %% 8],
+                  (ARRAY['stage', 'stage', 'stage', 'stage', 'sla', 'exception', 'config',
+                         'custom'])[1 + g %% 8],
                   (%(stages)s::int[])[1 + g %% 6], (%(stages)s::int[])[1 + (g + 1) %% 6],
-                  now() at time zone 'UTC' - interval '365 days' + g * (interval '365 days' / %(n)s),
+                  now() at time zone 'UTC' - interval '365 days'
+                      + g * (interval '365 days' / %(n)s),
                   (g %% 86400)::float, 'user', 1, %(company)s,
                   CASE WHEN g %% 5 = 0 THEN '{"sla": "met"}'::jsonb END
              FROM generate_series(1, %(n)s) g""",
-        {"definition": definition.id, "company": company_id, "stages": stage_ids,
-         "instances": INSTANCES, "n": EVENTS},
+        {
+            "definition": definition.id,
+            "company": company_id,
+            "stages": stage_ids,
+            "instances": INSTANCES,
+            "n": EVENTS,
+        },
     )
     categories = env["workflow.exception.category"].search([]).ids
     cr.execute(
         """INSERT INTO workflow_exception
                (name, category_id, severity, severity_rank, state, company_id, dedupe_key,
                 occurrence_count, first_seen, last_seen, failure_kind, escalation_level,
-                response_deadline, res_model, res_id, create_uid, create_date, write_uid, write_date)
+                response_deadline, res_model, res_id, create_uid, create_date, write_uid,
+                write_date)
            SELECT 'Bench exception ' || g, (%(categories)s::int[])[1 + g %% %(ncat)s],
                   (ARRAY['low', 'medium', 'high', 'critical'])[1 + g %% 4], 1 + g %% 4,
-                  CASE WHEN g %% 5 = 0 THEN 'new' WHEN g %% 5 = 1 THEN 'assigned' ELSE 'resolved' END,
+                  CASE WHEN g %% 5 = 0 THEN 'new' WHEN g %% 5 = 1 THEN 'assigned'
+                       ELSE 'resolved' END,
                   %(company)s, 'bench:' || g, 1,
                   now() at time zone 'UTC' - (g %% 20000) * interval '1 minute',
                   now() at time zone 'UTC', 'structural', 0,
                   now() at time zone 'UTC' + ((g %% 48) - 24) * interval '1 hour',
                   'res.partner', g, 1, now(), 1, now()
              FROM generate_series(1, %(n)s) g""",
-        {"categories": categories, "ncat": len(categories), "company": company_id,
-         "n": EXCEPTIONS},
+        {"categories": categories, "ncat": len(categories), "company": company_id, "n": EXCEPTIONS},
     )
     cr.commit()
     return time.perf_counter() - start
@@ -127,20 +144,31 @@ def main():
         cr.execute("SELECT count(*) FROM workflow_exception")
         exceptions = cr.fetchone()[0]
         ratio = dash_p95 / count_p95 if count_p95 else float("inf")
-        report("dashboard", {
-            "benchmark": "dashboard",
-            "rows": {"events": events, "instances": instances, "exceptions": exceptions},
-            "fill_seconds": filled or None,
-            "get_dashboard_data_ms": {"p50": round(dash_p50, 1), "p95": round(dash_p95, 1)},
-            "count_star_ms": {"p50": round(count_p50, 1), "p95": round(count_p95, 1)},
-            "ratio_p95": round(ratio, 2),
-            "targets": [
-                {"name": "dashboard p95 ms", "value": round(dash_p95, 1), "target": "< 200",
-                 "pass": dash_p95 < 200},
-                {"name": "dashboard p95 / count(*) p95", "value": round(ratio, 2),
-                 "target": "< 10", "pass": ratio < 10},
-            ],
-        })
+        report(
+            "dashboard",
+            {
+                "benchmark": "dashboard",
+                "rows": {"events": events, "instances": instances, "exceptions": exceptions},
+                "fill_seconds": filled or None,
+                "get_dashboard_data_ms": {"p50": round(dash_p50, 1), "p95": round(dash_p95, 1)},
+                "count_star_ms": {"p50": round(count_p50, 1), "p95": round(count_p95, 1)},
+                "ratio_p95": round(ratio, 2),
+                "targets": [
+                    {
+                        "name": "dashboard p95 ms",
+                        "value": round(dash_p95, 1),
+                        "target": "< 200",
+                        "pass": dash_p95 < 200,
+                    },
+                    {
+                        "name": "dashboard p95 / count(*) p95",
+                        "value": round(ratio, 2),
+                        "target": "< 10",
+                        "pass": ratio < 10,
+                    },
+                ],
+            },
+        )
     finally:
         cr.rollback()
         cr.close()

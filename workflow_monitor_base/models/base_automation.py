@@ -5,8 +5,16 @@ class BaseAutomation(models.Model):
     _name = "base.automation"
     _inherit = ["base.automation", "workflow.config.audit.mixin"]
     _workflow_audit_fields = (
-        "name", "active", "model_id", "trigger", "trigger_field_ids", "filter_domain",
-        "filter_pre_domain", "trg_date_id", "trg_date_range", "trg_date_range_type",
+        "name",
+        "active",
+        "model_id",
+        "trigger",
+        "trigger_field_ids",
+        "filter_domain",
+        "filter_pre_domain",
+        "trg_date_id",
+        "trg_date_range",
+        "trg_date_range_type",
         "action_server_ids",
     )
 

@@ -12,8 +12,16 @@ class IrActionsServer(models.Model):
     _name = "ir.actions.server"
     _inherit = ["ir.actions.server", "workflow.config.audit.mixin"]
     _workflow_audit_fields = (
-        "name", "state", "code", "model_id", "active", "workflow_definition_id",
-        "workflow_stage_id", "workflow_category_id", "workflow_severity", "workflow_message",
+        "name",
+        "state",
+        "code",
+        "model_id",
+        "active",
+        "workflow_definition_id",
+        "workflow_stage_id",
+        "workflow_category_id",
+        "workflow_severity",
+        "workflow_message",
     )
 
     state = fields.Selection(
@@ -24,11 +32,15 @@ class IrActionsServer(models.Model):
         ondelete={"workflow_event": "cascade", "workflow_exception": "cascade"},
     )
     workflow_definition_id = fields.Many2one(
-        "workflow.definition", string="Workflow", ondelete="restrict",
+        "workflow.definition",
+        string="Workflow",
+        ondelete="restrict",
         help="The workflow whose instance of the record moves (empty: log a custom event only).",
     )
     workflow_stage_id = fields.Many2one(
-        "workflow.stage", string="Move to Stage", ondelete="restrict",
+        "workflow.stage",
+        string="Move to Stage",
+        ondelete="restrict",
         domain="[('definition_id', '=', workflow_definition_id)]",
     )
     workflow_event_note = fields.Char(
@@ -51,23 +63,36 @@ class IrActionsServer(models.Model):
         for action in self:
             if action.state == "workflow_exception" and not action.workflow_category_id:
                 raise ValidationError(
-                    _("%(name)s: choose the exception category (field: Exception Category).",
-                      name=action.name)
+                    _(
+                        "%(name)s: choose the exception category (field: Exception Category).",
+                        name=action.name,
+                    )
                 )
-            if action.state == "workflow_event" and action.workflow_stage_id and (
-                action.workflow_stage_id.definition_id != action.workflow_definition_id
+            if (
+                action.state == "workflow_event"
+                and action.workflow_stage_id
+                and (action.workflow_stage_id.definition_id != action.workflow_definition_id)
             ):
                 raise ValidationError(
-                    _("%(name)s: the stage does not belong to the chosen workflow "
-                      "(field: Move to Stage).", name=action.name)
+                    _(
+                        "%(name)s: the stage does not belong to the chosen workflow "
+                        "(field: Move to Stage).",
+                        name=action.name,
+                    )
                 )
-            if action.state == "workflow_event" and action.workflow_definition_id and (
-                action.workflow_definition_id.res_model != action.model_id.model
+            if (
+                action.state == "workflow_event"
+                and action.workflow_definition_id
+                and (action.workflow_definition_id.res_model != action.model_id.model)
             ):
                 raise ValidationError(
-                    _("%(name)s: the workflow follows %(wf_model)s, not %(model)s "
-                      "(field: Workflow).", name=action.name,
-                      wf_model=action.workflow_definition_id.res_model, model=action.model_id.model)
+                    _(
+                        "%(name)s: the workflow follows %(wf_model)s, not %(model)s "
+                        "(field: Workflow).",
+                        name=action.name,
+                        wf_model=action.workflow_definition_id.res_model,
+                        model=action.model_id.model,
+                    )
                 )
 
     # ------------------------------------------------------------
@@ -84,7 +109,11 @@ class IrActionsServer(models.Model):
         return records
 
     def _workflow_source(self):
-        return "automation_rule" if self.env.context.get("__action_done") is not None else "server_action"
+        return (
+            "automation_rule"
+            if self.env.context.get("__action_done") is not None
+            else "server_action"
+        )
 
     def _run_action_workflow_event_multi(self, eval_context=None):
         records = self._workflow_records(eval_context or {})
@@ -111,8 +140,13 @@ class IrActionsServer(models.Model):
                             "event_type": "custom",
                             "source": source,
                             "source_ref": ctx["workflow_source_ref"],
-                            "company_id": record.company_id.id if "company_id" in record._fields and record.company_id else None,
-                            "payload": {"action": self.name, "note": self.workflow_event_note or None},
+                            "company_id": record.company_id.id
+                            if "company_id" in record._fields and record.company_id
+                            else None,
+                            "payload": {
+                                "action": self.name,
+                                "note": self.workflow_event_note or None,
+                            },
                         }
                         for record in records
                     ]

@@ -12,7 +12,13 @@ class IrCron(models.Model):
     _name = "ir.cron"
     _inherit = ["ir.cron", "workflow.config.audit.mixin"]
     _workflow_audit_fields = (
-        "cron_name", "active", "interval_number", "interval_type", "user_id", "priority", "code",
+        "cron_name",
+        "active",
+        "interval_number",
+        "interval_type",
+        "user_id",
+        "priority",
+        "code",
     )
 
     @api.model
@@ -39,8 +45,11 @@ class IrCron(models.Model):
             lag = (now - nextcall).total_seconds() / 60.0 if nextcall else 0.0
             if failures:
                 severity = next(sev for floor, sev in FAILURE_SEVERITY if failures >= floor)
-                title = _("Scheduled action '%(name)s' failed %(count)s time(s)", name=name,
-                          count=failures)
+                title = _(
+                    "Scheduled action '%(name)s' failed %(count)s time(s)",
+                    name=name,
+                    count=failures,
+                )
                 description = _(
                     "First failure: %(first)s. Odoo deactivates a scheduled action after 5 "
                     "failures over at least 7 days. Check the server log for the traceback.",
@@ -48,11 +57,16 @@ class IrCron(models.Model):
                 )
             else:
                 severity = "high" if lag > 6 * lag_minutes else "medium"
-                title = _("Scheduled action '%(name)s' is %(minutes)d minutes late", name=name,
-                          minutes=lag)
+                title = _(
+                    "Scheduled action '%(name)s' is %(minutes)d minutes late",
+                    name=name,
+                    minutes=lag,
+                )
                 description = _(
                     "It should have run at %(nextcall)s. Are cron workers running "
-                    "(--max-cron-threads) and not saturated?", nextcall=nextcall)
+                    "(--max-cron-threads) and not saturated?",
+                    nextcall=nextcall,
+                )
             vals_list.append(
                 {
                     "category_code": "cron_failure",

@@ -22,9 +22,14 @@ class ResourceCalendar(models.Model):
         if hours <= 0:
             return list(starts)
         first, last = min(starts), max(starts)
-        hours_per_week = sum(
-            (att.hour_to - att.hour_from) for att in self.attendance_ids if att.day_period != "lunch"
-        ) or 40.0
+        hours_per_week = (
+            sum(
+                (att.hour_to - att.hour_from)
+                for att in self.attendance_ids
+                if att.day_period != "lunch"
+            )
+            or 40.0
+        )
         if self.two_weeks_calendar:
             hours_per_week /= 2.0
         span_days = max(7, int(hours / hours_per_week * 7 * 1.5) + 14)
@@ -32,8 +37,10 @@ class ResourceCalendar(models.Model):
             start_dt = pytz.utc.localize(first)
             end_dt = pytz.utc.localize(last + timedelta(days=span_days))
             intervals = [
-                (begin.astimezone(pytz.utc).replace(tzinfo=None),
-                 end.astimezone(pytz.utc).replace(tzinfo=None))
+                (
+                    begin.astimezone(pytz.utc).replace(tzinfo=None),
+                    end.astimezone(pytz.utc).replace(tzinfo=None),
+                )
                 for begin, end, _meta in self._work_intervals_batch(start_dt, end_dt)[False]
             ]
             results = [self._workflow_walk(intervals, start, hours) for start in starts]
@@ -41,8 +48,12 @@ class ResourceCalendar(models.Model):
                 return results
             span_days *= 2
         raise UserError(
-            _("The working hours of calendar %(calendar)s do not allow %(hours)s hours "
-              "within a year: check its attendances.", calendar=self.name, hours=hours)
+            _(
+                "The working hours of calendar %(calendar)s do not allow %(hours)s hours "
+                "within a year: check its attendances.",
+                calendar=self.name,
+                hours=hours,
+            )
         )
 
     @staticmethod

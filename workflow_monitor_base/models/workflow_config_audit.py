@@ -20,7 +20,9 @@ class WorkflowConfigAuditMixin(models.AbstractModel):
         fnames = [f for f in self._workflow_audit_fields if f in vals and f in self._fields]
         if not fnames or not self._workflow_audit_active():
             return super().write(vals)
-        before = {record.id: {f: self._workflow_audit_value(record, f) for f in fnames} for record in self}
+        before = {
+            record.id: {f: self._workflow_audit_value(record, f) for f in fnames} for record in self
+        }
         result = super().write(vals)
         changes = {}
         for record in self:

@@ -34,7 +34,9 @@ class WorkflowDashboard(models.AbstractModel):
         filters = self._dashboard_filters(filters or {})
         layers = self._dashboard_layers()
         if not layers:
-            raise AccessError(_("The Workflow Monitor dashboard needs the Workflow Monitor / User group."))
+            raise AccessError(
+                _("The Workflow Monitor dashboard needs the Workflow Monitor / User group.")
+            )
         now = fields.Datetime.now()
         data = {
             "generated_at": fields.Datetime.to_string(now),
@@ -43,8 +45,9 @@ class WorkflowDashboard(models.AbstractModel):
             "companies": [[company.id, company.name] for company in self.env.companies],
             "nodes": self._dashboard_nodes(filters),
             "refresh_seconds": int(
-                self.env["ir.config_parameter"].sudo().get_param(
-                    "workflow_monitor.dashboard_refresh_seconds", 60)
+                self.env["ir.config_parameter"]
+                .sudo()
+                .get_param("workflow_monitor.dashboard_refresh_seconds", 60)
             ),
             "buckets": [{"key": key, "label": label} for key, label, _lo, _hi in AGE_BUCKETS],
         }
@@ -143,8 +146,12 @@ class WorkflowDashboard(models.AbstractModel):
         rows = self._grouped(
             "workflow.instance",
             domain,
-            [SQL.identifier(table, "definition_id"), SQL.identifier(table, "stage_id"), bucket,
-             SQL("count(*)")],
+            [
+                SQL.identifier(table, "definition_id"),
+                SQL.identifier(table, "stage_id"),
+                bucket,
+                SQL("count(*)"),
+            ],
             SQL("1, 2, 3"),
         )
         definitions = self.env["workflow.definition"].sudo().browse({r[0] for r in rows})
@@ -154,21 +161,26 @@ class WorkflowDashboard(models.AbstractModel):
         table_rows = {}
         for definition_id, stage_id, bucket_index, count in rows:
             key = (definition_id, stage_id or False)
-            row = table_rows.setdefault(key, {
-                "definition_id": definition_id,
-                "definition": def_names.get(definition_id, ""),
-                "stage_id": stage_id or False,
-                "stage": stage_info.get(stage_id, (0, _("No stage")))[1],
-                "sequence": stage_info.get(stage_id, (0, ""))[0],
-                "counts": [0] * len(AGE_BUCKETS),
-                "total": 0,
-            })
+            row = table_rows.setdefault(
+                key,
+                {
+                    "definition_id": definition_id,
+                    "definition": def_names.get(definition_id, ""),
+                    "stage_id": stage_id or False,
+                    "stage": stage_info.get(stage_id, (0, _("No stage")))[1],
+                    "sequence": stage_info.get(stage_id, (0, ""))[0],
+                    "counts": [0] * len(AGE_BUCKETS),
+                    "total": 0,
+                },
+            )
             row["counts"][bucket_index] += count
             row["total"] += count
         result = sorted(table_rows.values(), key=lambda r: (r["definition"], r["sequence"]))
         for row in result:
-            row_domain = domain + [("definition_id", "=", row["definition_id"]),
-                                   ("stage_id", "=", row["stage_id"])]
+            row_domain = domain + [
+                ("definition_id", "=", row["definition_id"]),
+                ("stage_id", "=", row["stage_id"]),
+            ]
             row["domain"] = row_domain
             row["domains"] = [
                 row_domain + self._bucket_domain("stage_entered_at", now, low, high)
@@ -180,32 +192,46 @@ class WorkflowDashboard(models.AbstractModel):
         Exception_ = self.env["workflow.exception"]
         table = Exception_._table
         domain = self._base_domain("workflow.exception", filters) + [
-            ("state", "in", OPEN_EXCEPTION_STATES)]
+            ("state", "in", OPEN_EXCEPTION_STATES)
+        ]
         bucket = self._bucket_case(SQL.identifier(table, "first_seen"), now)
         rows = self._grouped(
             "workflow.exception",
             domain,
-            [SQL.identifier(table, "category_id"), SQL.identifier(table, "severity"), bucket,
-             SQL("count(*)")],
+            [
+                SQL.identifier(table, "category_id"),
+                SQL.identifier(table, "severity"),
+                bucket,
+                SQL("count(*)"),
+            ],
             SQL("1, 2, 3"),
         )
-        categories = {c.id: c.name for c in self.env["workflow.exception.category"].sudo().browse(
-            {r[0] for r in rows})}
+        categories = {
+            c.id: c.name
+            for c in self.env["workflow.exception.category"].sudo().browse({r[0] for r in rows})
+        }
         matrix = {}
         for category_id, severity, bucket_index, count in rows:
-            row = matrix.setdefault((category_id, severity), {
-                "category_id": category_id,
-                "category": categories.get(category_id, ""),
-                "severity": severity,
-                "counts": [0] * len(AGE_BUCKETS),
-                "total": 0,
-            })
+            row = matrix.setdefault(
+                (category_id, severity),
+                {
+                    "category_id": category_id,
+                    "category": categories.get(category_id, ""),
+                    "severity": severity,
+                    "counts": [0] * len(AGE_BUCKETS),
+                    "total": 0,
+                },
+            )
             row["counts"][bucket_index] += count
             row["total"] += count
-        result = sorted(matrix.values(), key=lambda r: (SEVERITY_ORDER.index(r["severity"]), r["category"]))
+        result = sorted(
+            matrix.values(), key=lambda r: (SEVERITY_ORDER.index(r["severity"]), r["category"])
+        )
         for row in result:
-            row_domain = domain + [("category_id", "=", row["category_id"]),
-                                   ("severity", "=", row["severity"])]
+            row_domain = domain + [
+                ("category_id", "=", row["category_id"]),
+                ("severity", "=", row["severity"]),
+            ]
             row["domain"] = row_domain
             row["domains"] = [
                 row_domain + self._bucket_domain("first_seen", now, low, high)
@@ -220,7 +246,11 @@ class WorkflowDashboard(models.AbstractModel):
             "rows": result,
             "total": sum(by_severity.values()),
             "by_severity": [
-                {"severity": sev, "count": by_severity[sev], "domain": domain + [("severity", "=", sev)]}
+                {
+                    "severity": sev,
+                    "count": by_severity[sev],
+                    "domain": domain + [("severity", "=", sev)],
+                }
                 for sev in SEVERITY_ORDER
             ],
             "overdue": overdue[0][0] if overdue else 0,
@@ -232,16 +262,22 @@ class WorkflowDashboard(models.AbstractModel):
         table = self.env["workflow.instance"]._table
         base = self._base_domain("workflow.instance", filters) + [("state", "=", "running")]
         soon = fields.Datetime.to_string(now + timedelta(hours=24))
-        at_risk_domain = base + [("sla_state", "in", ("on_track", "warning")),
-                                 ("sla_deadline", "<=", soon)]
+        at_risk_domain = base + [
+            ("sla_state", "in", ("on_track", "warning")),
+            ("sla_deadline", "<=", soon),
+        ]
         breached_domain = base + [("sla_state", "=", "breached")]
         warning_domain = base + [("sla_state", "=", "warning")]
         rows = self._grouped(
-            "workflow.instance", base + [("sla_state", "in", ("on_track", "warning", "breached"))],
+            "workflow.instance",
+            base + [("sla_state", "in", ("on_track", "warning", "breached"))],
             [
-                SQL("count(*) FILTER (WHERE %s IN ('on_track', 'warning') AND %s <= %s)",
-                    SQL.identifier(table, "sla_state"), SQL.identifier(table, "sla_deadline"),
-                    now + timedelta(hours=24)),
+                SQL(
+                    "count(*) FILTER (WHERE %s IN ('on_track', 'warning') AND %s <= %s)",
+                    SQL.identifier(table, "sla_state"),
+                    SQL.identifier(table, "sla_deadline"),
+                    now + timedelta(hours=24),
+                ),
                 SQL("count(*) FILTER (WHERE %s = 'breached')", SQL.identifier(table, "sla_state")),
                 SQL("count(*) FILTER (WHERE %s = 'warning')", SQL.identifier(table, "sla_state")),
             ],
@@ -250,31 +286,48 @@ class WorkflowDashboard(models.AbstractModel):
         at_risk, breached, warning = rows[0] if rows else (0, 0, 0)
         Instance = self.env["workflow.instance"]
         top = Instance.search_read(
-            at_risk_domain, ["name", "stage_id", "sla_deadline", "sla_state", "definition_id"],
-            order="sla_deadline asc", limit=10)
+            at_risk_domain,
+            ["name", "stage_id", "sla_deadline", "sla_state", "definition_id"],
+            order="sla_deadline asc",
+            limit=10,
+        )
         worst = Instance.search_read(
-            breached_domain, ["name", "stage_id", "sla_deadline", "definition_id"],
-            order="sla_deadline asc", limit=10)
+            breached_domain,
+            ["name", "stage_id", "sla_deadline", "definition_id"],
+            order="sla_deadline asc",
+            limit=10,
+        )
         return {
-            "at_risk": at_risk, "at_risk_domain": at_risk_domain,
-            "breached": breached, "breached_domain": breached_domain,
-            "warning": warning, "warning_domain": warning_domain,
-            "at_risk_items": top, "breached_items": worst,
+            "at_risk": at_risk,
+            "at_risk_domain": at_risk_domain,
+            "breached": breached,
+            "breached_domain": breached_domain,
+            "warning": warning,
+            "warning_domain": warning_domain,
+            "at_risk_items": top,
+            "breached_items": worst,
         }
 
     def _dashboard_throughput(self, filters, now):
         table = self.env["workflow.event"]._table
         start = (now - timedelta(days=filters["period_days"] - 1)).replace(
-            hour=0, minute=0, second=0, microsecond=0)
+            hour=0, minute=0, second=0, microsecond=0
+        )
         domain = self._base_domain("workflow.event", filters) + [
-            ("event_type", "=", "stage"), ("occurred_at", ">=", fields.Datetime.to_string(start))]
+            ("event_type", "=", "stage"),
+            ("occurred_at", ">=", fields.Datetime.to_string(start)),
+        ]
         rows = self._grouped(
             "workflow.event",
             domain,
-            [SQL("date_trunc('day', %s)::date", SQL.identifier(table, "occurred_at")),
-             SQL("count(*)"),
-             SQL("count(*) FILTER (WHERE %s IN (SELECT id FROM workflow_stage WHERE is_final))",
-                 SQL.identifier(table, "stage_to_id"))],
+            [
+                SQL("date_trunc('day', %s)::date", SQL.identifier(table, "occurred_at")),
+                SQL("count(*)"),
+                SQL(
+                    "count(*) FILTER (WHERE %s IN (SELECT id FROM workflow_stage WHERE is_final))",
+                    SQL.identifier(table, "stage_to_id"),
+                ),
+            ],
             SQL("1"),
         )
         counts = {day: (count, finished) for day, count, finished in rows}
@@ -284,10 +337,15 @@ class WorkflowDashboard(models.AbstractModel):
             count, finished = counts.get(day, (0, 0))
             day_start = fields.Datetime.to_string(start + timedelta(days=offset))
             day_end = fields.Datetime.to_string(start + timedelta(days=offset + 1))
-            days.append({
-                "date": fields.Date.to_string(day), "events": count, "completed": finished,
-                "domain": domain + [("occurred_at", ">=", day_start), ("occurred_at", "<", day_end)],
-            })
+            days.append(
+                {
+                    "date": fields.Date.to_string(day),
+                    "events": count,
+                    "completed": finished,
+                    "domain": domain
+                    + [("occurred_at", ">=", day_start), ("occurred_at", "<", day_end)],
+                }
+            )
         return {"days": days, "total": sum(d["events"] for d in days), "domain": domain}
 
     # ------------------------------------------------------------
@@ -311,25 +369,41 @@ class WorkflowDashboard(models.AbstractModel):
                         GROUP BY kpi_id, date) v
                     WHERE rn <= 14
                     ORDER BY kpi_id, date""",
-                kpis.ids, filters["company_ids"], node,
+                kpis.ids,
+                filters["company_ids"],
+                node,
             )
         )
         trends = {}
         for kpi_id, day, value in self.env.cr.fetchall():
-            trends.setdefault(kpi_id, []).append({"date": fields.Date.to_string(day), "value": value})
+            trends.setdefault(kpi_id, []).append(
+                {"date": fields.Date.to_string(day), "value": value}
+            )
         tiles = []
         for kpi in kpis:
             trend = trends.get(kpi.id, [])
             value = trend[-1]["value"] if trend else None
-            tiles.append({
-                "id": kpi.id, "code": kpi.code, "name": kpi.name, "unit": kpi.unit,
-                "layer": kpi.layer, "direction": kpi.direction, "target": kpi.target,
-                "warning": kpi.warning_threshold, "value": value, "trend": trend,
-                "status": kpi._status_of(value) if value is not None else "none",
-                "description": kpi.description or "",
-                "domain": [("kpi_id", "=", kpi.id), ("company_id", "in", filters["company_ids"])]
-                + ([("node_ref", "=", node)] if node else [("node_ref", "=", False)]),
-            })
+            tiles.append(
+                {
+                    "id": kpi.id,
+                    "code": kpi.code,
+                    "name": kpi.name,
+                    "unit": kpi.unit,
+                    "layer": kpi.layer,
+                    "direction": kpi.direction,
+                    "target": kpi.target,
+                    "warning": kpi.warning_threshold,
+                    "value": value,
+                    "trend": trend,
+                    "status": kpi._status_of(value) if value is not None else "none",
+                    "description": kpi.description or "",
+                    "domain": [
+                        ("kpi_id", "=", kpi.id),
+                        ("company_id", "in", filters["company_ids"]),
+                    ]
+                    + ([("node_ref", "=", node)] if node else [("node_ref", "=", False)]),
+                }
+            )
         return tiles
 
     # ------------------------------------------------------------
@@ -341,21 +415,44 @@ class WorkflowDashboard(models.AbstractModel):
         lag_minutes = int(params.get_param("workflow_monitor.cron_lag_minutes", 60))
         # sudo: workflow admins see the health of scheduled actions (name, failures,
         # lag) without being system administrators; nothing else is read.
-        crons = self.env["ir.cron"].sudo().search_read(
-            ["|", ("failure_count", ">", 0),
-             ("nextcall", "<", fields.Datetime.to_string(now - timedelta(minutes=lag_minutes)))],
-            ["cron_name", "failure_count", "first_failure_date", "nextcall", "lastcall"],
-            order="failure_count desc, nextcall asc", limit=20,
+        crons = (
+            self.env["ir.cron"]
+            .sudo()
+            .search_read(
+                [
+                    "|",
+                    ("failure_count", ">", 0),
+                    (
+                        "nextcall",
+                        "<",
+                        fields.Datetime.to_string(now - timedelta(minutes=lag_minutes)),
+                    ),
+                ],
+                ["cron_name", "failure_count", "first_failure_date", "nextcall", "lastcall"],
+                order="failure_count desc, nextcall asc",
+                limit=20,
+            )
         )
         for cron in crons:
-            cron["lag_minutes"] = max(0, int((now - cron["nextcall"]).total_seconds() // 60)) if cron["nextcall"] else 0
+            cron["lag_minutes"] = (
+                max(0, int((now - cron["nextcall"]).total_seconds() // 60))
+                if cron["nextcall"]
+                else 0
+            )
         technical_codes = ("automation_failure", "cron_failure", "security_signal")
-        category_ids = self.env["workflow.exception.category"].sudo().search(
-            [("code", "in", technical_codes)]).ids
+        category_ids = (
+            self.env["workflow.exception.category"]
+            .sudo()
+            .search([("code", "in", technical_codes)])
+            .ids
+        )
         domain = self._base_domain("workflow.exception", filters) + [
-            ("state", "in", OPEN_EXCEPTION_STATES), ("category_id", "in", category_ids)]
+            ("state", "in", OPEN_EXCEPTION_STATES),
+            ("category_id", "in", category_ids),
+        ]
         rows = self._grouped(
-            "workflow.exception", domain,
+            "workflow.exception",
+            domain,
             [SQL("%s", SQL.identifier("workflow_exception", "category_id")), SQL("count(*)")],
             SQL("1"),
         )
@@ -365,8 +462,12 @@ class WorkflowDashboard(models.AbstractModel):
             "crons": crons,
             "cron_count": self.env["ir.cron"].sudo().search_count([("active", "=", True)]),
             "exceptions": [
-                {"code": names[cid][0], "name": names[cid][1], "count": count,
-                 "domain": domain + [("category_id", "=", cid)]}
+                {
+                    "code": names[cid][0],
+                    "name": names[cid][1],
+                    "count": count,
+                    "domain": domain + [("category_id", "=", cid)],
+                }
                 for cid, count in rows
             ],
             "integrations": self._dashboard_integrations(filters, now),

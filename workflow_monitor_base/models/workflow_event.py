@@ -151,16 +151,21 @@ class WorkflowEvent(models.Model):
     # ------------------------------------------------------------
 
     @api.model_create_multi
-    def create(self, vals_list):
+    def create(self, vals_list):  # pylint: disable=method-required-super
+        # one bulk INSERT, with the same validation and access check as the API
         return self.log_events(vals_list)
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
+        # the audit trail is append-only, for every user including the superuser
         raise UserError(
-            _("Workflow events are an audit trail and cannot be modified (fields: %(fields)s).",
-              fields=", ".join(sorted(vals)))
+            _(
+                "Workflow events are an audit trail and cannot be modified (fields: %(fields)s).",
+                fields=", ".join(sorted(vals)),
+            )
         )
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
         raise UserError(
             _(
                 "Workflow events are an audit trail and cannot be deleted. "
@@ -230,7 +235,9 @@ class WorkflowEvent(models.Model):
             or ("system" if self.env.uid == SUPERUSER_ID else "user")
         )
         if source not in dict(EVENT_SOURCES):
-            raise ValidationError(_("Unknown event source '%(value)s' (field: source).", value=source))
+            raise ValidationError(
+                _("Unknown event source '%(value)s' (field: source).", value=source)
+            )
         payload = vals.get("payload")
         if payload is not None and not isinstance(payload, (dict, list)):
             raise ValidationError(
@@ -241,7 +248,10 @@ class WorkflowEvent(models.Model):
                 json.dumps(payload)
             except (TypeError, ValueError) as error:
                 raise ValidationError(
-                    _("The event payload is not valid JSON (field: payload): %(error)s", error=error)
+                    _(
+                        "The event payload is not valid JSON (field: payload): %(error)s",
+                        error=error,
+                    )
                 ) from error
         duration = vals.get("duration_seconds")
         if duration is not None and duration < 0:
@@ -297,8 +307,13 @@ class WorkflowEvent(models.Model):
             self.env["workflow.exception"].sudo().raise_exception(
                 self.env.company,
                 "security_signal",
-                _("%(count)s '%(signal)s' security signals in the last hour (threshold %(threshold)s)",
-                  count=count, signal=signal, threshold=threshold),
+                _(
+                    "%(count)s '%(signal)s' security signals in the last hour "
+                    "(threshold %(threshold)s)",
+                    count=count,
+                    signal=signal,
+                    threshold=threshold,
+                ),
                 dedupe_key=f"signal:{signal}",
                 description=message,
             )
@@ -310,8 +325,11 @@ class WorkflowEvent(models.Model):
 
     @api.model
     def _cron_retention(self, batch_size=10000, time_budget=60):
-        days = int(self.env["ir.config_parameter"].sudo().get_param(
-            "workflow_monitor.event_retention_days", 365))
+        days = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("workflow_monitor.event_retention_days", 365)
+        )
         if days <= 0:
             return 0
         limit_date = fields.Datetime.now() - timedelta(days=days)

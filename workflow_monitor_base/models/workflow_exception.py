@@ -1,3 +1,4 @@
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -13,8 +14,20 @@ OPEN_STATES = ("new", "assigned", "in_progress")
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 DEFAULT_RESPONSE_HOURS = {"low": 72.0, "medium": 24.0, "high": 8.0, "critical": 2.0}
 RAISE_KEYS = {
-    "record", "category_code", "category_id", "name", "message", "description", "severity",
-    "dedupe_key", "res_model", "res_id", "instance_id", "company_id", "team_id", "user_id",
+    "record",
+    "category_code",
+    "category_id",
+    "name",
+    "message",
+    "description",
+    "severity",
+    "dedupe_key",
+    "res_model",
+    "res_id",
+    "instance_id",
+    "company_id",
+    "team_id",
+    "user_id",
     "failure_kind",
 }
 
@@ -49,7 +62,10 @@ class WorkflowException(models.Model):
     )
     team_id = fields.Many2one("workflow.team", index="btree_not_null", tracking=True)
     user_id = fields.Many2one(
-        "res.users", string="Owner", index="btree_not_null", tracking=True,
+        "res.users",
+        string="Owner",
+        index="btree_not_null",
+        tracking=True,
         domain=[("share", "=", False)],
     )
     res_model = fields.Char(string="Document Model", index=True)
@@ -130,7 +146,9 @@ class WorkflowException(models.Model):
         for exception in self:
             end = exception.resolved_at or now
             exception.age_hours = (
-                (end - exception.first_seen).total_seconds() / 3600.0 if exception.first_seen else 0.0
+                (end - exception.first_seen).total_seconds() / 3600.0
+                if exception.first_seen
+                else 0.0
             )
             exception.is_overdue = bool(
                 exception.state in OPEN_STATES
@@ -150,8 +168,11 @@ class WorkflowException(models.Model):
             lambda e: e.response_deadline and e.first_seen and e.response_deadline < e.first_seen
         ):
             raise ValidationError(
-                _("%(name)s: the response deadline is before the first occurrence "
-                  "(field: Response Deadline).", name=bad[0].display_name)
+                _(
+                    "%(name)s: the response deadline is before the first occurrence "
+                    "(field: Response Deadline).",
+                    name=bad[0].display_name,
+                )
             )
 
     # ------------------------------------------------------------
@@ -174,7 +195,8 @@ class WorkflowException(models.Model):
                     category, vals.get("severity") or "medium", vals.get("first_seen")
                 )
         exceptions = super(
-            WorkflowException, self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+            WorkflowException,
+            self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True),
         ).create(vals_list)
         exceptions._log_exception_events("raised")
         return exceptions.with_env(self.env)
@@ -202,32 +224,47 @@ class WorkflowException(models.Model):
     def action_resolve(self):
         if missing := self.filtered(lambda e: not (e.resolution or "").strip()):
             raise UserError(
-                _("Describe what was done before resolving %(name)s (field: Resolution).",
-                  name=missing[0].display_name)
+                _(
+                    "Describe what was done before resolving %(name)s (field: Resolution).",
+                    name=missing[0].display_name,
+                )
             )
         self._resolve(False)
 
     def action_dismiss(self):
         if missing := self.filtered(lambda e: not (e.resolution or "").strip()):
             raise UserError(
-                _("Say why %(name)s is dismissed (field: Resolution).", name=missing[0].display_name)
+                _(
+                    "Say why %(name)s is dismissed (field: Resolution).",
+                    name=missing[0].display_name,
+                )
             )
         self._check_open()
-        self.write({"state": "dismissed", "resolved_at": fields.Datetime.now(),
-                    "resolved_by_id": self.env.uid})
+        self.write(
+            {
+                "state": "dismissed",
+                "resolved_at": fields.Datetime.now(),
+                "resolved_by_id": self.env.uid,
+            }
+        )
         self._log_exception_events("dismissed")
 
     def action_reopen(self):
         closed = self.filtered(lambda e: e.state not in OPEN_STATES)
         for exception in closed:
-            if self.search_count([
-                ("category_id", "=", exception.category_id.id),
-                ("dedupe_key", "=", exception.dedupe_key),
-                ("state", "in", OPEN_STATES),
-            ]):
+            if self.search_count(
+                [
+                    ("category_id", "=", exception.category_id.id),
+                    ("dedupe_key", "=", exception.dedupe_key),
+                    ("state", "in", OPEN_STATES),
+                ]
+            ):
                 raise UserError(
-                    _("%(name)s cannot be reopened: another open exception tracks the same "
-                      "problem.", name=exception.display_name)
+                    _(
+                        "%(name)s cannot be reopened: another open exception tracks the same "
+                        "problem.",
+                        name=exception.display_name,
+                    )
                 )
         closed.write({"state": "assigned", "resolved_at": False, "resolved_by_id": False})
         closed.filtered(lambda e: not e.user_id).write({"state": "new"})
@@ -258,10 +295,18 @@ class WorkflowException(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def raise_exception(self, record, category_code, message, severity=None, dedupe_key=None, **extra):
+    def raise_exception(
+        self, record, category_code, message, severity=None, dedupe_key=None, **extra
+    ):
         """Upsert one exception about ``record`` and return it (see raise_exceptions)."""
-        vals = dict(extra, record=record, category_code=category_code, name=message,
-                    severity=severity, dedupe_key=dedupe_key)
+        vals = dict(
+            extra,
+            record=record,
+            category_code=category_code,
+            name=message,
+            severity=severity,
+            dedupe_key=dedupe_key,
+        )
         return self.raise_exceptions([vals])
 
     @api.model
@@ -331,24 +376,31 @@ class WorkflowException(models.Model):
                               severity_rank = v.severity_rank,
                               write_date = v.last_seen,
                               write_uid = %s
-                         FROM unnest(%s::int[], %s::varchar[], %s::int[], %s::timestamp[], %s::int[])
+                         FROM unnest(%s::int[], %s::varchar[], %s::int[], %s::timestamp[],
+                                     %s::int[])
                               AS v(id, severity, severity_rank, last_seen, n)
                         WHERE e.id = v.id""",
                     self.env.uid,
-                    [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
-                    [r[3] for r in rows], [r[4] for r in rows],
+                    [r[0] for r in rows],
+                    [r[1] for r in rows],
+                    [r[2] for r in rows],
+                    [r[3] for r in rows],
+                    [r[4] for r in rows],
                 )
             )
             self.invalidate_model(["occurrence_count", "last_seen", "severity", "severity_rank"])
             # became critical on a new occurrence: same attention as a new critical one
             self.browse(
-                exc_id for key, (exc_id, sev, _n) in existing.items()
+                exc_id
+                for key, (exc_id, sev, _n) in existing.items()
                 if sev == "critical" and key not in was_critical
             )._notify_team_leader()
         created = self.browse()
         if to_create:
             created = self.create(list(to_create.values()))
-        by_key = {(cat, key): self.browse(exc_id) for (cat, key), (exc_id, _s, _n) in existing.items()}
+        by_key = {
+            (cat, key): self.browse(exc_id) for (cat, key), (exc_id, _s, _n) in existing.items()
+        }
         by_key.update({(e.category_id.id, e.dedupe_key): e for e in created})
         result = self.browse()
         for p in prepared:
@@ -369,8 +421,11 @@ class WorkflowException(models.Model):
         severity = vals.get("severity") or category.default_severity
         if severity not in SEVERITY_RANK:
             raise ValidationError(
-                _("Unknown severity '%(value)s' (field: severity); use low, medium, high or "
-                  "critical.", value=severity)
+                _(
+                    "Unknown severity '%(value)s' (field: severity); use low, medium, high or "
+                    "critical.",
+                    value=severity,
+                )
             )
         name = vals.get("name") or vals.get("message")
         if not name:
@@ -379,7 +434,9 @@ class WorkflowException(models.Model):
         res_model = vals.get("res_model") or (record._name if record else False)
         res_id = vals.get("res_id") or (record.id if record else False)
         if res_model and res_model not in self.env:
-            raise ValidationError(_("Unknown model '%(model)s' (field: res_model).", model=res_model))
+            raise ValidationError(
+                _("Unknown model '%(model)s' (field: res_model).", model=res_model)
+            )
         company_id = vals.get("company_id")
         if not company_id and record is not None and record and "company_id" in record._fields:
             company_id = record.company_id.id
@@ -433,7 +490,11 @@ class WorkflowException(models.Model):
         todo = self.filtered(lambda e: e.state in OPEN_STATES)
         if not todo:
             return
-        vals = {"state": "resolved", "resolved_at": fields.Datetime.now(), "resolved_by_id": self.env.uid}
+        vals = {
+            "state": "resolved",
+            "resolved_at": fields.Datetime.now(),
+            "resolved_by_id": self.env.uid,
+        }
         if resolution:
             without = todo.filtered(lambda e: not e.resolution)
             (todo - without).write(vals)
@@ -458,8 +519,11 @@ class WorkflowException(models.Model):
                 }
             )
             exception.message_post(
-                body=_("Escalated to level %(level)s (team %(team)s): the response deadline passed.",
-                       level=exception.escalation_level, team=team.name or "-"),
+                body=_(
+                    "Escalated to level %(level)s (team %(team)s): the response deadline passed.",
+                    level=exception.escalation_level,
+                    team=team.name or "-",
+                ),
                 subtype_xmlid="mail.mt_note",
             )
             exception._schedule_leader_activity(
@@ -471,7 +535,9 @@ class WorkflowException(models.Model):
         """Ask the team leader to look at these exceptions (used by the shipped
         'critical exception' Automation Rule)."""
         for exception in self:
-            exception._schedule_leader_activity(_("Critical exception: %(name)s", name=exception.name))
+            exception._schedule_leader_activity(
+                _("Critical exception: %(name)s", name=exception.name)
+            )
 
     def _schedule_leader_activity(self, summary):
         self.ensure_one()
@@ -524,18 +590,20 @@ class WorkflowException(models.Model):
         Never raises: a failure to record must not hide the original error."""
         if getattr(error, "_workflow_recorded", False):
             return
-        try:
+        with contextlib.suppress(AttributeError):  # some exceptions refuse attributes
             error._workflow_recorded = True
-        except AttributeError:
-            pass
         record = records[:1] if records else None
         name = source.display_name
         rule = source.base_automation_id if source._name == "ir.actions.server" else None
         if rule:
             # Odoo names actions of a rule after their type: the rule's name says more
             source, name = rule, f"{rule.name} ({source.display_name})"
-        message = _("%(what)s '%(name)s' failed: %(error)s",
-                    what=source._description, name=name, error=error)
+        message = _(
+            "%(what)s '%(name)s' failed: %(error)s",
+            what=source._description,
+            name=name,
+            error=error,
+        )
         try:
             with self.env.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
@@ -547,9 +615,13 @@ class WorkflowException(models.Model):
                     res_model=record._name if record else source._name,
                     res_id=record.id if record else source.id,
                     company_id=self.env.company.id,
-                    description=_("%(error)s\nRecords: %(records)s", error=repr(error),
-                                  records=", ".join(f"{r._name},{r.id}" for r in records[:20])
-                                  if records else "-"),
+                    description=_(
+                        "%(error)s\nRecords: %(records)s",
+                        error=repr(error),
+                        records=", ".join(f"{r._name},{r.id}" for r in records[:20])
+                        if records
+                        else "-",
+                    ),
                 )
         except Exception:  # noqa: BLE001
             _logger.exception("Could not record the automation failure of %s", source)

@@ -10,8 +10,14 @@ class WorkflowExceptionCategory(models.Model):
     _inherit = ["workflow.config.audit.mixin"]
     _order = "name, id"
     _workflow_audit_fields = (
-        "code", "name", "default_severity", "team_id", "response_hours", "failure_kind",
-        "auto_resolve", "active",
+        "code",
+        "name",
+        "default_severity",
+        "team_id",
+        "response_hours",
+        "failure_kind",
+        "auto_resolve",
+        "active",
     )
 
     code = fields.Char(required=True, help="Technical key used by detectors and the API.")
@@ -46,14 +52,19 @@ class WorkflowExceptionCategory(models.Model):
         for category in self:
             if category.response_hours < 0:
                 raise ValidationError(
-                    _("%(name)s: the response hours cannot be negative (field: Response Hours).",
-                      name=category.name)
+                    _(
+                        "%(name)s: the response hours cannot be negative (field: Response Hours).",
+                        name=category.name,
+                    )
                 )
 
     def _compute_open_count(self):
         counts = dict(
             self.env["workflow.exception"]._read_group(
-                [("category_id", "in", self.ids), ("state", "in", ("new", "assigned", "in_progress"))],
+                [
+                    ("category_id", "in", self.ids),
+                    ("state", "in", ("new", "assigned", "in_progress")),
+                ],
                 ["category_id"],
                 ["__count"],
             )

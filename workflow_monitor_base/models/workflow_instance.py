@@ -288,21 +288,49 @@ class WorkflowInstance(models.Model):
                     sla_state = "breached"
             else:
                 policy_id = deadline = warning_at = None
-                sla_state = previous_sla or (row[4] if row and row[4] in ("met", "missed") else "none")
+                sla_state = previous_sla or (
+                    row[4] if row and row[4] in ("met", "missed") else "none"
+                )
             ended_at = None if state == "running" else now
             if row is None:
                 inserts.append(
                     (
-                        definition_id, record._name, record.id, record.display_name or "",
-                        self._record_company_id(record), self._record_user_id(record),
-                        stage_id, now, now, ended_at, state, policy_id, deadline, warning_at,
-                        sla_state, uid, now, uid, now,
+                        definition_id,
+                        record._name,
+                        record.id,
+                        record.display_name or "",
+                        self._record_company_id(record),
+                        self._record_user_id(record),
+                        stage_id,
+                        now,
+                        now,
+                        ended_at,
+                        state,
+                        policy_id,
+                        deadline,
+                        warning_at,
+                        sla_state,
+                        uid,
+                        now,
+                        uid,
+                        now,
                     )
                 )
             else:
                 updates.append(
-                    (row[0], stage_id, now, ended_at, state, policy_id, deadline, warning_at,
-                     sla_state, uid, now)
+                    (
+                        row[0],
+                        stage_id,
+                        now,
+                        ended_at,
+                        state,
+                        policy_id,
+                        deadline,
+                        warning_at,
+                        sla_state,
+                        uid,
+                        now,
+                    )
                 )
             event_payload = dict(payload or {})
             if previous_sla:
@@ -326,7 +354,11 @@ class WorkflowInstance(models.Model):
         new_ids = {}
         if inserts:
             returned = bulk_insert(
-                cr, self._table, INSTANCE_INSERT_COLUMNS, inserts, returning="id, res_model, res_id",
+                cr,
+                self._table,
+                INSTANCE_INSERT_COLUMNS,
+                inserts,
+                returning="id, res_model, res_id",
                 on_conflict=SQL("ON CONFLICT (definition_id, res_model, res_id) DO NOTHING"),
             )
             new_ids = {(res_model, res_id): inst_id for inst_id, res_model, res_id in returned}
@@ -421,12 +453,21 @@ class WorkflowInstance(models.Model):
     def _sla_record_transitions(self, rows, now):
         if not rows:
             return
-        policies = self.env["workflow.sla.policy"].sudo().browse(
-            {row[7] for row in rows if row[7]}
-        )
+        policies = self.env["workflow.sla.policy"].sudo().browse({row[7] for row in rows if row[7]})
         policy_by_id = {policy.id: policy for policy in policies}
         events, exceptions = [], []
-        for inst_id, sla_state, definition_id, res_model, res_id, stage_id, company_id, policy_id, name, sla_deadline in rows:
+        for (
+            inst_id,
+            sla_state,
+            definition_id,
+            res_model,
+            res_id,
+            stage_id,
+            company_id,
+            policy_id,
+            name,
+            sla_deadline,
+        ) in rows:
             events.append(
                 {
                     "instance_id": inst_id,
@@ -445,7 +486,11 @@ class WorkflowInstance(models.Model):
                 policy = policy_by_id.get(policy_id)
                 exceptions.append(
                     {
-                        "category_code": (policy.breach_category_id.code if policy and policy.breach_category_id else "sla_breach"),
+                        "category_code": (
+                            policy.breach_category_id.code
+                            if policy and policy.breach_category_id
+                            else "sla_breach"
+                        ),
                         "res_model": res_model,
                         "res_id": res_id,
                         "instance_id": inst_id,
@@ -460,7 +505,9 @@ class WorkflowInstance(models.Model):
                         ),
                     }
                 )
-        self.env["workflow.event"].with_context(workflow_source="scheduled_action")._log_events(events)
+        self.env["workflow.event"].with_context(workflow_source="scheduled_action")._log_events(
+            events
+        )
         if exceptions:
             self.env["workflow.exception"].sudo().raise_exceptions(exceptions)
 
@@ -489,8 +536,9 @@ class WorkflowInstance(models.Model):
     def _cron_stale_sweep(self, batch_size=5000):
         """Raise ``stale_record`` for running instances idle in a stage for longer than the
         configured number of days; auto-resolve the ones that moved since."""
-        days = int(self.env["ir.config_parameter"].sudo().get_param(
-            "workflow_monitor.stale_days", 3))
+        days = int(
+            self.env["ir.config_parameter"].sudo().get_param("workflow_monitor.stale_days", 3)
+        )
         if days <= 0:
             return 0
         now = fields.Datetime.now()
@@ -524,13 +572,14 @@ class WorkflowInstance(models.Model):
                     "description": _(
                         "No progress for %(days).1f days in stage %(stage)s.",
                         days=idle_days,
-                        stage=(stage_name or {}).get(self.env.lang) or (stage_name or {}).get("en_US"),
+                        stage=(stage_name or {}).get(self.env.lang)
+                        or (stage_name or {}).get("en_US"),
                     ),
                 }
             )
         exceptions = self.env["workflow.exception"].sudo()
         for chunk_start in range(0, len(vals_list), batch_size):
-            exceptions.raise_exceptions(vals_list[chunk_start:chunk_start + batch_size])
+            exceptions.raise_exceptions(vals_list[chunk_start : chunk_start + batch_size])
         exceptions.resolve_cleared("stale_record", [vals["dedupe_key"] for vals in vals_list])
         self.env["ir.cron"]._notify_progress(done=len(vals_list), remaining=0)
         return len(vals_list)

@@ -54,7 +54,12 @@ class WorkflowKpi(models.Model):
     last_value = fields.Float(compute="_compute_last_value")
     last_date = fields.Date(compute="_compute_last_value")
     status = fields.Selection(
-        [("ok", "On Target"), ("warning", "Warning"), ("critical", "Critical"), ("none", "No Data")],
+        [
+            ("ok", "On Target"),
+            ("warning", "Warning"),
+            ("critical", "Critical"),
+            ("none", "No Data"),
+        ],
         compute="_compute_last_value",
     )
 
@@ -72,14 +77,20 @@ class WorkflowKpi(models.Model):
             )
             if wrong:
                 raise ValidationError(
-                    _("%(name)s: the warning threshold must lie on the bad side of the target "
-                      "(field: Warning Threshold).", name=kpi.name)
+                    _(
+                        "%(name)s: the warning threshold must lie on the bad side of the target "
+                        "(field: Warning Threshold).",
+                        name=kpi.name,
+                    )
                 )
 
     def _compute_last_value(self):
         values = self.env["workflow.kpi.value"].search(
-            [("kpi_id", "in", self.ids), ("node_ref", "=", False),
-             ("company_id", "=", self.env.company.id)],
+            [
+                ("kpi_id", "in", self.ids),
+                ("node_ref", "=", False),
+                ("company_id", "=", self.env.company.id),
+            ],
             order="date desc, id desc",
         )
         last = {}
@@ -133,8 +144,17 @@ class WorkflowKpi(models.Model):
         rows = []
         for kpi in self:
             for value in kpi._compute_values(date_from, date_to):
-                rows.append((kpi.id, day, value.get("company_id"), value.get("node_ref") or "",
-                             value["value"], value.get("numerator"), value.get("denominator")))
+                rows.append(
+                    (
+                        kpi.id,
+                        day,
+                        value.get("company_id"),
+                        value.get("node_ref") or "",
+                        value["value"],
+                        value.get("numerator"),
+                        value.get("denominator"),
+                    )
+                )
         if not rows:
             return
         now = fields.Datetime.now()
@@ -149,10 +169,16 @@ class WorkflowKpi(models.Model):
                           AS r(k, d, c, n, v, num, den)
                    ON CONFLICT (kpi_id, date, COALESCE(company_id, 0), COALESCE(node_ref, ''))
                    DO UPDATE SET value = EXCLUDED.value, numerator = EXCLUDED.numerator,
-                                 denominator = EXCLUDED.denominator, write_date = EXCLUDED.write_date""",
-                uid=self.env.uid, now=now,
-                k=[r[0] for r in rows], d=[r[1] for r in rows], c=[r[2] for r in rows],
-                n=[r[3] for r in rows], v=[r[4] for r in rows], num=[r[5] for r in rows],
+                                 denominator = EXCLUDED.denominator,
+                                 write_date = EXCLUDED.write_date""",
+                uid=self.env.uid,
+                now=now,
+                k=[r[0] for r in rows],
+                d=[r[1] for r in rows],
+                c=[r[2] for r in rows],
+                n=[r[3] for r in rows],
+                v=[r[4] for r in rows],
+                num=[r[5] for r in rows],
                 den=[r[6] for r in rows],
             )
         )
@@ -164,8 +190,11 @@ class WorkflowKpi(models.Model):
         method = getattr(self, f"_kpi_compute_{self.provider}", None)
         if method is None:
             raise UserError(
-                _("KPI %(name)s: no method computes provider '%(provider)s' (field: Provider).",
-                  name=self.name, provider=self.provider)
+                _(
+                    "KPI %(name)s: no method computes provider '%(provider)s' (field: Provider).",
+                    name=self.name,
+                    provider=self.provider,
+                )
             )
         return method(date_from, date_to)
 
@@ -182,38 +211,59 @@ class WorkflowKpi(models.Model):
         ]
 
     def _kpi_compute_open_exceptions(self, date_from, date_to):
-        return self._kpi_rows(SQL(
-            """SELECT company_id, count(*), count(*), NULL FROM workflow_exception
+        return self._kpi_rows(
+            SQL(
+                """SELECT company_id, count(*), count(*), NULL FROM workflow_exception
                 WHERE state IN ('new', 'assigned', 'in_progress') AND first_seen < %s
-                GROUP BY company_id""", date_to))
+                GROUP BY company_id""",
+                date_to,
+            )
+        )
 
     def _kpi_compute_sla_compliance(self, date_from, date_to):
-        return self._kpi_rows(SQL(
-            """SELECT company_id,
+        return self._kpi_rows(
+            SQL(
+                """SELECT company_id,
                       100.0 * count(*) FILTER (WHERE payload->>'sla' = 'met') / count(*),
                       count(*) FILTER (WHERE payload->>'sla' = 'met'), count(*)
                  FROM workflow_event
                 WHERE event_type = 'stage' AND occurred_at >= %s AND occurred_at < %s
                   AND payload->>'sla' IN ('met', 'missed')
-                GROUP BY company_id""", date_from, date_to))
+                GROUP BY company_id""",
+                date_from,
+                date_to,
+            )
+        )
 
     def _kpi_compute_event_throughput(self, date_from, date_to):
-        return self._kpi_rows(SQL(
-            """SELECT company_id, count(*), count(*), NULL FROM workflow_event
+        return self._kpi_rows(
+            SQL(
+                """SELECT company_id, count(*), count(*), NULL FROM workflow_event
                 WHERE event_type = 'stage' AND occurred_at >= %s AND occurred_at < %s
-                GROUP BY company_id""", date_from, date_to))
+                GROUP BY company_id""",
+                date_from,
+                date_to,
+            )
+        )
 
     def _kpi_compute_failing_crons(self, date_from, date_to):
         self.env["ir.cron"].flush_model(["active", "failure_count"])
         self.env.cr.execute("SELECT count(*) FROM ir_cron WHERE active AND failure_count > 0")
         count = self.env.cr.fetchone()[0]
-        return [{"company_id": company.id, "value": count, "numerator": count, "denominator": None}
-                for company in self.env["res.company"].sudo().search([])]
+        return [
+            {"company_id": company.id, "value": count, "numerator": count, "denominator": None}
+            for company in self.env["res.company"].sudo().search([])
+        ]
 
     def _kpi_compute_exception_resolution_time(self, date_from, date_to):
-        return self._kpi_rows(SQL(
-            """SELECT company_id, avg(EXTRACT(EPOCH FROM resolved_at - first_seen)) / 3600.0,
+        return self._kpi_rows(
+            SQL(
+                """SELECT company_id, avg(EXTRACT(EPOCH FROM resolved_at - first_seen)) / 3600.0,
                       sum(EXTRACT(EPOCH FROM resolved_at - first_seen)) / 3600.0, count(*)
                  FROM workflow_exception
                 WHERE state = 'resolved' AND resolved_at >= %s AND resolved_at < %s
-                GROUP BY company_id""", date_from, date_to))
+                GROUP BY company_id""",
+                date_from,
+                date_to,
+            )
+        )

@@ -22,5 +22,6 @@ class WorkflowKpiValue(models.Model):
         # one snapshot per KPI, day, company and node: the snapshot job upserts on it
         self.env.cr.execute(
             """CREATE UNIQUE INDEX IF NOT EXISTS workflow_kpi_value_snapshot_uniq
-                   ON workflow_kpi_value (kpi_id, date, COALESCE(company_id, 0), COALESCE(node_ref, ''))"""
+                   ON workflow_kpi_value
+                      (kpi_id, date, COALESCE(company_id, 0), COALESCE(node_ref, ''))"""
         )

@@ -1,8 +1,6 @@
 from collections import defaultdict
 from datetime import timedelta
 
-import pytz
-
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
@@ -17,9 +15,18 @@ class WorkflowSlaPolicy(models.Model):
     _inherit = ["workflow.config.audit.mixin"]
     _order = "sequence, id"
     _workflow_audit_fields = (
-        "name", "definition_id", "stage_id", "sequence", "domain", "company_id",
-        "target_hours", "warning_hours", "calendar_id", "breach_category_id",
-        "breach_severity", "active",
+        "name",
+        "definition_id",
+        "stage_id",
+        "sequence",
+        "domain",
+        "company_id",
+        "target_hours",
+        "warning_hours",
+        "calendar_id",
+        "breach_category_id",
+        "breach_severity",
+        "active",
     )
 
     name = fields.Char(required=True, translate=True)
@@ -41,7 +48,9 @@ class WorkflowSlaPolicy(models.Model):
         "res.company", help="Leave empty to apply the policy to every company."
     )
     target_hours = fields.Float(
-        required=True, default=24.0, help="Hours allowed in the stage (working hours when a calendar is set)."
+        required=True,
+        default=24.0,
+        help="Hours allowed in the stage (working hours when a calendar is set).",
     )
     warning_hours = fields.Float(
         help="Hours after entering the stage at which the SLA turns to Warning. "
@@ -72,13 +81,17 @@ class WorkflowSlaPolicy(models.Model):
         for policy in self:
             if policy.target_hours <= 0:
                 raise ValidationError(
-                    _("%(name)s: the target hours must be positive (field: Target Hours).",
-                      name=policy.name)
+                    _(
+                        "%(name)s: the target hours must be positive (field: Target Hours).",
+                        name=policy.name,
+                    )
                 )
             if policy.warning_hours < 0:
                 raise ValidationError(
-                    _("%(name)s: the warning hours cannot be negative (field: Warning Hours).",
-                      name=policy.name)
+                    _(
+                        "%(name)s: the warning hours cannot be negative (field: Warning Hours).",
+                        name=policy.name,
+                    )
                 )
             if policy.warning_hours > policy.target_hours:
                 raise ValidationError(
@@ -96,9 +109,14 @@ class WorkflowSlaPolicy(models.Model):
         for policy in self:
             if policy.stage_id.definition_id != policy.definition_id:
                 raise ValidationError(
-                    _("%(name)s: the stage %(stage)s does not belong to the workflow %(definition)s "
-                      "(field: Stage).", name=policy.name, stage=policy.stage_id.name,
-                      definition=policy.definition_id.name)
+                    _(
+                        "%(name)s: the stage %(stage)s does not belong to the workflow "
+                        "%(definition)s "
+                        "(field: Stage).",
+                        name=policy.name,
+                        stage=policy.stage_id.name,
+                        definition=policy.definition_id.name,
+                    )
                 )
 
     @api.constrains("domain", "definition_id")
@@ -116,14 +134,19 @@ class WorkflowSlaPolicy(models.Model):
         if not self.domain or self.domain.strip() in ("", "[]"):
             return []
         try:
-            domain = safe_eval(self.domain, {"uid": self.env.uid, "context_today": fields.Date.context_today})
+            domain = safe_eval(
+                self.domain, {"uid": self.env.uid, "context_today": fields.Date.context_today}
+            )
             domain = expression.normalize_domain(domain)
             if self.res_model in self.env:
                 self.env[self.res_model].sudo()._where_calc(domain)
         except Exception as error:  # noqa: BLE001 - any parse error becomes a clear message
             raise ValidationError(
-                _("%(name)s: the domain does not parse (field: Domain): %(error)s",
-                  name=self.name, error=error)
+                _(
+                    "%(name)s: the domain does not parse (field: Domain): %(error)s",
+                    name=self.name,
+                    error=error,
+                )
             ) from error
         return domain
 
@@ -149,7 +172,10 @@ class WorkflowSlaPolicy(models.Model):
         # sudo: policies are read for their thresholds only; users moving documents
         # need not have access to the SLA configuration.
         policies = self.sudo().search(
-            [("definition_id", "=", definition_id), ("stage_id", "in", list({s for _r, s in items}))]
+            [
+                ("definition_id", "=", definition_id),
+                ("stage_id", "in", list({s for _r, s in items})),
+            ]
         )
         if not policies:
             return {}
@@ -173,7 +199,9 @@ class WorkflowSlaPolicy(models.Model):
         for policy, keys in by_policy.items():
             deadline = policy._add_hours([start], policy.target_hours)[0]
             warning = (
-                policy._add_hours([start], policy.warning_hours)[0] if policy.warning_hours else None
+                policy._add_hours([start], policy.warning_hours)[0]
+                if policy.warning_hours
+                else None
             )
             for key in keys:
                 result[key] = (policy.id, deadline, warning)

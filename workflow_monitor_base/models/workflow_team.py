@@ -22,11 +22,16 @@ class WorkflowTeam(models.Model):
     @api.constrains("escalation_team_id")
     def _check_escalation_loop(self):
         if self._has_cycle("escalation_team_id"):
-            raise ValidationError(_("Escalation teams cannot form a loop (field: Escalation Team)."))
+            raise ValidationError(
+                _("Escalation teams cannot form a loop (field: Escalation Team).")
+            )
 
     def _compute_counts(self):
         exceptions = self.env["workflow.exception"]
-        open_domain = [("team_id", "in", self.ids), ("state", "in", ("new", "assigned", "in_progress"))]
+        open_domain = [
+            ("team_id", "in", self.ids),
+            ("state", "in", ("new", "assigned", "in_progress")),
+        ]
         counts = dict(exceptions._read_group(open_domain, ["team_id"], ["__count"]))
         overdue = dict(
             exceptions._read_group(

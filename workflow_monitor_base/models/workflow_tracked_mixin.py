@@ -130,7 +130,9 @@ class WorkflowTrackedMixin(models.AbstractModel):
         if pending is None:
             pending = data[DEFERRED_KEY] = {}
             env = self.env
-            self.env.cr.precommit.add(lambda: env["workflow.tracked.mixin"]._workflow_flush_deferred())
+            self.env.cr.precommit.add(
+                lambda: env["workflow.tracked.mixin"]._workflow_flush_deferred()
+            )
         pending.setdefault(self._name, set()).update(self.ids)
 
     @api.model

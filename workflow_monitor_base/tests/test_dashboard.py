@@ -26,14 +26,20 @@ class DashboardDataMixin:
             env.cr.execute(
                 "UPDATE workflow_instance SET stage_entered_at = %s, sla_deadline = %s, "
                 "sla_state = %s WHERE id = %s",
-                (entered, now + timedelta(hours=(index % 5) * 10 - 15),
-                 ("on_track", "warning", "breached")[index % 3], instance.id),
+                (
+                    entered,
+                    now + timedelta(hours=(index % 5) * 10 - 15),
+                    ("on_track", "warning", "breached")[index % 3],
+                    instance.id,
+                ),
             )
         env["workflow.instance"].invalidate_model()
         Exception_ = env["workflow.exception"]
         for index, doc in enumerate(docs[:12]):
             exception = Exception_.raise_exception(
-                doc, "stale_record", f"Dash {index}",
+                doc,
+                "stale_record",
+                f"Dash {index}",
                 severity=("low", "medium", "high", "critical")[index % 4],
             )
             env.cr.execute(
@@ -64,10 +70,12 @@ class TestDashboardData(DashboardDataMixin, WorkflowMonitorCommon):
                 and i.stage_id.id == r["stage_id"]
             )
             for index, (low, high) in enumerate(bounds):
-                expected = len(members.filtered(
-                    lambda i, lo=low, hi=high: (now - i.stage_entered_at) >= timedelta(hours=lo)
-                    and (hi is None or (now - i.stage_entered_at) < timedelta(hours=hi))
-                ))
+                expected = len(
+                    members.filtered(
+                        lambda i, lo=low, hi=high: (now - i.stage_entered_at) >= timedelta(hours=lo)
+                        and (hi is None or (now - i.stage_entered_at) < timedelta(hours=hi))
+                    )
+                )
                 self.assertEqual(row["counts"][index], expected, f"{row['stage']} bucket {index}")
                 # the drill-down domain lists exactly the counted records
                 self.assertEqual(Instance.search_count(row["domains"][index]), expected)
@@ -81,7 +89,8 @@ class TestDashboardData(DashboardDataMixin, WorkflowMonitorCommon):
         self.assertEqual(data["exceptions"]["total"], len(open_exceptions))
         for row in data["exceptions"]["rows"]:
             members = open_exceptions.filtered(
-                lambda e, r=row: e.category_id.id == r["category_id"] and e.severity == r["severity"]
+                lambda e, r=row: e.category_id.id == r["category_id"]
+                and e.severity == r["severity"]
             )
             self.assertEqual(row["total"], len(members))
             for index, count in enumerate(row["counts"]):
@@ -89,34 +98,44 @@ class TestDashboardData(DashboardDataMixin, WorkflowMonitorCommon):
         Instance = self.env["workflow.instance"]
         now = fields.Datetime.from_string(data["generated_at"])
         running = Instance.search([("state", "=", "running")])
-        self.assertEqual(data["sla"]["breached"],
-                         len(running.filtered(lambda i: i.sla_state == "breached")))
-        self.assertEqual(data["sla"]["at_risk"], len(running.filtered(
-            lambda i: i.sla_state in ("on_track", "warning")
-            and i.sla_deadline and i.sla_deadline <= now + timedelta(hours=24))))
-        self.assertEqual(Instance.search_count(data["sla"]["at_risk_domain"]), data["sla"]["at_risk"])
+        self.assertEqual(
+            data["sla"]["breached"], len(running.filtered(lambda i: i.sla_state == "breached"))
+        )
+        self.assertEqual(
+            data["sla"]["at_risk"],
+            len(
+                running.filtered(
+                    lambda i: i.sla_state in ("on_track", "warning")
+                    and i.sla_deadline
+                    and i.sla_deadline <= now + timedelta(hours=24)
+                )
+            ),
+        )
+        self.assertEqual(
+            Instance.search_count(data["sla"]["at_risk_domain"]), data["sla"]["at_risk"]
+        )
 
     def test_throughput_and_kpis(self):
         self.env["workflow.kpi"]._cron_kpi_snapshot()
         data = self.env["workflow.dashboard"].get_dashboard_data({"period_days": 7})
         self.assertEqual(len(data["throughput"]["days"]), 7)
         today = data["throughput"]["days"][-1]
-        self.assertEqual(
-            today["events"], self.env["workflow.event"].search_count(today["domain"])
-        )
+        self.assertEqual(today["events"], self.env["workflow.event"].search_count(today["domain"]))
         self.assertGreaterEqual(today["events"], 50)  # 30 creations + 20 confirmations
         tile = next(k for k in data["kpis"] if k["code"] == "open_exceptions")
         self.assertEqual(
             tile["value"],
             self.env["workflow.exception"].search_count(
-                [("state", "in", OPEN_STATES), ("company_id", "=", self.env.company.id)]),
+                [("state", "in", OPEN_STATES), ("company_id", "=", self.env.company.id)]
+            ),
         )
         self.assertIn(tile["status"], ("ok", "warning", "critical"))
 
     def test_layers_follow_groups(self):
         Dashboard = self.env["workflow.dashboard"]
-        self.assertEqual(Dashboard.with_user(self.workflow_user).get_dashboard_data({})["layers"],
-                         ["operations"])
+        self.assertEqual(
+            Dashboard.with_user(self.workflow_user).get_dashboard_data({})["layers"], ["operations"]
+        )
         manager = Dashboard.with_user(self.workflow_manager).get_dashboard_data({})
         self.assertEqual(manager["layers"], ["operations", "executive"])
         self.assertNotIn("technical", manager)
@@ -134,14 +153,20 @@ class TestDashboardData(DashboardDataMixin, WorkflowMonitorCommon):
         with self.assertRaises(UserError):
             Dashboard.get_dashboard_data({"period_days": 0})
         self.env["workflow.exception"].raise_exception(
-            self.company_b, "stale_record", "Company B only", company_id=self.company_b.id)
-        manager = self.env["workflow.dashboard"].with_user(self.workflow_manager).with_context(
-            allowed_company_ids=[self.company_a.id, self.company_b.id])
+            self.company_b, "stale_record", "Company B only", company_id=self.company_b.id
+        )
+        manager = (
+            self.env["workflow.dashboard"]
+            .with_user(self.workflow_manager)
+            .with_context(allowed_company_ids=[self.company_a.id, self.company_b.id])
+        )
         only_b = manager.get_dashboard_data({"company_ids": [self.company_b.id]})
         self.assertEqual(only_b["exceptions"]["total"], 1)
         both = manager.get_dashboard_data({})
-        self.assertEqual(both["exceptions"]["total"], self.env["workflow.exception"].search_count(
-            [("state", "in", OPEN_STATES)]))
+        self.assertEqual(
+            both["exceptions"]["total"],
+            self.env["workflow.exception"].search_count([("state", "in", OPEN_STATES)]),
+        )
 
     def test_query_count_does_not_grow_with_data(self):
         Dashboard = self.env["workflow.dashboard"]
