@@ -1,16 +1,24 @@
 {
     "name": "Workflow Monitor - Distribution",
-    "summary": "Order-to-cash and procure-to-pay monitoring (placeholder, not implemented)",
+    "summary": "Order-to-cash and procure-to-pay flows, warehouse SLAs, detectors, "
+    "distribution KPIs and a realistic simulator",
     "version": "18.0.1.0.0",
     "category": "Productivity/Workflow Monitor",
     "author": "Workflow Monitor",
+    "website": "https://github.com/workflow-monitor/workflow-monitor",
     "license": "LGPL-3",
-    "depends": [
-        "workflow_monitor_base",
-        "sale_stock",
-        "purchase_stock",
+    "depends": ["workflow_monitor_base", "sale_stock", "purchase_stock"],
+    "data": [
+        "data/workflow_definition_data.xml",
+        "data/workflow_exception_category_data.xml",
+        "data/workflow_sla_policy_data.xml",
+        "data/workflow_kpi_data.xml",
+        "data/ir_cron_data.xml",
+        "views/stock_warehouse_views.xml",
+        "views/workflow_sla_policy_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/business_document_views.xml",
     ],
-    "data": [],
     "installable": True,
     "application": False,
 }

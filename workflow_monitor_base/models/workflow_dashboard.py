@@ -95,10 +95,14 @@ class WorkflowDashboard(models.AbstractModel):
 
     @api.model
     def _dashboard_node_domain(self, model_name, node):
-        """Hook: extra domain restricting ``model_name`` records to a node."""
-        if node:
+        """Extra domain restricting ``model_name`` records to a node."""
+        if not node:
+            return []
+        if node not in {n["ref"] for n in self._dashboard_nodes({})}:
             raise UserError(_("Unknown node '%(node)s' (field: node).", node=node))
-        return []
+        if model_name == "workflow.event":
+            return [("instance_id.node_ref", "=", node)]
+        return [("node_ref", "=", node)]
 
     def _base_domain(self, model_name, filters):
         domain = [("company_id", "in", filters["company_ids"])]

@@ -28,7 +28,7 @@ RAISE_KEYS = {
     "company_id",
     "team_id",
     "user_id",
-    "failure_kind",
+    "failure_kind", "node_ref",
 }
 
 
@@ -74,6 +74,9 @@ class WorkflowException(models.Model):
         selection="_selection_target_model", string="Document", compute="_compute_res_ref"
     )
     instance_id = fields.Many2one("workflow.instance", index="btree_not_null", ondelete="set null")
+    node_ref = fields.Char(
+        string="Node", index="btree_not_null", help="Where it happens, e.g. stock.warehouse,3."
+    )
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
@@ -457,6 +460,7 @@ class WorkflowException(models.Model):
             "team_id": vals.get("team_id") or category.team_id.id,
             "user_id": vals.get("user_id") or False,
             "failure_kind": vals.get("failure_kind") or category.failure_kind,
+            "node_ref": vals.get("node_ref") or False,
             "dedupe_key": str(dedupe_key)[:250],
             "first_seen": now,
             "last_seen": now,

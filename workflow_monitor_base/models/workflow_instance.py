@@ -1,10 +1,9 @@
-from collections import defaultdict
 from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
-from ..tools import bulk_insert, bulk_update, commit_chunk
+from ..tools import bulk_insert, commit_chunk
 
 SLA_STATES = [
     ("none", "No SLA"),
@@ -30,21 +29,9 @@ INSTANCE_INSERT_COLUMNS = (
     ("sla_deadline", "timestamp"),
     ("sla_warning_at", "timestamp"),
     ("sla_state", "varchar"),
+    ("node_ref", "varchar"),
     ("create_uid", "int4"),
     ("create_date", "timestamp"),
-    ("write_uid", "int4"),
-    ("write_date", "timestamp"),
-)
-INSTANCE_UPDATE_COLUMNS = (
-    ("id", "int4"),
-    ("stage_id", "int4"),
-    ("stage_entered_at", "timestamp"),
-    ("ended_at", "timestamp"),
-    ("state", "varchar"),
-    ("sla_policy_id", "int4"),
-    ("sla_deadline", "timestamp"),
-    ("sla_warning_at", "timestamp"),
-    ("sla_state", "varchar"),
     ("write_uid", "int4"),
     ("write_date", "timestamp"),
 )
@@ -74,6 +61,11 @@ class WorkflowInstance(models.Model):
         selection="_selection_target_model", string="Document", compute="_compute_res_ref"
     )
     company_id = fields.Many2one("res.company", index=True)
+    node_ref = fields.Char(
+        string="Node",
+        index="btree_not_null",
+        help="Where the flow runs, e.g. stock.warehouse,3 (set by the tracked model).",
+    )
     user_id = fields.Many2one("res.users", string="Responsible")
     stage_id = fields.Many2one(
         "workflow.stage",
@@ -219,154 +211,192 @@ class WorkflowInstance(models.Model):
 
     @api.model
     def _move(self, definition_code, targets, now=None, source=None, payload=None):
-        """Move the instances of ``targets`` and log one event per actual change.
+        """Move the instances of ``targets`` now and log one event per actual change.
 
         :param targets: {record: stage code} for root records of the definition; a
             record whose instance already is in that stage is left alone, so calling
             this twice changes nothing. ``None`` codes are ignored.
         :return: the logged events
-
-        Set-based: one SELECT of the current instances, one INSERT of new instances,
-        one UPDATE of moved ones, one INSERT of events, whatever the batch size.
         """
-        definitions = self.env["workflow.definition"]
-        definition_id, stages = definitions._get_stage_map(definition_code)
-        targets = {rec: code for rec, code in targets.items() if code and rec.id}
-        unknown = {code for code in targets.values() if code not in stages}
-        for code in unknown:
-            definitions._resolve_stage(definition_code, code)  # raises, naming the stage
-        if not targets:
-            return self.env["workflow.event"]
         now = now or fields.Datetime.now()
+        chains = {
+            (definition_code, record._name, record.id): [(code, now)]
+            for record, code in targets.items()
+            if code and record.id
+        }
+        # The stages the capture noted earlier in the transaction (a rule moving a
+        # document on create) happened before this move: apply them first, under no
+        # source of this move, or pre-commit would log them after it and undo it.
+        self.env["workflow.tracked.mixin"].with_context(
+            workflow_source=None, workflow_source_ref=None, workflow_correlation_id=None
+        )._workflow_flush_deferred()
+        return self._apply_chains(chains, source=source, payload=payload)
+
+    @api.model
+    def _apply_chains(self, chains, source=None, payload=None):
+        """Apply observed stage sequences and log one event per actual change.
+
+        :param chains: {(definition code, model, res_id): [(stage code, observed at)]},
+            the stages a document went through in this transaction, in order. Codes
+            equal to the current stage are skipped, so re-applying changes nothing.
+        :return: the logged events
+
+        Set-based, whatever the number of documents and definitions: one SELECT of the
+        current instances, one upsert of the instances, one INSERT of the events.
+        """
+        if not chains:
+            return self.env["workflow.event"]
+        definitions = self.env["workflow.definition"]
+        maps = {}
+        for definition_code, _model, _res_id in chains:
+            if definition_code not in maps:
+                maps[definition_code] = definitions._get_stage_map(definition_code)
+        for (definition_code, _model, _res_id), chain in chains.items():
+            for code, _at in chain:
+                if code not in maps[definition_code][1]:
+                    definitions._resolve_stage(definition_code, code)  # raises, naming it
+        keys = [(maps[d][0], model, res_id, d) for d, model, res_id in chains]
         cr = self.env.cr
         self.flush_model()
-        by_model = defaultdict(dict)
-        for record, code in targets.items():
-            by_model[record._name][record.id] = (record, code)
-
-        moves = []  # (record, current row or None, new stage code)
-        for res_model, items in by_model.items():
-            cr.execute(
-                SQL(
-                    """SELECT res_id, id, stage_id, stage_entered_at, sla_deadline, sla_state,
-                              state, started_at
-                         FROM workflow_instance
-                        WHERE definition_id = %s AND res_model = %s AND res_id = ANY(%s)""",
-                    definition_id,
-                    res_model,
-                    list(items),
-                )
+        cr.execute(
+            SQL(
+                """SELECT i.definition_id, i.res_model, i.res_id, i.id, i.stage_id,
+                          i.stage_entered_at, i.sla_deadline, i.sla_state, i.started_at
+                     FROM workflow_instance i
+                     JOIN unnest(%s::int[], %s::varchar[], %s::int[]) AS k(d, m, r)
+                       ON i.definition_id = k.d AND i.res_model = k.m AND i.res_id = k.r""",
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+                [k[2] for k in keys],
             )
-            current = {row[0]: row[1:] for row in cr.fetchall()}
-            for res_id, (record, code) in items.items():
-                row = current.get(res_id)
-                if row is None or row[1] != stages[code][0]:
-                    moves.append((record, row, code))
-        if not moves:
+        )
+        current = {(row[0], row[1], row[2]): row[3:] for row in cr.fetchall()}
+
+        # walk each chain from the stored stage: one transition per stage change
+        moved = []  # (definition code, record key, row or None, [(from, to, at, entered)])
+        for (definition_code, res_model, res_id), chain in chains.items():
+            definition_id, stages = maps[definition_code]
+            row = current.get((definition_id, res_model, res_id))
+            stage_id = row[1] if row else None
+            entered = row[2] if row else None
+            transitions = []
+            for code, at in chain:
+                to_id = stages[code][0]
+                if to_id == stage_id:
+                    continue
+                transitions.append((stage_id, to_id, at, entered))
+                stage_id, entered = to_id, at
+            if transitions:
+                moved.append((definition_code, (res_model, res_id), row, transitions))
+        if not moved:
             return self.env["workflow.event"]
 
-        sla = self.env["workflow.sla.policy"]._match_deadlines(
-            definition_id, [(record, stages[code][0]) for record, _row, code in moves], now
-        )
+        records = {}
+        for _d, (res_model, res_id), _row, _t in moved:
+            records.setdefault(res_model, []).append(res_id)
+        records = {model: self.env[model].browse(ids) for model, ids in records.items()}
+        nodes = {}
+        for recordset in records.values():
+            if hasattr(recordset, "_workflow_node_ref"):
+                nodes.update(
+                    {(r._name, r.id): ref for r, ref in recordset._workflow_node_ref().items()}
+                )
+        sla = {}
+        Policy = self.env["workflow.sla.policy"]
+        by_definition = {}
+        for definition_code, (res_model, res_id), _row, transitions in moved:
+            by_definition.setdefault(definition_code, []).append(
+                (records[res_model].browse(res_id), transitions[-1][1], transitions[-1][2])
+            )
+        for definition_code, items in by_definition.items():
+            sla.update(Policy._match_deadlines(maps[definition_code][0], items))
+
         uid = self.env.uid
-        inserts, updates, events = [], [], []
-        for record, row, code in moves:
-            stage_id, is_final, is_cancel = stages[code]
+        now = fields.Datetime.now()
+        rows, events = [], []
+        for definition_code, (res_model, res_id), row, transitions in moved:
+            definition_id, stages = maps[definition_code]
+            record = records[res_model].browse(res_id)
+            company_id = self._record_company_id(record)
+            old_deadline = row[3] if row else None
+            old_sla = row[4] if row else None
+            sla_outcome = None
+            for from_id, to_id, at, entered in transitions:
+                outcome = None
+                if old_deadline and old_sla in ("on_track", "warning", "breached"):
+                    outcome = "met" if at <= old_deadline else "missed"
+                    sla_outcome = outcome
+                old_deadline = old_sla = None  # intermediate stages had no timer
+                event_payload = dict(payload or {})
+                if outcome:
+                    event_payload["sla"] = outcome
+                events.append(
+                    {
+                        "instance_id": row[0] if row else (definition_id, res_model, res_id),
+                        "definition_id": definition_id,
+                        "res_model": res_model,
+                        "res_id": res_id,
+                        "event_type": "stage",
+                        "stage_from_id": from_id,
+                        "stage_to_id": to_id,
+                        "occurred_at": at,
+                        "duration_seconds": (
+                            max((at - entered).total_seconds(), 0.0) if entered else None
+                        ),
+                        "source": source,
+                        "payload": event_payload or None,
+                        "company_id": company_id,
+                    }
+                )
+            _from, stage_id, entered_at, _entered = transitions[-1]
+            code = next(c for c, values in stages.items() if values[0] == stage_id)
+            _sid, is_final, is_cancel = stages[code]
             state = "cancelled" if is_cancel else "done" if is_final else "running"
-            policy_id, deadline, warning_at = sla.get((record._name, record.id), (None, None, None))
-            previous_sla = None
-            duration = None
-            if row is not None:
-                _inst_id, _stage_id, entered_at, old_deadline, old_sla_state, _state, _start = row
-                if entered_at:
-                    duration = max((now - entered_at).total_seconds(), 0.0)
-                if old_deadline and old_sla_state in ("on_track", "warning", "breached"):
-                    previous_sla = "met" if now <= old_deadline else "missed"
+            policy_id, deadline, warning_at = sla.get((res_model, res_id), (None, None, None))
             if policy_id and state == "running":
                 sla_state = "warning" if warning_at and warning_at <= now else "on_track"
                 if deadline <= now:
                     sla_state = "breached"
             else:
                 policy_id = deadline = warning_at = None
-                sla_state = previous_sla or (
+                sla_state = sla_outcome or (
                     row[4] if row and row[4] in ("met", "missed") else "none"
                 )
-            ended_at = None if state == "running" else now
-            if row is None:
-                inserts.append(
-                    (
-                        definition_id,
-                        record._name,
-                        record.id,
-                        record.display_name or "",
-                        self._record_company_id(record),
-                        self._record_user_id(record),
-                        stage_id,
-                        now,
-                        now,
-                        ended_at,
-                        state,
-                        policy_id,
-                        deadline,
-                        warning_at,
-                        sla_state,
-                        uid,
-                        now,
-                        uid,
-                        now,
-                    )
+            rows.append(
+                (
+                    definition_id, res_model, res_id, record.display_name or "", company_id,
+                    self._record_user_id(record), stage_id, entered_at,
+                    row[5] if row and row[5] else transitions[0][2],
+                    None if state == "running" else entered_at, state, policy_id, deadline,
+                    warning_at, sla_state, nodes.get((res_model, res_id)) or None,
+                    uid, now, uid, now,
                 )
-            else:
-                updates.append(
-                    (
-                        row[0],
-                        stage_id,
-                        now,
-                        ended_at,
-                        state,
-                        policy_id,
-                        deadline,
-                        warning_at,
-                        sla_state,
-                        uid,
-                        now,
-                    )
-                )
-            event_payload = dict(payload or {})
-            if previous_sla:
-                event_payload["sla"] = previous_sla
-            events.append(
-                {
-                    "instance_id": row[0] if row else (record._name, record.id),
-                    "definition_id": definition_id,
-                    "res_model": record._name,
-                    "res_id": record.id,
-                    "event_type": "stage",
-                    "stage_from_id": row[1] if row else None,
-                    "stage_to_id": stage_id,
-                    "occurred_at": now,
-                    "duration_seconds": duration,
-                    "source": source,
-                    "payload": event_payload or None,
-                    "company_id": self._record_company_id(record),
-                }
             )
-        new_ids = {}
-        if inserts:
-            returned = bulk_insert(
-                cr,
-                self._table,
-                INSTANCE_INSERT_COLUMNS,
-                inserts,
-                returning="id, res_model, res_id",
-                on_conflict=SQL("ON CONFLICT (definition_id, res_model, res_id) DO NOTHING"),
-            )
-            new_ids = {(res_model, res_id): inst_id for inst_id, res_model, res_id in returned}
-        if updates:
-            bulk_update(cr, self._table, INSTANCE_UPDATE_COLUMNS, updates)
+        returned = bulk_insert(
+            cr,
+            self._table,
+            INSTANCE_INSERT_COLUMNS,
+            rows,
+            returning="id, definition_id, res_model, res_id",
+            on_conflict=SQL(
+                """ON CONFLICT (definition_id, res_model, res_id) DO UPDATE SET
+                       stage_id = EXCLUDED.stage_id,
+                       stage_entered_at = EXCLUDED.stage_entered_at,
+                       ended_at = EXCLUDED.ended_at,
+                       state = EXCLUDED.state,
+                       sla_policy_id = EXCLUDED.sla_policy_id,
+                       sla_deadline = EXCLUDED.sla_deadline,
+                       sla_warning_at = EXCLUDED.sla_warning_at,
+                       sla_state = EXCLUDED.sla_state,
+                       node_ref = EXCLUDED.node_ref,
+                       write_uid = EXCLUDED.write_uid,
+                       write_date = EXCLUDED.write_date"""
+            ),
+        )
+        ids = {(d, m, r): inst_id for inst_id, d, m, r in returned}
         for vals in events:
             if isinstance(vals["instance_id"], tuple):
-                vals["instance_id"] = new_ids.get(vals["instance_id"])
+                vals["instance_id"] = ids.get(vals["instance_id"])
         self.invalidate_model()
         return self.env["workflow.event"]._log_events(events)
 
@@ -424,7 +454,8 @@ class WorkflowInstance(models.Model):
                       FROM due
                      WHERE i.id = due.id
                  RETURNING i.id, i.sla_state, i.definition_id, i.res_model, i.res_id,
-                           i.stage_id, i.company_id, i.sla_policy_id, i.name, i.sla_deadline
+                           i.stage_id, i.company_id, i.sla_policy_id, i.name, i.sla_deadline,
+                           i.node_ref
                     """,
                     now=now,
                     limit=batch_size,
@@ -467,6 +498,7 @@ class WorkflowInstance(models.Model):
             policy_id,
             name,
             sla_deadline,
+            node_ref,
         ) in rows:
             events.append(
                 {
@@ -495,6 +527,7 @@ class WorkflowInstance(models.Model):
                         "res_id": res_id,
                         "instance_id": inst_id,
                         "company_id": company_id,
+                        "node_ref": node_ref,
                         "severity": policy.breach_severity if policy else None,
                         "dedupe_key": f"sla:{inst_id}:{stage_id}",
                         "name": _("SLA breached: %(name)s", name=name),

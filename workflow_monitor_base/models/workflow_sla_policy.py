@@ -1,7 +1,7 @@
 from collections import defaultdict
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
 from odoo.tools.safe_eval import safe_eval
@@ -125,6 +125,23 @@ class WorkflowSlaPolicy(models.Model):
             policy._get_domain()
 
     # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
+    # ------------------------------------------------------------
     # HELPERS
     # ------------------------------------------------------------
 
@@ -134,9 +151,8 @@ class WorkflowSlaPolicy(models.Model):
         if not self.domain or self.domain.strip() in ("", "[]"):
             return []
         try:
-            domain = safe_eval(
-                self.domain, {"uid": self.env.uid, "context_today": fields.Date.context_today}
-            )
+            # a literal domain: it is cached per worker and evaluated for any user
+            domain = safe_eval(self.domain, {})
             domain = expression.normalize_domain(domain)
             if self.res_model in self.env:
                 self.env[self.res_model].sudo()._where_calc(domain)
@@ -150,62 +166,83 @@ class WorkflowSlaPolicy(models.Model):
             ) from error
         return domain
 
-    def _match_records(self, records):
-        """Hook: the subset of ``records`` this policy applies to (node fields in
-        consumer modules narrow it further)."""
-        self.ensure_one()
-        if self.company_id and "company_id" in records._fields:
-            records = records.filtered(lambda r: r.company_id == self.company_id)
-        domain = self._get_domain()
-        return records.filtered_domain(domain) if domain else records
+    # ------------------------------------------------------------
+    # MATCHING (hot path: runs when documents change stage)
+    # ------------------------------------------------------------
 
     @api.model
-    def _match_deadlines(self, definition_id, items, start):
-        """Return {(model, id): (policy id, deadline, warning datetime)} for the
-        (record, stage id) pairs entering a stage at ``start``.
+    @tools.ormcache("definition_id")
+    def _rules(self, definition_id):
+        """Active policies of a definition as plain values, by sequence. Cached per
+        worker (cleared when a policy changes) so capture reads no policy row."""
+        policies = self.sudo().search([("definition_id", "=", definition_id)])
+        return tuple(policy._rule_values() for policy in policies)
 
-        One search for all candidate policies, in-memory domain matching, and one
-        working-interval computation per calendar for the whole batch.
+    def _rule_values(self):
+        """Hook: the values matching and timing need; node modules add theirs."""
+        self.ensure_one()
+        return {
+            "id": self.id,
+            "stage_id": self.stage_id.id,
+            "company_id": self.company_id.id,
+            "domain": self._get_domain(),
+            "target_hours": self.target_hours,
+            "warning_hours": self.warning_hours,
+            "calendar_id": self.calendar_id.id,
+        }
+
+    @api.model
+    def _rule_matches(self, rule, records):
+        """Hook: the subset of ``records`` the rule applies to (node modules narrow it)."""
+        if rule["company_id"] and "company_id" in records._fields:
+            records = records.filtered(lambda r: r.company_id.id == rule["company_id"])
+        return records.filtered_domain(rule["domain"]) if rule["domain"] else records
+
+    @api.model
+    def _match_deadlines(self, definition_id, items):
+        """Return {(model, id): (policy id, deadline, warning datetime)} for the
+        (record, stage id, entered at) triples entering a stage.
+
+        No query for the policies (cached), in-memory domain matching, one working-time
+        computation per calendar and entry time.
         """
-        if not items:
+        rules = self._rules(definition_id)
+        if not items or not rules:
             return {}
-        # sudo: policies are read for their thresholds only; users moving documents
-        # need not have access to the SLA configuration.
-        policies = self.sudo().search(
-            [
-                ("definition_id", "=", definition_id),
-                ("stage_id", "in", list({s for _r, s in items})),
-            ]
-        )
-        if not policies:
-            return {}
-        by_stage = defaultdict(list)
-        for record, stage_id in items:
-            by_stage[stage_id].append(record)
-        matched = {}
-        for stage_id, records in by_stage.items():
-            remaining = records[0].browse([r.id for r in records])
-            for policy in policies.filtered(lambda p, s=stage_id: p.stage_id.id == s):
+        groups = defaultdict(list)
+        for record, stage_id, start in items:
+            groups[(record._name, stage_id)].append((record, start))
+        result = {}
+        for (_model, stage_id), members in groups.items():
+            starts = {record.id: start for record, start in members}
+            remaining = members[0][0].browse(list(starts))
+            for rule in rules:
                 if not remaining:
                     break
-                hits = policy._match_records(remaining)
-                for record in hits:
-                    matched[(record._name, record.id)] = policy
+                if rule["stage_id"] != stage_id:
+                    continue
+                hits = self._rule_matches(rule, remaining)
                 remaining -= hits
-        result = {}
-        by_policy = defaultdict(list)
-        for key, policy in matched.items():
-            by_policy[policy].append(key)
-        for policy, keys in by_policy.items():
-            deadline = policy._add_hours([start], policy.target_hours)[0]
-            warning = (
-                policy._add_hours([start], policy.warning_hours)[0]
-                if policy.warning_hours
-                else None
-            )
-            for key in keys:
-                result[key] = (policy.id, deadline, warning)
+                by_start = defaultdict(list)
+                for record in hits:
+                    by_start[starts[record.id]].append(record)
+                for start, hit_records in by_start.items():
+                    deadline = self._add_rule_hours(rule, start, rule["target_hours"])
+                    warning = (
+                        self._add_rule_hours(rule, start, rule["warning_hours"])
+                        if rule["warning_hours"]
+                        else None
+                    )
+                    for record in hit_records:
+                        result[(record._name, record.id)] = (rule["id"], deadline, warning)
         return result
+
+    @api.model
+    def _add_rule_hours(self, rule, start, hours):
+        if not rule["calendar_id"]:
+            return start + timedelta(hours=hours)
+        calendar = self.env["resource.calendar"].sudo().browse(rule["calendar_id"])
+        return calendar._workflow_add_hours([start], hours)[0]
 
     def _add_hours(self, starts, hours):
         """Return ``start + hours`` for each start, counting only the policy calendar's

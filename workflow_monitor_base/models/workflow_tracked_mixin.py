@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
-DEFERRED_KEY = "workflow_monitor.deferred_capture"
+PENDING_KEY = "workflow_monitor.pending_chains"
+DIRTY_KEY = "workflow_monitor.dirty_records"
 
 
 class WorkflowTrackedMixin(models.AbstractModel):
@@ -10,13 +11,16 @@ class WorkflowTrackedMixin(models.AbstractModel):
     ``_workflow_definition`` (a ``workflow.definition`` code) and
     ``_workflow_tracked_fields`` (fields whose change may change the stage), then
     overrides :meth:`_workflow_stage_code` and, when its flow belongs to another
-    record (a picking feeds its order), :meth:`_workflow_root`.
+    record (a picking feeds its order), :meth:`_workflow_root` or
+    :meth:`_workflow_capture`.
 
-    Capture is synchronous for written fields (``create``/``write``) and deferred to
-    the pre-commit phase for computed stored fields (picking ``state``, invoice
-    ``payment_state``...), which Odoo recomputes at flush time: the same place Odoo's
-    own field tracking hooks into. Either way, the stage of each record is compared to
-    its instance and only actual changes are logged, in bulk.
+    Capture costs no query on the hot path: a write of a tracked field only notes the
+    document's new stage code (read from the cache) in the transaction; a recomputed
+    stored stage field (picking ``state``, invoice ``payment_state``...) only marks the
+    document. Before commit, like Odoo's own field tracking, everything noted is
+    applied at once: one SELECT, one upsert of the instances and one INSERT of the
+    events, whatever the number of documents. Every stage a document went through in
+    the transaction gets its event, in order.
     """
 
     _name = "workflow.tracked.mixin"
@@ -58,13 +62,30 @@ class WorkflowTrackedMixin(models.AbstractModel):
         fname = self._workflow_tracked_fields[0]
         return {record: record[fname] or None for record in self}
 
+    def _workflow_node_ref(self):
+        """Hook: {record: node reference} (e.g. ``stock.warehouse,3``) or False."""
+        return dict.fromkeys(self, False)
+
     def _workflow_root(self):
         """Hook: the records whose instance moves (the order of a picking); default self."""
         return self
 
     def _workflow_capture(self):
-        """Hook: re-evaluate the flows ``self`` feeds. Default: the root's own flow."""
-        self._workflow_root()._workflow_sync()
+        """Hook: note the stages of the flows ``self`` feeds. Default: the root's flow."""
+        self._workflow_root()._workflow_observe()
+
+    def action_view_workflow_instance(self):
+        """Open the workflow instance of the document (smart button)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "workflow_monitor_base.action_workflow_instance"
+        )
+        action["domain"] = [("res_model", "=", self._name), ("res_id", "=", self.id)]
+        action["context"] = {}
+        if self.workflow_instance_id:
+            action.update(res_id=self.workflow_instance_id.id, view_mode="form",
+                          views=[(False, "form")])
+        return action
 
     # ------------------------------------------------------------
     # CRUD
@@ -92,7 +113,7 @@ class WorkflowTrackedMixin(models.AbstractModel):
         if field.store and self._workflow_capture_enabled():
             computed = {f.name for f in self.pool.field_computed.get(field, [field])}
             if not computed.isdisjoint(self._workflow_tracked_fields):
-                self._workflow_defer_capture()
+                self._workflow_mark_dirty()
         return result
 
     # ------------------------------------------------------------
@@ -108,43 +129,67 @@ class WorkflowTrackedMixin(models.AbstractModel):
             or type(self)._workflow_capture is not WorkflowTrackedMixin._workflow_capture
         ) and not self.env.context.get("workflow_capture_disable")
 
-    def _workflow_sync(self, now=None, source=None):
-        """Compare each record's stage code with its instance and log the changes."""
-        records = self.filtered("id")
-        if not records or not records._workflow_definition:
-            return self.env["workflow.event"]
-        codes = records._workflow_stage_code()
-        # sudo: instances and events are written on behalf of whoever moved the
-        # document; the engine only writes rows derived from the document itself.
-        return (
-            self.env["workflow.instance"]
-            .sudo()
-            .with_context(workflow_source=source or self.env.context.get("workflow_source"))
-            ._move(records._workflow_definition, codes, now=now, source=source)
-        )
-
-    def _workflow_defer_capture(self):
-        """Remember records whose computed stage fields changed; capture before commit."""
+    def _workflow_pending(self):
+        """The transaction's capture data; registers the pre-commit flush once."""
         data = self.env.cr.precommit.data
-        pending = data.get(DEFERRED_KEY)
-        if pending is None:
-            pending = data[DEFERRED_KEY] = {}
+        if PENDING_KEY not in data:
+            data[PENDING_KEY] = {}
+            data[DIRTY_KEY] = {}
             env = self.env
             self.env.cr.precommit.add(
                 lambda: env["workflow.tracked.mixin"]._workflow_flush_deferred()
             )
-        pending.setdefault(self._name, set()).update(self.ids)
+        return data[PENDING_KEY], data[DIRTY_KEY]
+
+    def _workflow_observe(self):
+        """Note the current stage code of each record (no query beyond reading the
+        fields the stage depends on)."""
+        records = self.filtered("id")
+        if not records or not records._workflow_definition:
+            return
+        chains, _dirty = records._workflow_pending()
+        now = fields.Datetime.now()
+        definition = records._workflow_definition
+        for record, code in records._workflow_stage_code().items():
+            if not code:
+                continue
+            chain = chains.setdefault((definition, record._name, record.id), [])
+            if not chain or chain[-1][0] != code:
+                chain.append((code, now))
+
+    def _workflow_mark_dirty(self):
+        """Remember records whose computed stage fields changed; observed before commit."""
+        _chains, dirty = self._workflow_pending()
+        dirty.setdefault(self._name, set()).update(self.ids)
 
     @api.model
     def _workflow_flush_deferred(self):
-        """Run the deferred captures (called at pre-commit; tests call it directly)."""
+        """Apply what the transaction noted (called at pre-commit; tests call it too).
+
+        The stage of marked records is observed first (their computed fields are final
+        now), then every noted chain is applied in one batch.
+        """
         data = self.env.cr.precommit.data
-        for _round in range(10):  # capture may trigger computes that defer again
-            pending = data.pop(DEFERRED_KEY, None)
-            if not pending:
+        for _round in range(10):  # applying may trigger computes that mark again
+            chains = data.pop(PENDING_KEY, None)
+            dirty = data.pop(DIRTY_KEY, None)
+            if not chains and not dirty:
                 return
-            for model_name, ids in pending.items():
+            data[PENDING_KEY], data[DIRTY_KEY] = chains or {}, {}
+            for model_name, ids in (dirty or {}).items():
                 records = self.env[model_name].browse(ids).exists()
                 if records:
                     records._workflow_capture()
+            chains = data.pop(PENDING_KEY)
+            data.pop(DIRTY_KEY)
+            # sudo: instances and events are written on behalf of whoever moved the
+            # documents; the engine only writes rows derived from the documents.
+            self.env["workflow.instance"].sudo()._apply_chains(
+                chains, source=self.env.context.get("workflow_source")
+            )
             self.env.flush_all()
+
+    def _workflow_sync(self, now=None, source=None):
+        """Observe ``self`` and apply at once (for callers that need the instance now)."""
+        self._workflow_observe()
+        self.env["workflow.tracked.mixin"]._workflow_flush_deferred()

@@ -1,0 +1,18 @@
+from odoo import models
+
+
+class AccountMove(models.Model):
+    """Invoices and bills have no flow of their own: posting, paying or reversing one
+    moves the order-to-cash or procure-to-pay instance of its orders."""
+
+    _name = "account.move"
+    _inherit = ["account.move", "workflow.tracked.mixin"]
+    _workflow_tracked_fields = ("state", "payment_state")
+
+    def _workflow_capture(self):
+        invoices = self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund"))
+        bills = self.filtered(lambda m: m.move_type in ("in_invoice", "in_refund"))
+        if invoices:
+            invoices.line_ids.sale_line_ids.order_id._workflow_observe()
+        if bills:
+            bills.line_ids.purchase_line_id.order_id._workflow_observe()

@@ -1,0 +1,48 @@
+from odoo import models
+
+
+class PurchaseOrder(models.Model):
+    _name = "purchase.order"
+    _inherit = ["purchase.order", "workflow.tracked.mixin"]
+    _workflow_definition = "procure_to_pay"
+    _workflow_tracked_fields = ("state", "receipt_status", "invoice_status")
+
+    def _workflow_stage_code(self):
+        """rfq, sent (or waiting for the second validation), confirmed, received (every
+        receipt done), billed (fully billed, all posted), paid, cancelled."""
+        codes = {}
+        for order in self:
+            if order.state == "cancel":
+                codes[order] = "cancelled"
+            elif order.state == "draft":
+                codes[order] = "rfq"
+            elif order.state in ("sent", "to approve"):
+                codes[order] = "sent"
+            else:
+                codes[order] = order._workflow_confirmed_stage()
+        return codes
+
+    def _workflow_confirmed_stage(self):
+        self.ensure_one()
+        if self.invoice_status == "invoiced":
+            bills = self.invoice_ids.filtered(
+                lambda m: m.move_type == "in_invoice" and m.state != "cancel"
+            )
+            if bills and all(m.state == "posted" for m in bills):
+                if all(m.payment_state in ("paid", "in_payment", "reversed") for m in bills):
+                    return "paid"
+                return "billed"
+        if self.receipt_status == "full":
+            return "received"
+        return "confirmed"
+
+    def _workflow_node_ref(self):
+        return {
+            order: f"stock.warehouse,{order.picking_type_id.warehouse_id.id}"
+            if order.picking_type_id.warehouse_id
+            else False
+            for order in self
+        }
+
+    def _workflow_warehouse(self):
+        return {order: order.picking_type_id.warehouse_id for order in self}

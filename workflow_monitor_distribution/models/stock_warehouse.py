@@ -1,0 +1,118 @@
+import pytz
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+def _tz_selection(self):
+    return [(tz, tz) for tz in sorted(pytz.all_timezones, key=lambda tz: tz.split("/")[0])]
+
+
+class StockWarehouse(models.Model):
+    """Per-node parameters of Workflow Monitor: empty values fall back to the defaults
+    of Settings › Workflow Monitor › Distribution."""
+
+    _inherit = "stock.warehouse"
+
+    workflow_tz = fields.Selection(
+        _tz_selection,
+        string="Timezone",
+        help="Timezone of the warehouse for its dispatch cut-off; empty uses the company's.",
+    )
+    workflow_cutoff_time = fields.Float(
+        string="Dispatch Cut-off",
+        help="Orders confirmed after this local time are due for dispatch the next day.",
+    )
+    workflow_late_tolerance_hours = fields.Float(
+        string="Late Tolerance (h)",
+        help="A delivery later than its scheduled date by more than this is late.",
+    )
+    workflow_backorder_aging_days = fields.Float(
+        string="Backorder Aging (days)", help="Open backorders older than this raise an exception."
+    )
+    workflow_allocation_delay_hours = fields.Float(
+        string="Allocation Delay (h)",
+        help="Confirmed orders not fully reserved after this many hours raise an exception.",
+    )
+    workflow_target_fill_rate = fields.Float(
+        string="Target Fill Rate (%)",
+        help="Share of ordered quantity shipped in the first delivery.",
+    )
+    workflow_target_on_time = fields.Float(
+        string="Target On-time Dispatch (%)",
+        help="Share of deliveries done by their scheduled date plus tolerance.",
+    )
+    workflow_team_id = fields.Many2one(
+        "workflow.team",
+        string="Exception Team",
+        help="Team owning the exceptions of this warehouse (instead of the category's team).",
+    )
+
+    @api.constrains(
+        "workflow_cutoff_time",
+        "workflow_late_tolerance_hours",
+        "workflow_backorder_aging_days",
+        "workflow_allocation_delay_hours",
+        "workflow_target_fill_rate",
+        "workflow_target_on_time",
+    )
+    def _check_workflow_parameters(self):
+        for warehouse in self:
+            if not 0 <= warehouse.workflow_cutoff_time < 24:
+                raise ValidationError(
+                    _(
+                        "%(name)s: the dispatch cut-off must be a time of day (field: Dispatch "
+                        "Cut-off).",
+                        name=warehouse.name,
+                    )
+                )
+            for fname in (
+                "workflow_late_tolerance_hours",
+                "workflow_backorder_aging_days",
+                "workflow_allocation_delay_hours",
+            ):
+                if warehouse[fname] < 0:
+                    raise ValidationError(
+                        _(
+                            "%(name)s: %(field)s cannot be negative.",
+                            name=warehouse.name,
+                            field=warehouse._fields[fname].string,
+                        )
+                    )
+            for fname in ("workflow_target_fill_rate", "workflow_target_on_time"):
+                if not 0 <= warehouse[fname] <= 100:
+                    raise ValidationError(
+                        _(
+                            "%(name)s: %(field)s is a percentage between 0 and 100.",
+                            name=warehouse.name,
+                            field=warehouse._fields[fname].string,
+                        )
+                    )
+
+    def _workflow_param(self, fname, default_key, default):
+        """The warehouse's value of ``fname``, else the setting, else ``default``."""
+        self.ensure_one()
+        if self[fname]:
+            return self[fname]
+        value = self.env["ir.config_parameter"].sudo().get_param(default_key)
+        return float(value) if value not in (None, False, "") else default
+
+    def _workflow_params(self):
+        """{warehouse id: {parameter: value}} with the defaults applied (detectors)."""
+        params = {}
+        for warehouse in self:
+            params[warehouse.id] = {
+                "late_tolerance_hours": warehouse._workflow_param(
+                    "workflow_late_tolerance_hours", "workflow_monitor.late_tolerance_hours", 4.0
+                ),
+                "backorder_aging_days": warehouse._workflow_param(
+                    "workflow_backorder_aging_days", "workflow_monitor.backorder_aging_days", 5.0
+                ),
+                "allocation_delay_hours": warehouse._workflow_param(
+                    "workflow_allocation_delay_hours",
+                    "workflow_monitor.allocation_delay_hours",
+                    24.0,
+                ),
+                "team_id": warehouse.workflow_team_id.id,
+            }
+        return params

@@ -1,0 +1,282 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+PROVIDERS = [
+    ("fill_rate", "Fill rate"),
+    ("on_time_dispatch", "On-time dispatch"),
+    ("invoice_accuracy", "Invoice accuracy"),
+    ("backorder_age", "Backorder age"),
+    ("order_cycle_ship_p50", "Order cycle confirm→shipped (p50)"),
+    ("order_cycle_ship_p90", "Order cycle confirm→shipped (p90)"),
+    ("order_cycle_invoice_p50", "Order cycle confirm→invoiced (p50)"),
+    ("order_cycle_invoice_p90", "Order cycle confirm→invoiced (p90)"),
+    ("procure_cycle_time", "Procure cycle confirm→received (p50)"),
+    ("throughput", "Orders shipped per day"),
+    ("exception_rate", "Exceptions per 100 orders"),
+]
+
+
+class WorkflowKpi(models.Model):
+    """Distribution KPIs, per company and per warehouse in one grouped query each
+    (GROUPING SETS): the warehouse rows carry numerator and denominator, and the company
+    row is computed from the same rows, so warehouses always add up to the company.
+    The formulas are written in the module README (readme/USAGE.md)."""
+
+    _inherit = "workflow.kpi"
+
+    provider = fields.Selection(
+        selection_add=PROVIDERS, ondelete={p[0]: "cascade" for p in PROVIDERS}
+    )
+
+    def _kpi_grouped(self, query, ratio=None):
+        """Run a query returning (company_id, warehouse_id, is_company, value, num, den)
+        grouped by GROUPING SETS ((company, warehouse), (company))."""
+        self.env.flush_all()
+        self.env.cr.execute(query)
+        values = []
+        for company_id, warehouse_id, is_company, value, num, den in self.env.cr.fetchall():
+            if not is_company and not warehouse_id:
+                continue  # documents without warehouse count for the company only
+            if ratio is not None:
+                value = ratio * num / den if den else 0.0
+            values.append(
+                {
+                    "company_id": company_id,
+                    "node_ref": "" if is_company else f"stock.warehouse,{warehouse_id}",
+                    "value": float(value or 0.0),
+                    "numerator": float(num or 0.0),
+                    "denominator": float(den or 0.0),
+                }
+            )
+        return values
+
+    # ------------------------------------------------------------
+    # PROVIDERS
+    # ------------------------------------------------------------
+
+    def _kpi_compute_fill_rate(self, date_from, date_to):
+        return self._kpi_grouped(
+            SQL(
+                """SELECT p.company_id, t.warehouse_id, GROUPING(t.warehouse_id),
+                      NULL, sum(LEAST(m.quantity, l.product_uom_qty)), sum(l.product_uom_qty)
+                 FROM stock_move m
+                 JOIN stock_picking p ON p.id = m.picking_id AND p.backorder_id IS NULL
+                 JOIN stock_picking_type t ON t.id = p.picking_type_id AND t.code = 'outgoing'
+                 JOIN sale_order_line l ON l.id = m.sale_line_id
+                WHERE p.state = 'done' AND m.state = 'done'
+                  AND p.date_done >= %s AND p.date_done < %s
+                GROUP BY GROUPING SETS ((p.company_id, t.warehouse_id), (p.company_id))""",
+                date_from,
+                date_to,
+            ),
+            ratio=100.0,
+        )
+
+    def _kpi_compute_on_time_dispatch(self, date_from, date_to):
+        tolerance = float(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("workflow_monitor.late_tolerance_hours")
+            or 4.0
+        )
+        return self._kpi_grouped(
+            SQL(
+                """SELECT p.company_id, t.warehouse_id, GROUPING(t.warehouse_id), NULL,
+                      count(*) FILTER (WHERE p.date_done <= p.scheduled_date + make_interval(
+                          secs => 3600 * COALESCE(NULLIF(w.workflow_late_tolerance_hours, 0),
+                                                  %s))),
+                      count(*)
+                 FROM stock_picking p
+                 JOIN stock_picking_type t ON t.id = p.picking_type_id AND t.code = 'outgoing'
+                 LEFT JOIN stock_warehouse w ON w.id = t.warehouse_id
+                WHERE p.state = 'done' AND p.date_done >= %s AND p.date_done < %s
+                GROUP BY GROUPING SETS ((p.company_id, t.warehouse_id), (p.company_id))""",
+                tolerance,
+                date_from,
+                date_to,
+            ),
+            ratio=100.0,
+        )
+
+    def _kpi_compute_invoice_accuracy(self, date_from, date_to):
+        return self._kpi_grouped(
+            SQL(
+                """WITH docs AS (
+                   SELECT m.id, m.company_id,
+                          COALESCE(
+                              (SELECT min(o.warehouse_id) FROM account_move_line aml
+                                 JOIN sale_order_line_invoice_rel r ON r.invoice_line_id = aml.id
+                                 JOIN sale_order_line sl ON sl.id = r.order_line_id
+                                 JOIN sale_order o ON o.id = sl.order_id
+                                WHERE aml.move_id = m.id),
+                              (SELECT min(t.warehouse_id) FROM account_move_line aml
+                                 JOIN purchase_order_line pl ON pl.id = aml.purchase_line_id
+                                 JOIN purchase_order po ON po.id = pl.order_id
+                                 JOIN stock_picking_type t ON t.id = po.picking_type_id
+                                WHERE aml.move_id = m.id)) AS warehouse_id,
+                          (EXISTS (SELECT 1 FROM account_move r
+                                    WHERE r.reversed_entry_id = m.id AND r.state = 'posted')
+                           OR EXISTS (SELECT 1 FROM workflow_exception e
+                                       JOIN workflow_exception_category c ON c.id = e.category_id
+                                      WHERE c.code = 'invoice_mismatch'
+                                        AND e.res_model = 'account.move' AND e.res_id = m.id)
+                          ) AS wrong
+                     FROM account_move m
+                    WHERE m.move_type IN ('out_invoice', 'in_invoice') AND m.state = 'posted'
+                      AND m.invoice_date >= %s AND m.invoice_date < %s)
+               SELECT company_id, warehouse_id, GROUPING(warehouse_id), NULL,
+                      count(*) FILTER (WHERE NOT wrong), count(*)
+                 FROM docs
+                GROUP BY GROUPING SETS ((company_id, warehouse_id), (company_id))""",
+                date_from.date(),
+                date_to.date(),
+            ),
+            ratio=100.0,
+        )
+
+    def _kpi_compute_backorder_age(self, date_from, date_to):
+        return self._kpi_grouped(
+            SQL(
+                """SELECT p.company_id, t.warehouse_id, GROUPING(t.warehouse_id), NULL,
+                      sum(EXTRACT(EPOCH FROM %s - p.create_date) / 3600.0), count(*)
+                 FROM stock_picking p
+                 JOIN stock_picking_type t ON t.id = p.picking_type_id
+                WHERE p.backorder_id IS NOT NULL AND p.state NOT IN ('done', 'cancel')
+                  AND p.create_date < %s
+                GROUP BY GROUPING SETS ((p.company_id, t.warehouse_id), (p.company_id))""",
+                date_to,
+                date_to,
+            ),
+            ratio=1.0,
+        )
+
+    def _cycle_time(self, definition, start_codes, end_code, quantile, date_from, date_to):
+        """Hours from the first entry in one of ``start_codes`` to the entry in
+        ``end_code`` (on the day), percentile per warehouse and company."""
+        return self._kpi_grouped(
+            SQL(
+                """WITH ends AS (
+                   SELECT e.instance_id, min(e.occurred_at) AS end_at
+                     FROM workflow_event e
+                     JOIN workflow_stage s ON s.id = e.stage_to_id AND s.code = %(end)s
+                     JOIN workflow_definition d ON d.id = s.definition_id AND d.code = %(def)s
+                    WHERE e.event_type = 'stage' AND e.occurred_at >= %(start)s
+                      AND e.occurred_at < %(stop)s
+                    GROUP BY e.instance_id),
+               cycles AS (
+                   SELECT i.company_id,
+                          CASE WHEN i.node_ref LIKE 'stock.warehouse,%%'
+                               THEN split_part(i.node_ref, ',', 2)::int END AS warehouse_id,
+                          EXTRACT(EPOCH FROM ends.end_at - min(e.occurred_at)) / 3600.0 AS hours
+                     FROM ends
+                     JOIN workflow_instance i ON i.id = ends.instance_id
+                     JOIN workflow_event e ON e.instance_id = i.id AND e.event_type = 'stage'
+                     JOIN workflow_stage s ON s.id = e.stage_to_id AND s.code = ANY(%(starts)s)
+                    GROUP BY i.id, ends.end_at)
+               SELECT company_id, warehouse_id, GROUPING(warehouse_id),
+                      percentile_cont(%(q)s) WITHIN GROUP (ORDER BY hours), sum(hours), count(*)
+                 FROM cycles
+                GROUP BY GROUPING SETS ((company_id, warehouse_id), (company_id))""",
+                end=end_code,
+                starts=list(start_codes),
+                q=quantile,
+                start=date_from,
+                stop=date_to,
+                **{"def": definition},
+            )
+        )
+
+    def _kpi_compute_order_cycle_ship_p50(self, date_from, date_to):
+        return self._cycle_time(
+            "order_to_cash",
+            ("confirmed", "allocated", "shipped"),
+            "shipped",
+            0.5,
+            date_from,
+            date_to,
+        )
+
+    def _kpi_compute_order_cycle_ship_p90(self, date_from, date_to):
+        return self._cycle_time(
+            "order_to_cash",
+            ("confirmed", "allocated", "shipped"),
+            "shipped",
+            0.9,
+            date_from,
+            date_to,
+        )
+
+    def _kpi_compute_order_cycle_invoice_p50(self, date_from, date_to):
+        return self._cycle_time(
+            "order_to_cash",
+            ("confirmed", "allocated", "shipped", "invoiced"),
+            "invoiced",
+            0.5,
+            date_from,
+            date_to,
+        )
+
+    def _kpi_compute_order_cycle_invoice_p90(self, date_from, date_to):
+        return self._cycle_time(
+            "order_to_cash",
+            ("confirmed", "allocated", "shipped", "invoiced"),
+            "invoiced",
+            0.9,
+            date_from,
+            date_to,
+        )
+
+    def _kpi_compute_procure_cycle_time(self, date_from, date_to):
+        return self._cycle_time(
+            "procure_to_pay", ("confirmed", "received"), "received", 0.5, date_from, date_to
+        )
+
+    def _kpi_compute_throughput(self, date_from, date_to):
+        return self._kpi_grouped(
+            SQL(
+                """WITH shipped AS (
+                   SELECT DISTINCT i.id, i.company_id,
+                          CASE WHEN i.node_ref LIKE 'stock.warehouse,%%'
+                               THEN split_part(i.node_ref, ',', 2)::int END AS warehouse_id
+                     FROM workflow_event e
+                     JOIN workflow_instance i ON i.id = e.instance_id
+                     JOIN workflow_stage s ON s.id = e.stage_to_id AND s.code = 'shipped'
+                     JOIN workflow_definition d ON d.id = s.definition_id
+                                               AND d.code = 'order_to_cash'
+                    WHERE e.event_type = 'stage' AND e.occurred_at >= %s AND e.occurred_at < %s)
+               SELECT company_id, warehouse_id, GROUPING(warehouse_id), count(*), count(*), NULL
+                 FROM shipped
+                GROUP BY GROUPING SETS ((company_id, warehouse_id), (company_id))""",
+                date_from,
+                date_to,
+            )
+        )
+
+    def _kpi_compute_exception_rate(self, date_from, date_to):
+        return self._kpi_grouped(
+            SQL(
+                """WITH exc AS (
+                   SELECT e.company_id,
+                          CASE WHEN e.node_ref LIKE 'stock.warehouse,%%'
+                               THEN split_part(e.node_ref, ',', 2)::int END AS warehouse_id,
+                          1 AS n_exc, 0 AS n_orders
+                     FROM workflow_exception e
+                     JOIN workflow_exception_category c ON c.id = e.category_id
+                    WHERE c.code IN ('late_delivery', 'allocation_delay', 'supplier_delay',
+                                     'backorder_aging', 'invoice_mismatch', 'stock_shortage',
+                                     'credit_hold')
+                      AND e.first_seen >= %(start)s AND e.first_seen < %(stop)s
+                   UNION ALL
+                   SELECT o.company_id, o.warehouse_id, 0, 1
+                     FROM sale_order o
+                    WHERE o.state = 'sale' AND o.date_order >= %(start)s
+                      AND o.date_order < %(stop)s)
+               SELECT company_id, warehouse_id, GROUPING(warehouse_id), NULL,
+                      sum(n_exc), sum(n_orders)
+                 FROM exc
+                GROUP BY GROUPING SETS ((company_id, warehouse_id), (company_id))""",
+                start=date_from,
+                stop=date_to,
+            ),
+            ratio=100.0,
+        )
