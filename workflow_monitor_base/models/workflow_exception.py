@@ -28,7 +28,8 @@ RAISE_KEYS = {
     "company_id",
     "team_id",
     "user_id",
-    "failure_kind", "node_ref",
+    "failure_kind",
+    "node_ref",
 }
 
 

@@ -364,12 +364,26 @@ class WorkflowInstance(models.Model):
                 )
             rows.append(
                 (
-                    definition_id, res_model, res_id, record.display_name or "", company_id,
-                    self._record_user_id(record), stage_id, entered_at,
+                    definition_id,
+                    res_model,
+                    res_id,
+                    record.display_name or "",
+                    company_id,
+                    self._record_user_id(record),
+                    stage_id,
+                    entered_at,
                     row[5] if row and row[5] else transitions[0][2],
-                    None if state == "running" else entered_at, state, policy_id, deadline,
-                    warning_at, sla_state, nodes.get((res_model, res_id)) or None,
-                    uid, now, uid, now,
+                    None if state == "running" else entered_at,
+                    state,
+                    policy_id,
+                    deadline,
+                    warning_at,
+                    sla_state,
+                    nodes.get((res_model, res_id)) or None,
+                    uid,
+                    now,
+                    uid,
+                    now,
                 )
             )
         returned = bulk_insert(

@@ -83,8 +83,9 @@ class WorkflowTrackedMixin(models.AbstractModel):
         action["domain"] = [("res_model", "=", self._name), ("res_id", "=", self.id)]
         action["context"] = {}
         if self.workflow_instance_id:
-            action.update(res_id=self.workflow_instance_id.id, view_mode="form",
-                          views=[(False, "form")])
+            action.update(
+                res_id=self.workflow_instance_id.id, view_mode="form", views=[(False, "form")]
+            )
         return action
 
     # ------------------------------------------------------------

@@ -8,6 +8,13 @@ TEST_MODEL = "workflow.test.document"
 OPEN_STATES = ("new", "assigned", "in_progress")
 
 
+def apply_deferred(env):
+    """Apply what the transaction left for pre-commit, as a commit would: the workflow
+    capture notes stages on create/write and writes instances and events only then."""
+    env.flush_all()
+    env.cr.precommit.run()
+
+
 class WorkflowMonitorCommon(TransactionCase):
     """Shared fixtures: users of the three workflow levels plus a plain employee, a
     second company, teams with an escalation chain, a test category, and helpers
@@ -124,12 +131,24 @@ class WorkflowMonitorCommon(TransactionCase):
     # ------------------------------------------------------------
 
     def run_deferred(self):
-        """Run what the mixin deferred to pre-commit (capture of computed stage fields)."""
-        self.env.flush_all()
-        self.env.cr.precommit.run()
+        """Apply the pending capture (instances and events are written at pre-commit).
+
+        Call it inside the ``freeze_time`` block of the writes it applies: the events
+        keep the time each stage was observed, but the SLA state of the instances is
+        evaluated when the capture is applied."""
+        apply_deferred(self.env)
 
     def create_doc(self, name="Doc", **vals):
-        return self.env[TEST_MODEL].create(dict(vals, name=name))
+        """Create a test document and apply its capture (as its commit would)."""
+        doc = self.env[TEST_MODEL].create(dict(vals, name=name))
+        self.run_deferred()
+        return doc
+
+    def write_doc(self, records, vals):
+        """Write ``records`` and apply their capture (as the commit would)."""
+        records.write(vals)
+        self.run_deferred()
+        return records
 
     def instance_of(self, doc):
         return self.env["workflow.instance"].search(

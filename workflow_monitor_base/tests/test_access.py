@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
 
-from .common import WorkflowMonitorCommon
+from .common import WorkflowMonitorCommon, apply_deferred
 
 NOW = datetime(2025, 3, 3, 10, 0)
 
@@ -15,6 +15,7 @@ class TestAccess(WorkflowMonitorCommon):
         super().setUpClass()
         Exception = cls.env["workflow.exception"]
         cls.doc = cls.env["workflow.test.document"].create({"name": "ACL-1"})
+        apply_deferred(cls.env)
         cls.exc_team_a = Exception.raise_exception(cls.doc, "wm_test_category", "Team A problem")
         cls.exc_other_team = Exception.raise_exception(
             cls.doc,
@@ -123,7 +124,7 @@ class TestAccess(WorkflowMonitorCommon):
                 self.doc, "wm_test_category", "nope", dedupe_key="plain"
             )
         # moving a document still logs its event (engine writes on behalf of the user)
-        self.doc.with_user(self.plain_user).write({"state": "confirmed"})
+        self.write_doc(self.doc.with_user(self.plain_user), {"state": "confirmed"})
         self.assertEqual(self.events_of(self.doc)[-1].user_id, self.plain_user)
 
     def test_security_signal_burst(self):

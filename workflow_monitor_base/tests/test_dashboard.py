@@ -4,7 +4,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 
-from .common import OPEN_STATES, WorkflowMonitorCommon
+from .common import OPEN_STATES, WorkflowMonitorCommon, apply_deferred
 
 AGES_HOURS = (1, 2, 5, 20, 30, 50, 80, 100, 200, 400)
 
@@ -17,6 +17,8 @@ class DashboardDataMixin:
             [{"name": f"DASH/{i:03d}", "amount": 100 * i} for i in range(30)]
         )
         docs[:20].write({"state": "confirmed"})
+        # the capture writes the instances at pre-commit: apply it before editing them
+        apply_deferred(env)
         now = fields.Datetime.now()
         instances = env["workflow.instance"].search(
             [("res_model", "=", "workflow.test.document"), ("res_id", "in", docs.ids)]

@@ -3,7 +3,7 @@ from datetime import datetime
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
-from .common import TEST_MODEL, WorkflowMonitorCommon
+from .common import TEST_MODEL, WorkflowMonitorCommon, apply_deferred
 
 
 @tagged("post_install", "-at_install")
@@ -12,6 +12,7 @@ class TestWorkflowEvent(WorkflowMonitorCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.doc = cls.env[TEST_MODEL].create({"name": "E-1"})
+        apply_deferred(cls.env)
         cls.event = cls.env["workflow.event"].search(
             [("res_model", "=", TEST_MODEL), ("res_id", "=", cls.doc.id)]
         )

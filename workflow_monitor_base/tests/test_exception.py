@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import freeze_time, tagged
 
-from .common import WorkflowMonitorCommon
+from .common import WorkflowMonitorCommon, apply_deferred
 
 T0 = datetime(2025, 3, 3, 9, 0)
 
@@ -15,6 +15,7 @@ class TestWorkflowException(WorkflowMonitorCommon):
         super().setUpClass()
         cls.Exception = cls.env["workflow.exception"]
         cls.doc = cls.env["workflow.test.document"].create({"name": "X-1"})
+        apply_deferred(cls.env)
 
     def activities_of(self, exception, user=None):
         domain = [("res_model", "=", "workflow.exception"), ("res_id", "=", exception.id)]

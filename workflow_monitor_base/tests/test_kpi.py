@@ -27,6 +27,7 @@ class TestKpiSnapshot(WorkflowMonitorCommon):
         Exception = self.env["workflow.exception"]
         with freeze_time(MORNING):
             docs_a = self.env[TEST_MODEL].create([{"name": f"K-A{i}"} for i in range(3)])
+            self.run_deferred()
             doc_b = self.create_doc("K-B", company_id=self.company_b.id)
             # yesterday's and tomorrow's events must not count
             self.env["workflow.event"].log_events(
@@ -55,7 +56,7 @@ class TestKpiSnapshot(WorkflowMonitorCommon):
                 ]
             )
         with freeze_time(MORNING + timedelta(hours=2)):
-            docs_a.write({"state": "confirmed"})
+            self.write_doc(docs_a, {"state": "confirmed"})
             resolved.write({"resolution": "fixed"})
             resolved.action_resolve()
         return docs_a, doc_b
@@ -128,7 +129,7 @@ class TestKpiSnapshot(WorkflowMonitorCommon):
             self.env["workflow.exception"].raise_exception(
                 docs_a[2], "wm_test_category", "A4", dedupe_key="again"
             )
-            docs_a.write({"state": "done"})
+            self.write_doc(docs_a, {"state": "done"})
             self.Kpi._cron_kpi_snapshot()
         self.assertEqual(self.values(self.kpi_open, self.company_a), first, "updated in place")
         self.assertEqual(first.value, 3)

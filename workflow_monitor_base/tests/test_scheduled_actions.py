@@ -110,7 +110,7 @@ class TestStaleAndRetention(WorkflowMonitorCommon):
             idle = self.create_doc("Idle")
             moving = self.create_doc("Moving")
             finished = self.create_doc("Finished")
-            finished.write({"state": "done"})
+            self.write_doc(finished, {"state": "done"})
         self.stale_sweep(NOW + timedelta(days=2))
         self.assertFalse(self.stale_exceptions(idle))
 
@@ -132,7 +132,7 @@ class TestStaleAndRetention(WorkflowMonitorCommon):
         self.assertEqual(exc.occurrence_count, 2)
 
         with freeze_time(NOW + timedelta(days=4, hours=2)):
-            moving.write({"state": "confirmed"})
+            self.write_doc(moving, {"state": "confirmed"})
         self.stale_sweep(NOW + timedelta(days=4, hours=3))
         self.assertFalse(self.stale_exceptions(moving))
         self.assertEqual(self.stale_exceptions(moving, open_only=False).state, "resolved")

@@ -68,7 +68,7 @@ class WorkflowSlaCommon(WorkflowMonitorCommon):
         with freeze_time(when - timedelta(hours=1)):
             doc = self.create_doc(name, **vals)
         with freeze_time(when):
-            doc.write({"state": "confirmed"})
+            self.write_doc(doc, {"state": "confirmed"})
         return doc
 
     def sweep_at(self, when):
@@ -185,7 +185,7 @@ class TestSla(WorkflowSlaCommon):
 
         # leaving the stage late: the stage event says the SLA was missed ...
         with freeze_time(datetime(2025, 3, 10, 16, 30)):
-            doc.write({"state": "done"})
+            self.write_doc(doc, {"state": "done"})
         leave = self.events_of(doc)[-1]
         self.assertEqual(leave.stage_to_id, self.stage_done)
         self.assertEqual(leave.payload, {"sla": "missed"})
