@@ -236,9 +236,10 @@ class WorkflowInstance(models.Model):
     def _apply_chains(self, chains, source=None, payload=None):
         """Apply observed stage sequences and log one event per actual change.
 
-        :param chains: {(definition code, model, res_id): [(stage code, observed at)]},
-            the stages a document went through in this transaction, in order. Codes
-            equal to the current stage are skipped, so re-applying changes nothing.
+        :param chains: {(definition code, model, res_id): [(stage code, observed at[,
+            user id, source])]}, the stages a document went through in this transaction,
+            in order, and who moved it there. Codes equal to the current stage are
+            skipped, so re-applying changes nothing.
         :return: the logged events
 
         Set-based, whatever the number of documents and definitions: one SELECT of the
@@ -252,7 +253,7 @@ class WorkflowInstance(models.Model):
             if definition_code not in maps:
                 maps[definition_code] = definitions._get_stage_map(definition_code)
         for (definition_code, _model, _res_id), chain in chains.items():
-            for code, _at in chain:
+            for code, *_observed in chain:
                 if code not in maps[definition_code][1]:
                     definitions._resolve_stage(definition_code, code)  # raises, naming it
         keys = [(maps[d][0], model, res_id, d) for d, model, res_id in chains]
@@ -280,11 +281,11 @@ class WorkflowInstance(models.Model):
             stage_id = row[1] if row else None
             entered = row[2] if row else None
             transitions = []
-            for code, at in chain:
+            for code, at, *who in chain:
                 to_id = stages[code][0]
                 if to_id == stage_id:
                     continue
-                transitions.append((stage_id, to_id, at, entered))
+                transitions.append((stage_id, to_id, at, entered, *who))
                 stage_id, entered = to_id, at
             if transitions:
                 moved.append((definition_code, (res_model, res_id), row, transitions))
@@ -321,7 +322,7 @@ class WorkflowInstance(models.Model):
             old_deadline = row[3] if row else None
             old_sla = row[4] if row else None
             sla_outcome = None
-            for from_id, to_id, at, entered in transitions:
+            for from_id, to_id, at, entered, *who in transitions:
                 outcome = None
                 if old_deadline and old_sla in ("on_track", "warning", "breached"):
                     outcome = "met" if at <= old_deadline else "missed"
@@ -343,12 +344,13 @@ class WorkflowInstance(models.Model):
                         "duration_seconds": (
                             max((at - entered).total_seconds(), 0.0) if entered else None
                         ),
-                        "source": source,
+                        "source": who[1] if len(who) > 1 and who[1] else source,
+                        "user_id": who[0] if who else self.env.uid,
                         "payload": event_payload or None,
                         "company_id": company_id,
                     }
                 )
-            _from, stage_id, entered_at, _entered = transitions[-1]
+            stage_id, entered_at = transitions[-1][1], transitions[-1][2]
             code = next(c for c, values in stages.items() if values[0] == stage_id)
             _sid, is_final, is_cancel = stages[code]
             state = "cancelled" if is_cancel else "done" if is_final else "running"

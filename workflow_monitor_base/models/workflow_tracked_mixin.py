@@ -156,7 +156,8 @@ class WorkflowTrackedMixin(models.AbstractModel):
                 continue
             chain = chains.setdefault((definition, record._name, record.id), [])
             if not chain or chain[-1][0] != code:
-                chain.append((code, now))
+                # who and what moved it: events are applied later, maybe by another env
+                chain.append((code, now, self.env.uid, self.env.context.get("workflow_source")))
 
     def _workflow_mark_dirty(self):
         """Remember records whose computed stage fields changed; observed before commit."""
