@@ -60,6 +60,7 @@ class WorkflowException(models.Model):
         required=True,
         index=True,
         tracking=True,
+        group_expand="_expand_states",
     )
     team_id = fields.Many2one("workflow.team", index="btree_not_null", tracking=True)
     user_id = fields.Many2one(
@@ -121,6 +122,10 @@ class WorkflowException(models.Model):
     # ------------------------------------------------------------
     # COMPUTES / CONSTRAINTS
     # ------------------------------------------------------------
+
+    def _expand_states(self, states, domain):
+        """Show every state as a kanban column, even empty ones."""
+        return [key for key, _label in self._fields["state"].selection]
 
     @api.depends("severity")
     def _compute_severity_rank(self):
