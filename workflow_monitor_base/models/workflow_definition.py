@@ -4,6 +4,7 @@ from odoo.exceptions import ValidationError
 
 class WorkflowDefinition(models.Model):
     _name = "workflow.definition"
+    _inherit = ["workflow.cached.config.mixin"]
     _description = "Workflow Definition"
     _order = "name, id"
 
@@ -41,23 +42,6 @@ class WorkflowDefinition(models.Model):
         )
         for definition in self:
             definition.instance_count = counts.get(definition, 0)
-
-    # ------------------------------------------------------------
-    # CRUD
-    # ------------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     # ------------------------------------------------------------
     # ACTIONS

@@ -7,7 +7,7 @@ from .workflow_sla_policy import SEVERITIES
 class WorkflowExceptionCategory(models.Model):
     _name = "workflow.exception.category"
     _description = "Workflow Exception Category"
-    _inherit = ["workflow.config.audit.mixin"]
+    _inherit = ["workflow.config.audit.mixin", "workflow.cached.config.mixin"]
     _order = "name, id"
     _workflow_audit_fields = (
         "code",
@@ -71,20 +71,6 @@ class WorkflowExceptionCategory(models.Model):
         )
         for category in self:
             category.open_count = counts.get(category, 0)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if "code" in vals or "active" in vals:
-            self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     def action_view_exceptions(self):
         self.ensure_one()

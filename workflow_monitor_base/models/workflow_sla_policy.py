@@ -12,7 +12,7 @@ SEVERITIES = [("low", "Low"), ("medium", "Medium"), ("high", "High"), ("critical
 class WorkflowSlaPolicy(models.Model):
     _name = "workflow.sla.policy"
     _description = "Workflow SLA Policy"
-    _inherit = ["workflow.config.audit.mixin"]
+    _inherit = ["workflow.config.audit.mixin", "workflow.cached.config.mixin"]
     _order = "sequence, id"
     _workflow_audit_fields = (
         "name",
@@ -123,23 +123,6 @@ class WorkflowSlaPolicy(models.Model):
     def _check_domain(self):
         for policy in self:
             policy._get_domain()
-
-    # ------------------------------------------------------------
-    # CRUD
-    # ------------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     # ------------------------------------------------------------
     # HELPERS

@@ -1,8 +1,9 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 
 class WorkflowStage(models.Model):
     _name = "workflow.stage"
+    _inherit = ["workflow.cached.config.mixin"]
     _description = "Workflow Stage"
     _order = "definition_id, sequence, id"
 
@@ -28,16 +29,3 @@ class WorkflowStage(models.Model):
             "The code of a stage must be unique within its workflow definition.",
         ),
     ]
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
