@@ -1,5 +1,6 @@
 import contextlib
 import logging
+import uuid
 from datetime import timedelta
 
 from odoo import SUPERUSER_ID, _, api, fields, models
@@ -196,7 +197,7 @@ class WorkflowException(models.Model):
                 vals.setdefault("severity", category.default_severity)
                 vals.setdefault("team_id", category.team_id.id)
                 vals.setdefault("failure_kind", category.failure_kind)
-            vals.setdefault("dedupe_key", "manual:%s" % fields.Datetime.now().isoformat())
+            vals.setdefault("dedupe_key", f"manual:{uuid.uuid4().hex}")
             if vals.get("user_id") and vals.get("state", "new") == "new":
                 vals["state"] = "assigned"
             if not vals.get("response_deadline"):

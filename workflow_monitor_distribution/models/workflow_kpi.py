@@ -165,7 +165,7 @@ class WorkflowKpi(models.Model):
                     GROUP BY e.instance_id),
                cycles AS (
                    SELECT i.company_id,
-                          CASE WHEN i.node_ref LIKE 'stock.warehouse,%%'
+                          CASE WHEN i.node_ref LIKE %(node_like)s
                                THEN split_part(i.node_ref, ',', 2)::int END AS warehouse_id,
                           EXTRACT(EPOCH FROM ends.end_at - min(e.occurred_at)) / 3600.0 AS hours
                      FROM ends
@@ -182,6 +182,7 @@ class WorkflowKpi(models.Model):
                 q=quantile,
                 start=date_from,
                 stop=date_to,
+                node_like="stock.warehouse,%",
                 **{"def": definition},
             )
         )
@@ -236,7 +237,7 @@ class WorkflowKpi(models.Model):
             SQL(
                 """WITH shipped AS (
                    SELECT DISTINCT i.id, i.company_id,
-                          CASE WHEN i.node_ref LIKE 'stock.warehouse,%%'
+                          CASE WHEN i.node_ref LIKE %s
                                THEN split_part(i.node_ref, ',', 2)::int END AS warehouse_id
                      FROM workflow_event e
                      JOIN workflow_instance i ON i.id = e.instance_id
@@ -247,6 +248,7 @@ class WorkflowKpi(models.Model):
                SELECT company_id, warehouse_id, GROUPING(warehouse_id), count(*), count(*), NULL
                  FROM shipped
                 GROUP BY GROUPING SETS ((company_id, warehouse_id), (company_id))""",
+                "stock.warehouse,%",
                 date_from,
                 date_to,
             )
@@ -257,7 +259,7 @@ class WorkflowKpi(models.Model):
             SQL(
                 """WITH exc AS (
                    SELECT e.company_id,
-                          CASE WHEN e.node_ref LIKE 'stock.warehouse,%%'
+                          CASE WHEN e.node_ref LIKE %(node_like)s
                                THEN split_part(e.node_ref, ',', 2)::int END AS warehouse_id,
                           1 AS n_exc, 0 AS n_orders
                      FROM workflow_exception e
@@ -277,6 +279,7 @@ class WorkflowKpi(models.Model):
                 GROUP BY GROUPING SETS ((company_id, warehouse_id), (company_id))""",
                 start=date_from,
                 stop=date_to,
+                node_like="stock.warehouse,%",
             ),
             ratio=100.0,
         )

@@ -1,0 +1,7 @@
+from . import test_classifier
+from . import test_suggestions
+from . import test_similar_root_cause
+from . import test_anomaly
+from . import test_provider
+from . import test_briefing
+from . import test_ui

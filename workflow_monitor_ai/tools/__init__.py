@@ -1,0 +1,3 @@
+from . import classifier
+from . import masking
+from . import robust
