@@ -1,9 +1,12 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytz
 
-from odoo import _, models
+from odoo import _, api, models, tools
 from odoo.exceptions import UserError
+
+WINDOW_DAYS = 28  # working intervals are computed and cached four weeks at a time
+MAX_WINDOWS = 27  # about two years of calendar: beyond that the calendar is wrong
 
 
 class ResourceCalendar(models.Model):
@@ -13,58 +16,90 @@ class ResourceCalendar(models.Model):
         """Return, for each naive UTC ``start``, the naive UTC moment at which ``hours``
         working hours of this calendar (public holidays and leaves excluded) have passed.
 
-        One call to ``_work_intervals_batch`` covers the whole batch; the window grows
-        only when the hours do not fit in it.
+        Working intervals come from ``_work_intervals_batch`` four weeks at a time and
+        are cached per worker (cleared when the calendar, its attendances or its global
+        leaves change), so SLA deadlines cost no query on the capture hot path.
         """
         self.ensure_one()
-        if not starts:
-            return []
         if hours <= 0:
             return list(starts)
-        first, last = min(starts), max(starts)
-        hours_per_week = (
-            sum(
-                (att.hour_to - att.hour_from)
-                for att in self.attendance_ids
-                if att.day_period != "lunch"
-            )
-            or 40.0
-        )
-        if self.two_weeks_calendar:
-            hours_per_week /= 2.0
-        span_days = max(7, int(hours / hours_per_week * 7 * 1.5) + 14)
-        for _attempt in range(6):
-            start_dt = pytz.utc.localize(first)
-            end_dt = pytz.utc.localize(last + timedelta(days=span_days))
-            intervals = [
-                (
-                    begin.astimezone(pytz.utc).replace(tzinfo=None),
-                    end.astimezone(pytz.utc).replace(tzinfo=None),
-                )
-                for begin, end, _meta in self._work_intervals_batch(start_dt, end_dt)[False]
-            ]
-            results = [self._workflow_walk(intervals, start, hours) for start in starts]
-            if all(result is not None for result in results):
-                return results
-            span_days *= 2
+        return [self._workflow_walk(start, hours) for start in starts]
+
+    def _workflow_walk(self, start, hours):
+        remaining = timedelta(hours=hours)
+        window = datetime.combine(start.date() - timedelta(days=start.weekday()), time.min)
+        for _index in range(MAX_WINDOWS):
+            for begin, end in self._workflow_intervals(window):
+                if end <= start:
+                    continue
+                begin = max(begin, start)
+                if end - begin >= remaining:
+                    return begin + remaining
+                remaining -= end - begin
+            window += timedelta(days=WINDOW_DAYS)
         raise UserError(
             _(
                 "The working hours of calendar %(calendar)s do not allow %(hours)s hours "
-                "within a year: check its attendances.",
+                "within two years: check its attendances.",
                 calendar=self.name,
                 hours=hours,
             )
         )
 
-    @staticmethod
-    def _workflow_walk(intervals, start, hours):
-        remaining = timedelta(hours=hours)
-        for begin, end in intervals:
-            if end <= start:
-                continue
-            begin = max(begin, start)
-            available = end - begin
-            if available >= remaining:
-                return begin + remaining
-            remaining -= available
-        return None
+    @tools.ormcache("self.id", "window")
+    def _workflow_intervals(self, window):
+        """Working intervals (naive UTC) of the four weeks starting at ``window``."""
+        start_dt = pytz.utc.localize(window)
+        end_dt = pytz.utc.localize(window + timedelta(days=WINDOW_DAYS))
+        intervals = self.sudo()._work_intervals_batch(start_dt, end_dt)[False]
+        return tuple(
+            (
+                begin.astimezone(pytz.utc).replace(tzinfo=None),
+                end.astimezone(pytz.utc).replace(tzinfo=None),
+            )
+            for begin, end, _meta in intervals
+        )
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+
+class ResourceCalendarAttendance(models.Model):
+    _inherit = "resource.calendar.attendance"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
+
+class ResourceCalendarLeaves(models.Model):
+    """Global leaves (public holidays, no resource) change SLA working time: clear the
+    cached intervals. Personal time off does not, and leaves the caches alone."""
+
+    _inherit = "resource.calendar.leaves"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(not vals.get("resource_id") for vals in vals_list):
+            self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if any(not leave.resource_id for leave in self) or "resource_id" in vals:
+            self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        if any(not leave.resource_id for leave in self):
+            self.env.registry.clear_cache()
+        return super().unlink()
