@@ -1,0 +1,284 @@
+from datetime import date, datetime, timedelta
+
+from odoo.tests import freeze_time, tagged
+
+from .common import DistributionCommon
+
+D = datetime(2031, 3, 3)  # a Monday, far from demo data: the day holds only this data set
+D_FROM = D
+D_TO = D + timedelta(days=1)
+
+
+def at(hour, minute=0):
+    return D.replace(hour=hour, minute=minute)
+
+
+@tagged("post_install", "-at_install")
+class TestDistributionKpis(DistributionCommon):
+    """KPI formulas against hand-computed values on one small day of activity.
+
+    Warehouse A (late tolerance 4 h, on the warehouse):
+      A1  10 x P1, confirmed 08:00, scheduled 09:00, shipped in full 10:00, invoiced 11:00
+      A2  10 x P2 with 6 in stock, confirmed 08:00, scheduled 02:00, 6 shipped 12:00 with a
+          backorder (open, created 30 h before the end of the day); invoiced 13:00, then
+          credited in full
+      A3   2 x P1, confirmed 08:00, scheduled 20:00, shipped in full 18:00
+      PO-A 10 x P1 at 50, confirmed 07:00, received 12:00, billed at 60 (mismatch)
+    Warehouse B (no tolerance of its own: 4 h from Settings):
+      B1   5 x P1, confirmed 09:00, scheduled 10:00, shipped in full 13:00, invoiced 15:00
+      B2   8 x P2 with 5 in stock, confirmed 09:00, scheduled 13:00, 5 shipped 16:00 with a
+          backorder (open, created 10 h before the end of the day)
+      PO-B  4 x P1 at 50, confirmed 08:00, received 10:00, billed at 50
+    The invoice_mismatch detector runs at 18:30 (one exception, on the PO-A bill).
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.wh_a.workflow_late_tolerance_hours = 4.0
+        cls.kpis = {kpi.code: kpi for kpi in cls.env["workflow.kpi"].search([])}
+
+    def setUp(self):
+        super().setUp()
+        self.add_stock(self.product_1, self.wh_a, 100)
+        self.add_stock(self.product_1, self.wh_b, 100)
+        self.add_stock(self.product_2, self.wh_a, 6)
+        self.add_stock(self.product_2, self.wh_b, 5)
+
+    def build_day(self):
+        # what the database already holds is seen now (not on the day): only the data
+        # set's own mismatch is first seen on the day
+        self.detect("invoice_mismatch")
+        sales = {}
+        with freeze_time(at(7)):
+            po_a = self.create_purchase([(self.product_1, 10, 50.0)], date_planned=at(12))
+        with freeze_time(at(8)):
+            po_b = self.create_purchase(
+                [(self.product_1, 4, 50.0)], warehouse=self.wh_b, date_planned=at(10)
+            )
+            for key, product, qty in (
+                ("A1", self.product_1, 10),
+                ("A2", self.product_2, 10),
+                ("A3", self.product_1, 2),
+            ):
+                sales[key] = self.create_sale([(product, qty)], warehouse=self.wh_a)
+        with freeze_time(at(9)):
+            for key, product, qty in (("B1", self.product_1, 5), ("B2", self.product_2, 8)):
+                sales[key] = self.create_sale([(product, qty)], warehouse=self.wh_b)
+        scheduled = {"A1": at(9), "A2": at(2), "A3": at(20), "B1": at(10), "B2": at(13)}
+        for key, when in scheduled.items():
+            self.outgoing(sales[key]).scheduled_date = when
+        pickings = {key: self.outgoing(order) for key, order in sales.items()}
+
+        with freeze_time(at(10)):
+            self.deliver(pickings["A1"])
+            self.receive(po_b)
+        with freeze_time(at(11)):
+            self.invoice_sale(sales["A1"], invoice_date=D.date())
+        with freeze_time(at(12)):
+            bo_a2 = self.deliver(pickings["A2"], {self.product_2: 6})
+            self.receive(po_a)
+            bill_a = self.bill_purchase(po_a, invoice_date=D.date(), prices={self.product_1: 60})
+            bill_b = self.bill_purchase(po_b, invoice_date=D.date())
+        with freeze_time(at(13)):
+            self.deliver(pickings["B1"])
+            inv_a2 = self.invoice_sale(sales["A2"], invoice_date=D.date())
+            self.credit_note(inv_a2)
+        with freeze_time(at(15)):
+            self.invoice_sale(sales["B1"], invoice_date=D.date())
+        with freeze_time(at(16)):
+            bo_b2 = self.deliver(pickings["B2"], {self.product_2: 5})
+        with freeze_time(at(18)):
+            self.deliver(pickings["A3"])
+        with freeze_time(at(18, 30)):
+            self.detect("invoice_mismatch")
+        self.env.cr.execute(
+            "UPDATE stock_picking SET create_date = %s WHERE id = %s",
+            (D_TO - timedelta(hours=30), bo_a2.id),
+        )
+        self.env.cr.execute(
+            "UPDATE stock_picking SET create_date = %s WHERE id = %s",
+            (D_TO - timedelta(hours=10), bo_b2.id),
+        )
+        self.env["stock.picking"].invalidate_model(["create_date"])
+        return sales, pickings, (po_a, po_b, bill_a, bill_b)
+
+    def values(self, code, date_from=D_FROM, date_to=D_TO):
+        """{node_ref or 'company': row} of our company, rows summing up checked."""
+        rows = [
+            row
+            for row in self.kpis[code]._compute_values(date_from, date_to)
+            if row["company_id"] == self.company.id
+        ]
+        by_node = {row["node_ref"] or "company": row for row in rows}
+        self.assertEqual(len(by_node), len(rows), f"{code}: one row per node")
+        return by_node
+
+    def assert_kpi(self, code, expected, places=4):
+        """``expected``: {node: (value, numerator, denominator)}; warehouse rows add up to
+        the company row."""
+        rows = self.values(code)
+        self.assertEqual(
+            set(rows), set(expected), f"{code}: rows for the company and each warehouse"
+        )
+        for node, (value, numerator, denominator) in expected.items():
+            row = rows[node]
+            self.assertAlmostEqual(row["value"], value, places=places, msg=f"{code} {node}")
+            if numerator is not None:
+                self.assertAlmostEqual(row["numerator"], numerator, places=places)
+            if denominator is not None:
+                self.assertAlmostEqual(row["denominator"], denominator, places=places)
+        return rows
+
+    def assert_sums(self, code, rows):
+        warehouses = [row for node, row in rows.items() if node != "company"]
+        for key in ("numerator", "denominator"):
+            self.assertAlmostEqual(
+                sum(row[key] for row in warehouses),
+                rows["company"][key],
+                places=4,
+                msg=f"{code}: warehouse {key}s add up to the company's",
+            )
+
+    def test_kpis_on_one_day(self):
+        sales, pickings, (po_a, _po_b, bill_a, _bill_b) = self.build_day()
+        wa, wb = self.node(self.wh_a), self.node(self.wh_b)
+        # the data set is what the docstring says
+        self.assertEqual(pickings["A1"].date_done, at(10))
+        self.assertEqual(pickings["A2"].scheduled_date, at(2))
+        self.assertEqual(pickings["B2"].date_done, at(16))
+        self.assertEqual(self.instance_of(sales["A1"]).stage_id.code, "invoiced")
+        self.assertEqual(self.instance_of(sales["A2"]).stage_id.code, "confirmed")
+        self.assertEqual(self.instance_of(sales["A3"]).stage_id.code, "shipped")
+        self.assertEqual(len(self.exceptions_of("invoice_mismatch", bill_a)), 1)
+
+        # fill rate: shipped in the first delivery / ordered
+        rows = self.assert_kpi(
+            "fill_rate",
+            {
+                wa: (100.0 * 18 / 22, 18, 22),  # A1 10/10, A2 6/10, A3 2/2
+                wb: (100.0 * 10 / 13, 10, 13),  # B1 5/5, B2 5/8
+                "company": (100.0 * 28 / 35, 28, 35),
+            },
+        )
+        self.assert_sums("fill_rate", rows)
+
+        # on-time dispatch: done by scheduled date + tolerance
+        rows = self.assert_kpi(
+            "on_time_dispatch",
+            {
+                wa: (100.0 * 2 / 3, 2, 3),  # A2 late (12:00 > 02:00 + 4 h)
+                wb: (100.0, 2, 2),  # B2 16:00 <= 13:00 + 4 h
+                "company": (80.0, 4, 5),
+            },
+        )
+        self.assert_sums("on_time_dispatch", rows)
+
+        # invoice accuracy: posted invoices and bills neither credited nor mismatched
+        rows = self.assert_kpi(
+            "invoice_accuracy",
+            {
+                wa: (100.0 / 3, 1, 3),  # A1 right, A2 credited, PO-A bill mismatched
+                wb: (100.0, 2, 2),  # B1 invoice, PO-B bill
+                "company": (60.0, 3, 5),
+            },
+        )
+        self.assert_sums("invoice_accuracy", rows)
+
+        # open backorder age at the end of the day, hours
+        rows = self.values("backorder_age")
+        self.assertAlmostEqual(rows[wa]["value"], 30.0, places=4)
+        self.assertAlmostEqual(rows[wa]["denominator"], 1)
+        self.assertAlmostEqual(rows[wb]["value"], 10.0, places=4)
+        self.assertAlmostEqual(rows[wb]["numerator"], 10.0, places=4)
+        self.assert_sums("backorder_age", rows)
+        company = rows["company"]
+        self.assertAlmostEqual(company["value"], company["numerator"] / company["denominator"])
+
+        # throughput: orders that reached shipped on the day
+        rows = self.assert_kpi(
+            "throughput",
+            {wa: (2, 2, None), wb: (1, 1, None), "company": (3, 3, None)},  # A1, A3 / B1
+        )
+        self.assert_sums("throughput", rows)
+
+        # exception rate: distribution exceptions per 100 confirmed orders
+        rows = self.assert_kpi(
+            "exception_rate",
+            {wa: (100.0 / 3, 1, 3), wb: (0.0, 0, 2), "company": (20.0, 1, 5)},
+        )
+        self.assert_sums("exception_rate", rows)
+
+        # order cycle confirm -> shipped: A1 2 h, A3 10 h / B1 4 h
+        self.assert_kpi(
+            "order_cycle_ship_p50",
+            {wa: (6.0, 12.0, 2), wb: (4.0, 4.0, 1), "company": (4.0, 16.0, 3)},
+        )
+        self.assert_kpi(
+            "order_cycle_ship_p90",
+            {wa: (9.2, None, 2), wb: (4.0, None, 1), "company": (8.8, None, 3)},
+        )
+        # order cycle confirm -> invoiced: A1 3 h / B1 6 h
+        self.assert_kpi(
+            "order_cycle_invoice_p50",
+            {wa: (3.0, 3.0, 1), wb: (6.0, 6.0, 1), "company": (4.5, 9.0, 2)},
+        )
+        self.assert_kpi(
+            "order_cycle_invoice_p90",
+            {wa: (3.0, None, 1), wb: (6.0, None, 1), "company": (5.7, None, 2)},
+        )
+        # procure cycle confirm -> received: PO-A 5 h / PO-B 2 h
+        self.assert_kpi(
+            "procure_cycle_time",
+            {wa: (5.0, 5.0, 1), wb: (2.0, 2.0, 1), "company": (3.5, 7.0, 2)},
+        )
+        self.assertEqual(po_a.effective_date, at(12))
+
+        # another day: nothing shipped, nothing late
+        other = self.values("fill_rate", D_TO, D_TO + timedelta(days=1))
+        self.assertFalse({wa, wb} & set(other))
+
+    def test_snapshot_stores_company_and_warehouse_rows(self):
+        self.build_day()
+        kpi = self.kpis["fill_rate"]
+        kpi._snapshot(D.date())
+        snapshots = self.env["workflow.kpi.value"].search(
+            [("kpi_id", "=", kpi.id), ("date", "=", date(2031, 3, 3))]
+        )
+        by_node = {value.node_ref or "company": value for value in snapshots}
+        self.assertAlmostEqual(by_node[self.node(self.wh_a)].value, 100.0 * 18 / 22, places=4)
+        self.assertAlmostEqual(by_node["company"].numerator, 28)
+        self.assertAlmostEqual(by_node["company"].denominator, 35)
+
+    def test_cycle_time_matches_timestamps(self):
+        """Explicit times for confirmation and shipment: the events carry them, the
+        cycle time KPI is their difference."""
+        t_quote = datetime(2031, 6, 2, 8, 0)
+        t_confirm = datetime(2031, 6, 2, 9, 15)
+        t_ship = datetime(2031, 6, 3, 14, 45)
+        with freeze_time(t_quote):
+            order = self.create_sale([(self.product_1, 3)], warehouse=self.wh_b, confirm=False)
+        with freeze_time(t_confirm):
+            self.confirm_sale(order)
+        with freeze_time(t_ship):
+            self.deliver(self.outgoing(order))
+        events = self.stage_events(order)
+        self.assertEqual(
+            [(e.stage_to_id.code, e.occurred_at) for e in events],
+            [
+                ("quotation", t_quote),
+                ("confirmed", t_confirm),
+                ("allocated", t_confirm),
+                ("shipped", t_ship),
+            ],
+        )
+        self.assertEqual(events[1].duration_seconds, (t_confirm - t_quote).total_seconds())
+        self.assertEqual(events[3].duration_seconds, (t_ship - t_confirm).total_seconds())
+        hours = (t_ship - t_confirm).total_seconds() / 3600.0  # 29.5
+        rows = self.values("order_cycle_ship_p50", datetime(2031, 6, 3), datetime(2031, 6, 4))
+        self.assertAlmostEqual(rows[self.node(self.wh_b)]["value"], hours)
+        self.assertAlmostEqual(rows["company"]["value"], hours)
+        self.assertEqual(rows["company"]["denominator"], 1)
+        # the shipment day only: the day of confirmation has no cycle ending
+        rows = self.values("order_cycle_ship_p50", datetime(2031, 6, 2), datetime(2031, 6, 3))
+        self.assertNotIn(self.node(self.wh_b), rows)
