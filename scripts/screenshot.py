@@ -31,19 +31,33 @@ def free_port():
 
 class Chrome:
     def __init__(self, width, height):
-        binary = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which(
-            "google-chrome")
+        binary = (
+            shutil.which("chromium")
+            or shutil.which("chromium-browser")
+            or shutil.which("google-chrome")
+        )
         if not binary:
             sys.exit("Chromium not found: apt-get install chromium")
         self.port = free_port()
         self.profile = tempfile.mkdtemp(prefix="wm-shot-")
         self.proc = subprocess.Popen(
-            [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", f"--user-data-dir={self.profile}",
-             f"--remote-debugging-port={self.port}", f"--window-size={width},{height}",
-             "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                binary,
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={self.profile}",
+                f"--remote-debugging-port={self.port}",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         for _attempt in range(100):
             try:
@@ -56,8 +70,13 @@ class Chrome:
             sys.exit("Chromium did not start")
         self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60)
         self.seq = 0
-        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
-                  deviceScaleFactor=1, mobile=False)
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
 
     def call(self, method, **params):
         self.seq += 1
@@ -70,8 +89,9 @@ class Chrome:
                 return message.get("result", {})
 
     def evaluate(self, expression):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True,
-                           awaitPromise=True)
+        result = self.call(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         return result.get("result", {}).get("value")
 
     def close(self):
@@ -90,16 +110,22 @@ def main():
     parser.add_argument("--width", type=int, default=1440)
     parser.add_argument("--height", type=int, default=900)
     parser.add_argument("--wait", type=float, default=4.0)
-    parser.add_argument("--click", action="append", default=[],
-                        help="PATH=SELECTOR: click SELECTOR after loading PATH")
+    parser.add_argument(
+        "--click",
+        action="append",
+        default=[],
+        help="PATH=SELECTOR: click SELECTOR after loading PATH",
+    )
     parser.add_argument("shots", nargs="+")
     args = parser.parse_args()
 
     session = requests.Session()
     response = session.post(
         f"{args.url}/web/session/authenticate",
-        json={"jsonrpc": "2.0", "params": {"db": args.db, "login": args.login,
-                                           "password": args.password}},
+        json={
+            "jsonrpc": "2.0",
+            "params": {"db": args.db, "login": args.login, "password": args.password},
+        },
         timeout=30,
     )
     response.raise_for_status()
@@ -112,8 +138,7 @@ def main():
     try:
         host = args.url.split("//", 1)[1].split(":")[0]
         chrome.call("Network.enable")
-        chrome.call("Network.setCookie", name="session_id", value=session_id, domain=host,
-                    path="/")
+        chrome.call("Network.setCookie", name="session_id", value=session_id, domain=host, path="/")
         for shot in args.shots:
             path, output = shot.split("=", 1)
             chrome.call("Page.enable")
