@@ -1,9 +1,11 @@
 {
     "name": "Workflow Monitor - Approvals",
-    "summary": "Server-side approvals for orders, bills and stock (placeholder, not implemented)",
+    "summary": "Server-side approvals for orders, bills, transfers and inventory adjustments: "
+    "policies, tiers, delegation, SLA escalation and compliance KPIs",
     "version": "18.0.1.0.0",
     "category": "Productivity/Workflow Monitor",
     "author": "Workflow Monitor",
+    "website": "https://github.com/workflow-monitor/workflow-monitor",
     "license": "LGPL-3",
     "depends": [
         "workflow_monitor_base",
@@ -11,7 +13,34 @@
         "sale_margin",
         "purchase_stock",
     ],
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/workflow_monitor_approvals_security.xml",
+        "data/ir_sequence_data.xml",
+        "data/mail_activity_type_data.xml",
+        "data/workflow_exception_category_data.xml",
+        "data/workflow_kpi_data.xml",
+        "data/ir_cron_data.xml",
+        "views/workflow_approval_request_views.xml",
+        "views/workflow_approval_policy_views.xml",
+        "views/sale_order_views.xml",
+        "views/purchase_order_views.xml",
+        "views/account_move_views.xml",
+        "views/stock_picking_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/workflow_monitor_approvals_menus.xml",
+    ],
+    "demo": [
+        "demo/workflow_approval_demo.xml",
+    ],
+    "assets": {
+        "web.assets_backend": [
+            "workflow_monitor_approvals/static/src/dashboard/**/*",
+        ],
+        "web.assets_tests": [
+            "workflow_monitor_approvals/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
     "application": False,
 }

@@ -1,0 +1,41 @@
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+DECISIONS = [
+    ("approved", "Approved"),
+    ("rejected", "Rejected"),
+    ("changes", "Changes Requested"),
+    ("delegated", "Delegated"),
+]
+
+
+class WorkflowApprovalDecision(models.Model):
+    """The decision log of a request: who decided what, when, at which tier, on whose
+    behalf and why. Written by the engine only; never changed."""
+
+    _name = "workflow.approval.decision"
+    _description = "Approval Decision"
+    _order = "date desc, id desc"
+
+    request_id = fields.Many2one(
+        "workflow.approval.request", required=True, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(related="request_id.company_id", store=True)
+    tier_id = fields.Many2one("workflow.approval.tier", ondelete="set null")
+    user_id = fields.Many2one("res.users", string="Decided by", required=True)
+    on_behalf_of_id = fields.Many2one(
+        "res.users",
+        string="On behalf of",
+        help="The approver whose delegation let this user decide.",
+    )
+    decision = fields.Selection(DECISIONS, required=True)
+    comment = fields.Text()
+    date = fields.Datetime(required=True, default=fields.Datetime.now)
+
+    def write(self, vals):
+        raise UserError(_("Approval decisions are an audit log and cannot be modified."))
+
+    def unlink(self):
+        if not self.env.su:
+            raise UserError(_("Approval decisions are an audit log and cannot be deleted."))
+        return super().unlink()

@@ -1,0 +1,277 @@
+import ast
+
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import ValidationError
+
+APPROVAL_MODELS = [
+    ("sale.order", "Sales Order"),
+    ("purchase.order", "Purchase Order"),
+    ("account.move", "Invoice / Bill"),
+    ("stock.picking", "Transfer"),
+    ("stock.quant", "Inventory Adjustment"),
+]
+APPROVAL_ACTIONS = [
+    ("confirm", "Confirm"),
+    ("post", "Post"),
+    ("validate", "Validate"),
+    ("apply", "Apply"),
+]
+# The action each model's door performs (the only one a policy of that model can gate).
+MODEL_ACTION = {
+    "sale.order": "confirm",
+    "purchase.order": "confirm",
+    "account.move": "post",
+    "stock.picking": "validate",
+    "stock.quant": "apply",
+}
+CONDITIONS = [
+    ("amount", "Amount above threshold"),
+    ("discount", "Line discount above threshold (%)"),
+    ("margin", "Margin below threshold (%)"),
+    ("credit_limit", "Customer credit limit exceeded"),
+    ("return", "Return above threshold"),
+    ("inventory_adjustment", "Inventory adjustment above threshold"),
+    ("domain", "Matches the domain"),
+]
+# Which conditions make sense on which model.
+CONDITION_MODELS = {
+    "amount": set(MODEL_ACTION),
+    "discount": {"sale.order", "purchase.order", "account.move"},
+    "margin": {"sale.order"},
+    "credit_limit": {"sale.order", "account.move"},
+    "return": {"stock.picking", "account.move"},
+    "inventory_adjustment": {"stock.quant"},
+    "domain": set(MODEL_ACTION),
+}
+
+
+class WorkflowApprovalPolicy(models.Model):
+    """When a document needs an approval before its action (confirm, post, validate,
+    apply) runs, and who approves it, tier after tier."""
+
+    _name = "workflow.approval.policy"
+    _description = "Approval Policy"
+    _inherit = ["workflow.config.audit.mixin"]
+    _order = "res_model, sequence, id"
+    _workflow_audit_fields = (
+        "name",
+        "res_model",
+        "condition",
+        "threshold",
+        "domain",
+        "company_id",
+        "warehouse_id",
+        "partner_ids",
+        "product_category_id",
+        "auto_approve_below",
+        "allow_self_approval",
+        "active",
+    )
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10, help="Policies are evaluated and listed in this order.")
+    res_model = fields.Selection(APPROVAL_MODELS, string="Document", required=True)
+    action = fields.Selection(
+        APPROVAL_ACTIONS,
+        compute="_compute_action",
+        store=True,
+        readonly=True,
+        help="The action that waits for the approval: confirming orders, posting invoices "
+        "and bills, validating transfers, applying inventory adjustments.",
+    )
+    condition = fields.Selection(CONDITIONS, required=True, default="amount")
+    threshold = fields.Float(
+        help="Amount: document total in company currency above which approval is needed. "
+        "Discount: highest line discount (%) above which approval is needed. "
+        "Margin: margin (%) below which approval is needed. "
+        "Credit limit: tolerated excess over the customer's credit limit (company currency). "
+        "Return and inventory adjustment: value (company currency) above which approval "
+        "is needed (0: always). Ignored by the domain condition.",
+    )
+    domain = fields.Char(
+        default="[]",
+        help="Only documents matching this domain are concerned. With the 'Matches the "
+        "domain' condition, every matching document needs approval.",
+    )
+    company_id = fields.Many2one(
+        "res.company", index=True, help="Empty: the policy applies to every company."
+    )
+    warehouse_id = fields.Many2one(
+        "stock.warehouse", help="Only documents of this warehouse (not for invoices and bills)."
+    )
+    partner_ids = fields.Many2many(
+        "res.partner",
+        string="Partners",
+        help="Only documents of these customers or vendors (their commercial entity), "
+        "e.g. a procurement threshold per vendor.",
+    )
+    product_category_id = fields.Many2one(
+        "product.category",
+        help="Amount and discount are measured on the lines of products of this category "
+        "(and its children) only, e.g. a procurement threshold per product category.",
+    )
+    auto_approve_below = fields.Float(
+        string="Auto-approve below",
+        help="Documents worth less than this (company currency) that meet the condition "
+        "are approved at once and logged, without bothering approvers. 0 disables it.",
+    )
+    tier_ids = fields.One2many("workflow.approval.tier", "policy_id", string="Tiers", copy=True)
+    allow_self_approval = fields.Boolean(
+        help="Let the requester approve their own request when they are an approver of a "
+        "tier. Off by default (four-eyes principle)."
+    )
+    active = fields.Boolean(default=True)
+    description = fields.Text(help="Why this policy exists, shown to approvers.")
+    request_ids = fields.One2many("workflow.approval.request", "policy_id", string="Requests")
+    request_count = fields.Integer(compute="_compute_request_count", string="Request Count")
+
+    # ------------------------------------------------------------
+    # COMPUTES / CONSTRAINTS
+    # ------------------------------------------------------------
+
+    @api.depends("res_model")
+    def _compute_action(self):
+        for policy in self:
+            policy.action = MODEL_ACTION.get(policy.res_model)
+
+    def _compute_request_count(self):
+        counts = dict(
+            self.env["workflow.approval.request"]._read_group(
+                [("policy_id", "in", self.ids)], ["policy_id"], ["__count"]
+            )
+        )
+        for policy in self:
+            policy.request_count = counts.get(policy, 0)
+
+    @api.constrains("res_model", "condition")
+    def _check_condition(self):
+        labels = dict(CONDITIONS)
+        models_labels = dict(APPROVAL_MODELS)
+        for policy in self:
+            if policy.res_model not in CONDITION_MODELS[policy.condition]:
+                raise ValidationError(
+                    _(
+                        "%(policy)s: the condition '%(condition)s' does not apply to "
+                        "%(model)s documents (field: Condition).",
+                        policy=policy.name,
+                        condition=labels[policy.condition],
+                        model=models_labels[policy.res_model],
+                    )
+                )
+
+    @api.constrains("threshold", "auto_approve_below")
+    def _check_amounts(self):
+        for policy in self:
+            if policy.threshold < 0:
+                raise ValidationError(
+                    _(
+                        "%(policy)s: the threshold cannot be negative (field: Threshold).",
+                        policy=policy.name,
+                    )
+                )
+            if policy.auto_approve_below < 0:
+                raise ValidationError(
+                    _(
+                        "%(policy)s: the auto-approval amount cannot be negative "
+                        "(field: Auto-approve below).",
+                        policy=policy.name,
+                    )
+                )
+
+    @api.constrains("res_model", "warehouse_id")
+    def _check_warehouse(self):
+        for policy in self:
+            if policy.warehouse_id and policy.res_model == "account.move":
+                raise ValidationError(
+                    _(
+                        "%(policy)s: invoices and bills have no warehouse (field: Warehouse).",
+                        policy=policy.name,
+                    )
+                )
+
+    @api.constrains("tier_ids", "active")
+    def _check_tiers(self):
+        for policy in self:
+            if policy.active and not policy.tier_ids:
+                raise ValidationError(
+                    _(
+                        "%(policy)s: add at least one approval tier (field: Tiers).",
+                        policy=policy.name,
+                    )
+                )
+
+    @api.constrains("domain", "res_model")
+    def _check_domain(self):
+        for policy in self:
+            try:
+                domain = policy._parsed_domain()
+                self.env[policy.res_model].sudo()._search(domain)
+            except (ValueError, SyntaxError, TypeError, KeyError) as error:
+                raise ValidationError(
+                    _(
+                        "%(policy)s: the domain is not valid for %(model)s: %(error)s "
+                        "(field: Domain).",
+                        policy=policy.name,
+                        model=policy.res_model,
+                        error=error,
+                    )
+                ) from error
+
+    # ------------------------------------------------------------
+    # CRUD (the active policies are cached per model)
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_view_requests(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "workflow_monitor_approvals.action_workflow_approval_request_all"
+        )
+        action["domain"] = [("policy_id", "=", self.id)]
+        action["context"] = {"search_default_filter_pending": 0}
+        return action
+
+    # ------------------------------------------------------------
+    # HELPERS
+    # ------------------------------------------------------------
+
+    def _parsed_domain(self):
+        """The domain as a list. Only literals are accepted (never evaluated code)."""
+        self.ensure_one()
+        if not self.domain or not self.domain.strip():
+            return []
+        domain = ast.literal_eval(self.domain.strip())
+        if not isinstance(domain, (list, tuple)):
+            raise ValueError(_("a domain must be a list"))
+        return list(domain)
+
+    @api.model
+    @tools.ormcache("res_model")
+    def _active_policy_ids(self, res_model):
+        # sudo: policies are configuration read by the enforcement engine for every
+        # user; only their ids leave this method.
+        return tuple(
+            self.sudo()
+            .search([("res_model", "=", res_model), ("active", "=", True)], order="sequence, id")
+            .ids
+        )
+
+    @api.model
+    def _policies_for(self, res_model):
+        return self.sudo().browse(self._active_policy_ids(res_model))

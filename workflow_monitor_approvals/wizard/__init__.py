@@ -1,0 +1,1 @@
+from . import workflow_approval_decision_wizard
