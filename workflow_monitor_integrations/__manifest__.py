@@ -1,14 +1,26 @@
 {
     "name": "Workflow Monitor - Integrations",
-    "summary": "Signed webhooks, integration health, metrics (placeholder, not implemented)",
+    "summary": "Reliable signed webhooks (outbox and inbox), retries, dead letters, replay, "
+    "integration health, Prometheus metrics and n8n examples",
     "version": "18.0.1.0.0",
     "category": "Productivity/Workflow Monitor",
     "author": "Workflow Monitor",
+    "website": "https://github.com/workflow-monitor/workflow-monitor",
     "license": "LGPL-3",
-    "depends": [
-        "workflow_monitor_base",
+    "depends": ["workflow_monitor_base"],
+    "external_dependencies": {"python": ["requests"]},
+    "data": [
+        "security/workflow_monitor_integrations_security.xml",
+        "security/ir.model.access.csv",
+        "data/workflow_exception_category_data.xml",
+        "data/ir_cron_data.xml",
+        "views/workflow_integration_views.xml",
+        "views/workflow_integration_message_views.xml",
+        "views/ir_actions_server_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/workflow_monitor_integrations_menus.xml",
     ],
-    "data": [],
+    "demo": ["demo/workflow_integration_demo.xml"],
     "installable": True,
     "application": False,
 }

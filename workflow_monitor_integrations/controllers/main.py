@@ -1,0 +1,395 @@
+import hmac
+import json
+import logging
+import uuid
+
+import psycopg2
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from odoo import fields, http
+from odoo.http import request
+from odoo.tools import SQL
+
+from ..tools import signature
+
+_logger = logging.getLogger(__name__)
+
+HOOK_ROUTE = "/workflow_monitor/hook/<string:inbound_uuid>"
+RAW_BODY_KEEP = 2000  # characters of a refused body kept for diagnosis
+LATENCY_BUCKETS_MS = (50, 100, 250, 500, 1000, 2500, 5000, 10000)
+SEVERITIES = ("low", "medium", "high", "critical")
+
+
+def _json(data, status):
+    return request.make_json_response(data, status=status)
+
+
+class WorkflowMonitorWebhooks(http.Controller):
+    # ------------------------------------------------------------
+    # INBOUND WEBHOOKS
+    # ------------------------------------------------------------
+
+    @http.route(
+        HOOK_ROUTE,
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def workflow_hook(self, inbound_uuid, **_kwargs):
+        """Receive a signed webhook. Order of checks: integration, size (413),
+        signature and timestamp (401) on the raw bytes, content type (415), JSON (400),
+        schema (422); then duplicates (200, not reprocessed), out-of-order (stored as
+        stale) and processing. Every request of a known integration is stored."""
+        httprequest = request.httprequest
+        # sudo: the caller is anonymous; it is authenticated below by the HMAC signature
+        Integration = request.env["workflow.integration"].sudo()
+        Message = request.env["workflow.integration.message"].sudo()
+        integration = Integration.search(
+            [("inbound_uuid", "=", inbound_uuid), ("inbound_enabled", "=", True)], limit=1
+        )
+        if not integration:
+            return _json({"error": "unknown integration"}, 404)
+        headers = httprequest.headers
+        webhook_id = (headers.get("webhook-id") or "")[:255] or f"missing-{uuid.uuid4().hex}"
+        base_vals = {
+            "direction": "in",
+            "integration_id": integration.id,
+            "webhook_id": webhook_id,
+            "last_attempt_at": fields.Datetime.now(),
+        }
+
+        limit = integration.inbound_max_kb * 1024
+        length = httprequest.content_length
+        if length is not None and length > limit:
+            self._store_rejected(base_vals, 413, f"Body of {length} bytes over {limit}.")
+            return _json({"error": f"body too large (limit {limit} bytes)"}, 413)
+        # chunked bodies have no Content-Length: werkzeug stops reading past the limit
+        httprequest.max_content_length = limit
+        try:
+            body = httprequest.get_data(cache=True)
+        except RequestEntityTooLarge:
+            body = None
+        if body is None or len(body) > limit:
+            self._store_rejected(base_vals, 413, f"Body over {limit} bytes.")
+            return _json({"error": f"body too large (limit {limit} bytes)"}, 413)
+
+        try:
+            signature.verify(integration.signing_secret, headers, body)
+        except signature.SignatureError as error:
+            self._store_rejected(base_vals, 401, str(error), body)
+            request.env["workflow.event"].sudo()._log_security_signal(
+                "webhook_signature",
+                f"Inbound webhook refused for integration {integration.name}: {error}",
+                res_model="workflow.integration",
+                res_id=integration.id,
+            )
+            return _json({"error": f"invalid signature: {error}"}, 401)
+
+        mimetype = httprequest.mimetype
+        if mimetype != "application/json" and not mimetype.endswith("+json"):
+            self._store_rejected(base_vals, 415, f"Content type {mimetype!r}.", body)
+            return _json({"error": "content type must be application/json"}, 415)
+        try:
+            envelope = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as error:
+            self._store_rejected(base_vals, 400, f"Malformed JSON: {error}", body)
+            return _json({"error": f"malformed JSON: {error}"}, 400)
+        problem = Message._inbound_validate(envelope)
+        if problem:
+            self._store_rejected(base_vals, 422, problem, payload=envelope)
+            return _json({"error": problem}, 422)
+
+        ordering_key, occurred_at = Message._inbound_ordering(envelope)
+        vals = dict(
+            base_vals,
+            event_type=envelope["type"],
+            payload=envelope,
+            state="received",
+            ordering_key=ordering_key,
+            occurred_at=occurred_at,
+            correlation_id=(envelope.get("data") or {}).get("correlation_id"),
+        )
+        duplicate = Message.search(
+            [
+                ("integration_id", "=", integration.id),
+                ("direction", "=", "in"),
+                ("webhook_id", "=", webhook_id),
+                ("state", "not in", ("duplicate", "rejected")),
+            ],
+            limit=1,
+        )
+        message = None
+        if not duplicate:
+            try:
+                with request.env.cr.savepoint():
+                    message = Message.create(vals)
+                    message.flush_recordset()
+            except psycopg2.IntegrityError:
+                # the same webhook-id arrived concurrently and won the unique index
+                duplicate = Message.search(
+                    [
+                        ("integration_id", "=", integration.id),
+                        ("direction", "=", "in"),
+                        ("webhook_id", "=", webhook_id),
+                        ("state", "not in", ("duplicate", "rejected")),
+                    ],
+                    limit=1,
+                )
+        if duplicate or message is None:
+            Message.create(dict(vals, state="duplicate", last_http_status=200))
+            return _json(
+                {"status": "duplicate", "message_id": duplicate.id, "webhook_id": webhook_id},
+                200,
+            )
+        # keep the request even if the handler crashes the worker: commit it first
+        if not request.env.registry.in_test_mode():
+            request.env.cr.commit()
+        message._process_inbound()
+        message.last_http_status = 202 if message.state == "failed" else 200
+        body = {"status": message.state, "message_id": message.id, "webhook_id": webhook_id}
+        if message.state == "failed":
+            body["error"] = message.last_error
+            body["retry"] = True
+            return _json(body, 202)
+        return _json(body, 200)
+
+    @http.route(
+        HOOK_ROUTE,
+        type="http",
+        auth="none",
+        methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        csrf=False,
+        save_session=False,
+    )
+    def workflow_hook_other_methods(self, inbound_uuid, **_kwargs):
+        return request.make_json_response(
+            {"error": "method not allowed: POST a signed JSON body"},
+            status=405,
+            headers=[("Allow", "POST")],
+        )
+
+    def _store_rejected(self, base_vals, status, error, body=None, payload=None):
+        vals = dict(base_vals, state="rejected", last_http_status=status, last_error=error)
+        if payload is not None:
+            vals["payload"] = payload
+            vals["event_type"] = payload.get("type") if isinstance(payload, dict) else None
+        elif body:
+            vals["raw_body"] = body[:RAW_BODY_KEEP].decode("utf-8", errors="replace")
+        request.env["workflow.integration.message"].sudo().create(vals)
+
+    # ------------------------------------------------------------
+    # PROMETHEUS METRICS
+    # ------------------------------------------------------------
+
+    @http.route(
+        "/workflow_monitor/metrics",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+    )
+    def workflow_metrics(self, **_kwargs):
+        # sudo: reading the admin-only token to compare it, nothing is returned
+        token = (
+            request.env["ir.config_parameter"].sudo().get_param("workflow_monitor.metrics_token")
+            or ""
+        )
+        given = request.httprequest.headers.get("Authorization", "")
+        scheme, _sep, credentials = given.partition(" ")
+        if (
+            not token
+            or scheme.lower() != "bearer"
+            or not hmac.compare_digest(credentials.strip().encode(), token.encode())
+        ):
+            return request.make_response(
+                "unauthorized\n",
+                headers=[("Content-Type", "text/plain"), ("WWW-Authenticate", "Bearer")],
+                status=401,
+            )
+        text = self._metrics_text(request.env(su=True))
+        return request.make_response(
+            text, headers=[("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
+        )
+
+    @staticmethod
+    def _label(value):
+        return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+    def _metrics_text(self, env):
+        """Prometheus exposition text, from grouped queries only."""
+        cr = env.cr
+        env.flush_all()
+        now = fields.Datetime.now()
+        out = []
+        label = self._label
+
+        def family(name, kind, help_text):
+            out.append(f"# HELP {name} {help_text}")
+            out.append(f"# TYPE {name} {kind}")
+
+        cr.execute("SELECT id, name, state FROM workflow_integration WHERE active ORDER BY id")
+        integrations = {row[0]: (row[1], row[2]) for row in cr.fetchall()}
+
+        cr.execute(
+            """SELECT integration_id, direction, state, count(*),
+                      COALESCE(sum(attempts), 0),
+                      count(*) FILTER (WHERE state = 'delivered')
+                 FROM workflow_integration_message GROUP BY 1, 2, 3"""
+        )
+        by_state = cr.fetchall()
+        family(
+            "workflow_monitor_integration_queue_depth",
+            "gauge",
+            "Outbound messages waiting to be delivered (pending, sending, failed).",
+        )
+        depth = {iid: 0 for iid in integrations}
+        for iid, direction, state, count, _attempts, _ok in by_state:
+            if direction == "out" and state in ("pending", "sending", "failed"):
+                depth[iid] = depth.get(iid, 0) + count
+        for iid, count in sorted(depth.items()):
+            name = integrations.get(iid, (str(iid),))[0]
+            out.append(
+                f'workflow_monitor_integration_queue_depth{{integration="{label(name)}"}} {count}'
+            )
+
+        family(
+            "workflow_monitor_integration_messages",
+            "gauge",
+            "Stored integration messages by integration, direction and state.",
+        )
+        for iid, direction, state, count, _attempts, _ok in sorted(by_state, key=str):
+            name = integrations.get(iid, (str(iid),))[0]
+            out.append(
+                f'workflow_monitor_integration_messages{{integration="{label(name)}",'
+                f'direction="{direction}",state="{state}"}} {count}'
+            )
+        family(
+            "workflow_monitor_integration_deliveries_total",
+            "counter",
+            "Outbound messages delivered (2xx) per integration.",
+        )
+        family_fail = []
+        delivered, failures = {}, {}
+        for iid, direction, _state, _count, attempts, ok in by_state:
+            if direction != "out":
+                continue
+            delivered[iid] = delivered.get(iid, 0) + ok
+            failures[iid] = failures.get(iid, 0) + attempts - ok
+        for iid in sorted(set(integrations) | set(delivered)):
+            name = integrations.get(iid, (str(iid),))[0]
+            out.append(
+                f'workflow_monitor_integration_deliveries_total{{integration="{label(name)}"}} '
+                f"{delivered.get(iid, 0)}"
+            )
+            family_fail.append(
+                f'workflow_monitor_integration_failures_total{{integration="{label(name)}"}} '
+                f"{failures.get(iid, 0)}"
+            )
+        family(
+            "workflow_monitor_integration_failures_total",
+            "counter",
+            "Failed delivery attempts (non-2xx, timeout, connection error) per integration.",
+        )
+        out.extend(family_fail)
+
+        family(
+            "workflow_monitor_integration_up",
+            "gauge",
+            "1 when the integration is healthy or degraded, 0 when down or paused.",
+        )
+        for name, state in integrations.values():
+            up = 1 if state in ("healthy", "degraded") else 0
+            out.append(
+                f'workflow_monitor_integration_up{{integration="{label(name)}",'
+                f'state="{state}"}} {up}'
+            )
+
+        bucket_sql = SQL(", ").join(
+            SQL("count(*) FILTER (WHERE latency_ms <= %s)", bound) for bound in LATENCY_BUCKETS_MS
+        )
+        cr.execute(
+            SQL(
+                """SELECT integration_id, %s, count(*), COALESCE(sum(latency_ms), 0)
+                     FROM workflow_integration_message
+                    WHERE direction = 'out' AND state = 'delivered' AND latency_ms IS NOT NULL
+                 GROUP BY integration_id ORDER BY integration_id""",
+                bucket_sql,
+            )
+        )
+        family(
+            "workflow_monitor_webhook_latency_seconds",
+            "histogram",
+            "Latency of delivered outbound webhooks.",
+        )
+        for row in cr.fetchall():
+            iid, counts, total, total_ms = row[0], row[1:-2], row[-2], row[-1]
+            name = label(integrations.get(iid, (str(iid),))[0])
+            for bound, count in zip(LATENCY_BUCKETS_MS, counts):
+                out.append(
+                    f'workflow_monitor_webhook_latency_seconds_bucket{{integration="{name}",'
+                    f'le="{bound / 1000:g}"}} {count}'
+                )
+            out.append(
+                f'workflow_monitor_webhook_latency_seconds_bucket{{integration="{name}",'
+                f'le="+Inf"}} {total}'
+            )
+            out.append(
+                f'workflow_monitor_webhook_latency_seconds_sum{{integration="{name}"}} '
+                f"{total_ms / 1000:.6f}"
+            )
+            out.append(
+                f'workflow_monitor_webhook_latency_seconds_count{{integration="{name}"}} {total}'
+            )
+
+        cr.execute(
+            """SELECT severity, count(*) FROM workflow_exception
+                WHERE state IN ('new', 'assigned', 'in_progress') GROUP BY severity"""
+        )
+        open_by_severity = dict(cr.fetchall())
+        family(
+            "workflow_monitor_open_exceptions",
+            "gauge",
+            "Open workflow exceptions by severity.",
+        )
+        for severity in SEVERITIES:
+            out.append(
+                f'workflow_monitor_open_exceptions{{severity="{severity}"}} '
+                f"{open_by_severity.get(severity, 0)}"
+            )
+
+        cr.execute(
+            """SELECT count(*) FROM workflow_instance
+                WHERE state = 'running' AND sla_state = 'breached'"""
+        )
+        family(
+            "workflow_monitor_sla_breached_instances",
+            "gauge",
+            "Running workflow instances whose SLA is breached.",
+        )
+        out.append(f"workflow_monitor_sla_breached_instances {cr.fetchone()[0]}")
+
+        cr.execute(
+            "SELECT cron_name, nextcall, failure_count FROM ir_cron WHERE active ORDER BY id"
+        )
+        crons = cr.fetchall()
+        family(
+            "workflow_monitor_cron_lag_seconds",
+            "gauge",
+            "Seconds an active scheduled action is late (now - nextcall, 0 if not due).",
+        )
+        for name, nextcall, _failures in crons:
+            lag = max(0.0, (now - nextcall).total_seconds()) if nextcall else 0.0
+            out.append(f'workflow_monitor_cron_lag_seconds{{cron="{label(name)}"}} {lag:.0f}')
+        family(
+            "workflow_monitor_cron_failures",
+            "gauge",
+            "Consecutive failures of an active scheduled action (Odoo's failure_count).",
+        )
+        for name, _nextcall, failures_count in crons:
+            out.append(
+                f'workflow_monitor_cron_failures{{cron="{label(name)}"}} {failures_count or 0}'
+            )
+        return "\n".join(out) + "\n"

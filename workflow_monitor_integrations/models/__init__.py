@@ -1,0 +1,9 @@
+from . import (
+    workflow_integration,
+    workflow_integration_route,
+    workflow_integration_message,
+    workflow_event,
+    ir_actions_server,
+    workflow_dashboard,
+    res_config_settings,
+)

@@ -1,0 +1,21 @@
+from odoo import api, models
+
+
+class WorkflowEvent(models.Model):
+    _inherit = "workflow.event"
+
+    @api.model
+    def _log_events(self, vals_list):
+        """Queue outbox messages for the active routes matching the logged events, in
+        the same transaction (transactional outbox). Without any active route this costs
+        one cached lookup; otherwise one read of the events and one INSERT per batch."""
+        events = super()._log_events(vals_list)
+        specs = self.env["workflow.integration.route"]._active_route_specs() if events else ()
+        if specs:
+            # most batches match no route by type alone: skip reading them back
+            wanted = {spec[3] for spec in specs}
+            if None in wanted or wanted & {
+                vals.get("event_type") or "custom" for vals in vals_list
+            }:
+                self.env["workflow.integration.route"].sudo()._queue_for_events(events.ids)
+        return events

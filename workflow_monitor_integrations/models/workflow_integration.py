@@ -1,0 +1,466 @@
+import uuid
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from ..tools import signature
+
+INTEGRATION_KINDS = [
+    ("n8n", "n8n"),
+    ("carrier", "Carrier"),
+    ("marketplace", "Marketplace"),
+    ("supplier", "Supplier"),
+    ("other", "Other"),
+]
+HEALTH_STATES = [
+    ("healthy", "Healthy"),
+    ("degraded", "Degraded"),
+    ("down", "Down"),
+    ("paused", "Paused"),
+]
+HEALTH_COLORS = {"healthy": 10, "degraded": 2, "down": 1, "paused": 0}
+# health figures are measured over this window of outbound messages
+HEALTH_WINDOW_HOURS = 24
+DEGRADED_SUCCESS_RATE = 95.0  # percent
+DEGRADED_QUEUE_AGE_MINUTES = 15
+QUEUED_STATES = ("pending", "sending", "failed")
+
+
+class WorkflowIntegration(models.Model):
+    """An outside service (n8n, a carrier, a marketplace...) that Odoo sends signed
+    webhooks to (routes, outbox) and receives signed webhooks from (inbox), with its
+    health figures and circuit breaker."""
+
+    _name = "workflow.integration"
+    _description = "Workflow Integration"
+    _inherit = ["mail.thread", "workflow.config.audit.mixin"]
+    _order = "sequence, name, id"
+    _workflow_audit_fields = (
+        "name",
+        "kind",
+        "url",
+        "active",
+        "paused",
+        "timeout_seconds",
+        "max_attempts",
+        "circuit_threshold",
+        "inbound_enabled",
+        "inbound_max_kb",
+        "company_id",
+    )
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True, tracking=True)
+    kind = fields.Selection(INTEGRATION_KINDS, required=True, default="n8n", tracking=True)
+    company_id = fields.Many2one(
+        "res.company",
+        index=True,
+        default=lambda self: self.env.company,
+        help="Only events of this company are sent; empty = all companies.",
+    )
+    url = fields.Char(
+        string="Endpoint URL",
+        tracking=True,
+        help="Where outbound webhooks are POSTed (e.g. the production URL of an n8n "
+        "Webhook node). Empty: this integration only receives.",
+    )
+    signing_secret = fields.Char(
+        groups="workflow_monitor_base.group_workflow_admin",
+        copy=False,
+        default=lambda self: signature.generate_secret(),
+        help="Standard Webhooks secret (whsec_<base64>) shared with the service: it signs "
+        "outbound webhooks and verifies inbound ones.",
+    )
+    inbound_enabled = fields.Boolean(string="Accept Inbound Webhooks", default=True, tracking=True)
+    inbound_uuid = fields.Char(
+        string="Inbound Key",
+        required=True,
+        readonly=True,
+        copy=False,
+        index=True,
+        default=lambda self: str(uuid.uuid4()),
+        groups="workflow_monitor_base.group_workflow_admin",
+    )
+    inbound_url = fields.Char(
+        compute="_compute_inbound_url", groups="workflow_monitor_base.group_workflow_admin"
+    )
+    inbound_max_kb = fields.Integer(
+        string="Inbound Size Limit (KB)",
+        default=256,
+        help="Larger inbound requests are refused with HTTP 413.",
+    )
+    timeout_seconds = fields.Integer(
+        string="Timeout (s)", default=10, help="Seconds to wait for the service's answer."
+    )
+    max_attempts = fields.Integer(
+        default=8,
+        help="Deliveries tried before a message becomes a dead letter (retries after 5 s, "
+        "5 min, 30 min, 2 h, 5 h, 10 h, then every 24 h, with jitter).",
+    )
+    circuit_threshold = fields.Integer(
+        string="Failures Before Pause",
+        default=5,
+        help="Consecutive failed deliveries that open the circuit breaker: deliveries "
+        "stop, then a single probe is tried after the cool-down.",
+    )
+    circuit_cooldown_seconds = fields.Integer(
+        string="Cool-down (s)",
+        default=60,
+        help="First pause of the circuit breaker; doubled at each failed probe (at most 1 h).",
+    )
+    circuit_open_until = fields.Datetime(readonly=True, copy=False)
+    circuit_trips = fields.Integer(readonly=True, copy=False, default=0)
+    paused = fields.Boolean(
+        readonly=True, copy=False, tracking=True, help="Paused by hand: nothing is sent."
+    )
+    route_ids = fields.One2many("workflow.integration.route", "integration_id", string="Routes")
+    route_count = fields.Integer(compute="_compute_counts")
+    message_count = fields.Integer(compute="_compute_counts")
+
+    # health (refreshed by the delivery and health scheduled actions)
+    state = fields.Selection(
+        HEALTH_STATES, default="healthy", required=True, readonly=True, copy=False, index=True
+    )
+    success_rate = fields.Float(
+        string="Success Rate (%)",
+        readonly=True,
+        copy=False,
+        default=100.0,
+        help="Delivered / attempted outbound messages over the last 24 hours.",
+    )
+    latency_p95_ms = fields.Float(string="p95 Latency (ms)", readonly=True, copy=False)
+    queue_depth = fields.Integer(
+        readonly=True,
+        copy=False,
+        default=0,
+        help="Outbound messages waiting (pending, sending, retrying).",
+    )
+    dead_count = fields.Integer(string="Dead Letters (24 h)", readonly=True, copy=False, default=0)
+    consecutive_failures = fields.Integer(readonly=True, copy=False, default=0)
+    last_success_at = fields.Datetime(readonly=True, copy=False)
+    last_failure_at = fields.Datetime(readonly=True, copy=False)
+    last_error = fields.Char(readonly=True, copy=False)
+    health_checked_at = fields.Datetime(readonly=True, copy=False)
+    color = fields.Integer(compute="_compute_color")
+
+    _sql_constraints = [
+        ("inbound_uuid_unique", "unique(inbound_uuid)", "The inbound key must be unique."),
+    ]
+
+    def init(self):
+        super().init()
+        # the open-circuit and pause filters run before every delivery batch
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS workflow_integration_active_idx
+                   ON workflow_integration (id) WHERE active"""
+        )
+
+    # ------------------------------------------------------------
+    # COMPUTES AND CONSTRAINTS
+    # ------------------------------------------------------------
+
+    def _compute_inbound_url(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        for integration in self:
+            integration.inbound_url = (
+                f"{base_url}/workflow_monitor/hook/{integration.inbound_uuid}"
+                if integration.inbound_uuid
+                else False
+            )
+
+    def _compute_counts(self):
+        Route = self.env["workflow.integration.route"].with_context(active_test=False)
+        routes = dict(
+            Route._read_group([("integration_id", "in", self.ids)], ["integration_id"], ["__count"])
+        )
+        messages = dict(
+            self.env["workflow.integration.message"]._read_group(
+                [("integration_id", "in", self.ids)], ["integration_id"], ["__count"]
+            )
+        )
+        for integration in self:
+            integration.route_count = routes.get(integration, 0)
+            integration.message_count = messages.get(integration, 0)
+
+    @api.depends("state")
+    def _compute_color(self):
+        for integration in self:
+            integration.color = HEALTH_COLORS.get(integration.state, 0)
+
+    @api.constrains(
+        "url",
+        "timeout_seconds",
+        "max_attempts",
+        "circuit_threshold",
+        "circuit_cooldown_seconds",
+        "inbound_max_kb",
+    )
+    def _check_settings(self):
+        for integration in self:
+            url = integration.url or ""
+            if url and not url.startswith(("http://", "https://")):
+                raise ValidationError(
+                    _(
+                        "%(name)s: the endpoint must start with http:// or https:// (field: "
+                        "Endpoint URL).",
+                        name=integration.name,
+                    )
+                )
+            checks = (
+                ("timeout_seconds", 1, 120),
+                ("max_attempts", 1, 20),
+                ("circuit_threshold", 1, 1000),
+                ("circuit_cooldown_seconds", 1, 86400),
+                ("inbound_max_kb", 1, 10240),
+            )
+            for fname, low, high in checks:
+                if not low <= integration[fname] <= high:
+                    raise ValidationError(
+                        _(
+                            "%(name)s: %(field)s must be between %(low)s and %(high)s.",
+                            name=integration.name,
+                            field=integration._fields[fname].string,
+                            low=low,
+                            high=high,
+                        )
+                    )
+
+    @api.constrains("signing_secret")
+    def _check_secret(self):
+        for integration in self.sudo():
+            try:
+                signature.secret_key(integration.signing_secret)
+            except ValueError as error:
+                raise ValidationError(
+                    _(
+                        "%(name)s: %(error)s (field: Signing Secret).",
+                        name=integration.name,
+                        error=error,
+                    )
+                ) from error
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        integrations = super().create(vals_list)
+        self.env.registry.clear_cache()  # active route specs
+        return integrations
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"active", "company_id", "paused"} & set(vals):
+            self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_pause(self):
+        self.write({"paused": True, "state": "paused"})
+
+    def action_resume(self):
+        """Resume by hand: close the circuit breaker and deliver what waits."""
+        self.write(
+            {
+                "paused": False,
+                "circuit_open_until": False,
+                "circuit_trips": 0,
+                "consecutive_failures": 0,
+            }
+        )
+        self._refresh_health()
+        self.env["workflow.integration.message"]._schedule_delivery_trigger()
+
+    def action_rotate_secret(self):
+        for integration in self:
+            integration.signing_secret = signature.generate_secret()
+
+    def action_refresh_health(self):
+        self._refresh_health()
+
+    def action_send_test(self):
+        """Queue a signed ``ping`` message, delivered by the outbox like any other."""
+        Message = self.env["workflow.integration.message"]
+        for integration in self:
+            if not integration.url:
+                raise UserError(
+                    _(
+                        "%(name)s has no endpoint to send to (field: Endpoint URL).",
+                        name=integration.name,
+                    )
+                )
+        Message.create(
+            [
+                {
+                    "direction": "out",
+                    "integration_id": integration.id,
+                    "event_type": "ping",
+                    "payload": {
+                        "type": "ping",
+                        "timestamp": fields.Datetime.now().isoformat() + "Z",
+                        "data": {"integration": integration.name},
+                    },
+                }
+                for integration in self
+            ]
+        )
+
+    def action_view_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "workflow_monitor_integrations.action_workflow_integration_message"
+        )
+        action["domain"] = [("integration_id", "=", self.id)]
+        action["context"] = {"default_integration_id": self.id}
+        return action
+
+    def action_view_routes(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "workflow_monitor_integrations.action_workflow_integration_route"
+        )
+        action["domain"] = [("integration_id", "=", self.id)]
+        action["context"] = {"default_integration_id": self.id, "active_test": False}
+        return action
+
+    # ------------------------------------------------------------
+    # HEALTH
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_health(self):
+        """Refresh the health of every active integration (one grouped query), raise one
+        ``integration_failure`` per integration that is down, resolve the recovered ones,
+        retry failed inbound messages and purge old messages."""
+        self.search([])._refresh_health()
+        Message = self.env["workflow.integration.message"]
+        Message._cron_retry_inbound()
+        Message._purge_old_messages()
+
+    def _health_figures(self, now):
+        """{integration id: figures} from one grouped query over the messages."""
+        if not self:
+            return {}
+        Message = self.env["workflow.integration.message"]
+        Message.flush_model()
+        window = now - timedelta(hours=HEALTH_WINDOW_HOURS)
+        self.env.cr.execute(
+            SQL(
+                """SELECT integration_id,
+                          count(*) FILTER (WHERE state IN %(queued)s) AS queue_depth,
+                          min(create_date) FILTER (WHERE state IN %(queued)s) AS oldest,
+                          count(*) FILTER (WHERE state = 'delivered'
+                                             AND delivered_at >= %(window)s) AS delivered,
+                          count(*) FILTER (WHERE attempts > 0 AND state <> 'delivered'
+                                             AND last_attempt_at >= %(window)s) AS failing,
+                          count(*) FILTER (WHERE state = 'dead'
+                                             AND last_attempt_at >= %(window)s) AS dead,
+                          percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms)
+                              FILTER (WHERE state = 'delivered'
+                                        AND delivered_at >= %(window)s) AS p95
+                     FROM workflow_integration_message
+                    WHERE direction = 'out' AND integration_id = ANY(%(ids)s)
+                      AND (state IN %(queued)s OR last_attempt_at >= %(window)s)
+                 GROUP BY integration_id""",
+                queued=QUEUED_STATES,
+                window=window,
+                ids=self.ids,
+            )
+        )
+        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
+
+    def _refresh_health(self, now=None):
+        now = now or fields.Datetime.now()
+        figures = self._health_figures(now)
+        down_keys, up_keys = [], []
+        downs = self.browse()
+        for integration in self:
+            queue, oldest, delivered, failing, dead, p95 = figures.get(
+                integration.id, (0, None, 0, 0, 0, None)
+            )
+            attempted = delivered + failing
+            rate = 100.0 * delivered / attempted if attempted else 100.0
+            circuit_open = bool(
+                integration.circuit_open_until
+                and integration.consecutive_failures >= integration.circuit_threshold
+            )
+            if integration.paused:
+                state = "paused"
+            elif circuit_open or integration.consecutive_failures >= integration.circuit_threshold:
+                state = "down"
+            elif (
+                integration.consecutive_failures
+                or dead
+                or rate < DEGRADED_SUCCESS_RATE
+                or (oldest and oldest < now - timedelta(minutes=DEGRADED_QUEUE_AGE_MINUTES))
+            ):
+                state = "degraded"
+            else:
+                state = "healthy"
+            vals = {
+                "state": state,
+                "success_rate": round(rate, 2),
+                "latency_p95_ms": round(p95 or 0.0, 1),
+                "queue_depth": queue,
+                "dead_count": dead,
+                "health_checked_at": now,
+            }
+            changed = {
+                k: v for k, v in vals.items() if k != "health_checked_at" and integration[k] != v
+            }
+            if changed:
+                # health figures are not configuration: no audit event, no chatter
+                integration.with_context(workflow_audit_disable=True, tracking_disable=True).write(
+                    vals
+                )
+            key = f"integration_down:{integration.id}"
+            if state == "down":
+                down_keys.append(key)
+                downs |= integration
+            else:
+                up_keys.append(key)
+        Exception_ = self.env["workflow.exception"].sudo()
+        if downs:
+            Exception_.raise_exceptions(
+                [
+                    {
+                        "category_code": "integration_failure",
+                        "record": integration,
+                        "severity": "critical",
+                        "dedupe_key": f"integration_down:{integration.id}",
+                        "name": _("Integration %(name)s is down", name=integration.name),
+                        "description": _(
+                            "%(count)s consecutive failed deliveries; last error: %(error)s. "
+                            "%(queue)s message(s) wait in the outbox.",
+                            count=integration.consecutive_failures,
+                            error=integration.last_error or "-",
+                            queue=integration.queue_depth,
+                        ),
+                        "company_id": integration.company_id.id or None,
+                        "failure_kind": "transient",
+                    }
+                    for integration in downs
+                ]
+            )
+        if up_keys:
+            recovered = Exception_.search(
+                [
+                    ("category_id.code", "=", "integration_failure"),
+                    ("dedupe_key", "in", up_keys),
+                    ("state", "in", ("new", "assigned", "in_progress")),
+                ]
+            )
+            recovered._resolve(_("The integration delivers again."), auto=True)
+        return figures

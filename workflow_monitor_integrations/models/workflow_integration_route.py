@@ -1,0 +1,348 @@
+import ast
+import json
+from collections import defaultdict
+
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import ValidationError
+from odoo.osv import expression
+
+from odoo.addons.workflow_monitor_base.models.workflow_event import EVENT_TYPES
+from odoo.addons.workflow_monitor_base.models.workflow_sla_policy import SEVERITIES
+
+SEVERITY_RANK = {code: rank for rank, (code, _label) in enumerate(SEVERITIES, start=1)}
+# columns of workflow_event sent in the webhook payload (read in one query per batch)
+EVENT_READ_COLUMNS = (
+    "id",
+    "instance_id",
+    "definition_id",
+    "res_model",
+    "res_id",
+    "event_type",
+    "stage_from_id",
+    "stage_to_id",
+    "occurred_at",
+    "duration_seconds",
+    "source",
+    "source_ref",
+    "user_id",
+    "correlation_id",
+    "payload",
+    "company_id",
+)
+
+
+class WorkflowIntegrationRoute(models.Model):
+    """An outbound subscription: which workflow events are sent to an integration,
+    with which fields of the document."""
+
+    _name = "workflow.integration.route"
+    _description = "Workflow Integration Route"
+    _inherit = ["workflow.config.audit.mixin"]
+    _order = "integration_id, sequence, id"
+    _workflow_audit_fields = (
+        "name",
+        "active",
+        "integration_id",
+        "event_type",
+        "definition_id",
+        "stage_id",
+        "category_id",
+        "min_severity",
+        "model_id",
+        "domain",
+        "field_ids",
+    )
+
+    name = fields.Char(required=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(
+        default=True, help="Unticked automatically when the service answers 410 Gone."
+    )
+    integration_id = fields.Many2one(
+        "workflow.integration", required=True, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(related="integration_id.company_id", store=True)
+    event_type = fields.Selection(EVENT_TYPES, help="Only events of this type (empty: every type).")
+    definition_id = fields.Many2one(
+        "workflow.definition",
+        string="Workflow",
+        ondelete="cascade",
+        help="Only events of this workflow (empty: every workflow).",
+    )
+    stage_id = fields.Many2one(
+        "workflow.stage",
+        string="Entering Stage",
+        ondelete="cascade",
+        domain="[('definition_id', '=?', definition_id)]",
+        help="Only stage changes into this stage.",
+    )
+    category_id = fields.Many2one(
+        "workflow.exception.category",
+        string="Exception Category",
+        ondelete="cascade",
+        help="Only exception events of this category.",
+    )
+    min_severity = fields.Selection(
+        SEVERITIES, string="Minimum Severity", help="Only exception events this severe or more."
+    )
+    model_id = fields.Many2one(
+        "ir.model",
+        string="Document Model",
+        ondelete="cascade",
+        help="Only events about documents of this model (needed for a domain or fields).",
+    )
+    model_name = fields.Char(related="model_id.model", string="Model Name")
+    domain = fields.Char(
+        default="[]",
+        help="Only documents matching this domain (a literal domain on the document model).",
+    )
+    field_ids = fields.Many2many(
+        "ir.model.fields",
+        string="Document Fields",
+        domain="[('model_id', '=', model_id), ('store', '=', True)]",
+        help="Fields of the document added to the payload (under data.record).",
+    )
+    message_count = fields.Integer(compute="_compute_message_count")
+
+    @api.depends("integration_id")
+    def _compute_message_count(self):
+        counts = dict(
+            self.env["workflow.integration.message"]._read_group(
+                [("route_id", "in", self.ids)], ["route_id"], ["__count"]
+            )
+        )
+        for route in self:
+            route.message_count = counts.get(route, 0)
+
+    @api.constrains("domain", "model_id", "field_ids", "stage_id", "definition_id", "active")
+    def _check_route(self):
+        for route in self:
+            if route.active and not route.integration_id.url:
+                raise ValidationError(
+                    _(
+                        "%(name)s: the integration %(integration)s has no endpoint to send "
+                        "to (field: Endpoint URL of the integration).",
+                        name=route.name,
+                        integration=route.integration_id.name,
+                    )
+                )
+            if route.domain and route.domain.strip() not in ("", "[]"):
+                if not route.model_id:
+                    raise ValidationError(
+                        _(
+                            "%(name)s: a domain needs a document model (field: Document Model).",
+                            name=route.name,
+                        )
+                    )
+                try:
+                    domain = ast.literal_eval(route.domain)
+                    expression.expression(domain, self.env[route.model_id.model].sudo())
+                except Exception as error:
+                    raise ValidationError(
+                        _(
+                            "%(name)s: the domain is not valid: %(error)s (field: Domain).",
+                            name=route.name,
+                            error=error,
+                        )
+                    ) from error
+            if route.field_ids and route.field_ids.model_id != route.model_id:
+                raise ValidationError(
+                    _(
+                        "%(name)s: the fields must belong to the document model (field: "
+                        "Document Fields).",
+                        name=route.name,
+                    )
+                )
+            if (
+                route.stage_id
+                and route.definition_id
+                and (route.stage_id.definition_id != route.definition_id)
+            ):
+                raise ValidationError(
+                    _(
+                        "%(name)s: the stage belongs to another workflow (field: Entering Stage).",
+                        name=route.name,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        routes = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return routes
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
+    # ------------------------------------------------------------
+    # MATCHING (called for every batch of logged events: keep it cheap)
+    # ------------------------------------------------------------
+
+    @api.model
+    @tools.ormcache()
+    def _active_route_specs(self):
+        """Active routes of active integrations as plain tuples, cached per registry
+        (cleared whenever a route or an integration changes)."""
+        self.env["workflow.integration"].flush_model(["active", "company_id"])
+        self.flush_model()
+        self.env.cr.execute(
+            """SELECT r.id, r.integration_id, i.company_id, r.event_type, r.definition_id,
+                      r.stage_id, c.code, r.min_severity, m.model, r.domain,
+                      ARRAY(SELECT f.name FROM ir_model_fields f
+                              JOIN ir_model_fields_workflow_integration_route_rel rel
+                                ON rel.ir_model_fields_id = f.id
+                             WHERE rel.workflow_integration_route_id = r.id
+                          ORDER BY f.name)
+                 FROM workflow_integration_route r
+                 JOIN workflow_integration i ON i.id = r.integration_id
+            LEFT JOIN workflow_exception_category c ON c.id = r.category_id
+            LEFT JOIN ir_model m ON m.id = r.model_id
+                WHERE r.active AND i.active
+             ORDER BY r.integration_id, r.sequence, r.id"""
+        )
+        return tuple(row[:-1] + (tuple(row[-1]),) for row in self.env.cr.fetchall())
+
+    @api.model
+    def _spec_matches(self, spec, event):
+        (
+            _rid,
+            _iid,
+            company_id,
+            event_type,
+            definition_id,
+            stage_id,
+            category,
+            min_severity,
+            model,
+            _domain,
+            _fields,
+        ) = spec
+        if company_id and event["company_id"] and event["company_id"] != company_id:
+            return False
+        if event_type and event["event_type"] != event_type:
+            return False
+        if definition_id and event["definition_id"] != definition_id:
+            return False
+        if stage_id and event["stage_to_id"] != stage_id:
+            return False
+        if model and event["res_model"] != model:
+            return False
+        if category or min_severity:
+            payload = event["payload"] if isinstance(event["payload"], dict) else {}
+            if event["event_type"] != "exception" or payload.get("action") != "raised":
+                return False
+            if category and payload.get("category") != category:
+                return False
+            if (
+                min_severity
+                and SEVERITY_RANK.get(payload.get("severity"), 0) < SEVERITY_RANK[min_severity]
+            ):
+                return False
+        return True
+
+    @api.model
+    def _queue_for_events(self, event_ids):
+        """Queue one outbox message per (matching active route, event). One query to read
+        the events, one per matching route with a domain or fields, one INSERT."""
+        specs = self._active_route_specs()
+        if not specs or not event_ids:
+            return self.env["workflow.integration.message"]
+        cr = self.env.cr
+        cr.execute(
+            f"SELECT {', '.join(EVENT_READ_COLUMNS)} FROM workflow_event WHERE id = ANY(%s) "
+            "ORDER BY id",
+            [list(event_ids)],
+        )
+        events = [dict(zip(EVENT_READ_COLUMNS, row)) for row in cr.fetchall()]
+        matches = defaultdict(list)  # spec -> events
+        for event in events:
+            for spec in specs:
+                if self._spec_matches(spec, event):
+                    matches[spec].append(event)
+        if not matches:
+            return self.env["workflow.integration.message"]
+        # document filters and fields: one query per matching route, never per event
+        records_data = {}
+        for spec, spec_events in list(matches.items()):
+            model, domain, fnames = spec[8], spec[9], list(spec[10])
+            if not model or model not in self.env:
+                continue
+            if (not domain or domain.strip() == "[]") and not fnames:
+                continue
+            ids = list({e["res_id"] for e in spec_events if e["res_id"]})
+            # sudo: the route is configured by an administrator; the fields it lists
+            # are sent to the integration whoever moved the document
+            Model = self.env[model].sudo().with_context(active_test=False)
+            dom = [("id", "in", ids)]
+            if domain and domain.strip() != "[]":
+                dom = expression.AND([dom, ast.literal_eval(domain)])
+            records = Model.search(dom)
+            data = (
+                {row["id"]: row for row in records.read(fnames)}
+                if fnames
+                else {rid: None for rid in records.ids}
+            )
+            matches[spec] = [e for e in spec_events if e["res_id"] in data]
+            records_data[spec] = data
+        definition_ids, stage_ids = set(), set()
+        for spec_events in matches.values():
+            for event in spec_events:
+                definition_ids.add(event["definition_id"])
+                stage_ids.update((event["stage_from_id"], event["stage_to_id"]))
+        codes_def = {
+            d.id: d.code
+            for d in self.env["workflow.definition"].sudo().browse([i for i in definition_ids if i])
+        }
+        codes_stage = {
+            s.id: s.code
+            for s in self.env["workflow.stage"].sudo().browse([i for i in stage_ids if i])
+        }
+        vals_list = []
+        for spec, spec_events in matches.items():
+            data = records_data.get(spec)
+            for event in spec_events:
+                body = {
+                    "type": "workflow.event",
+                    "timestamp": event["occurred_at"].isoformat() + "Z",
+                    "data": {
+                        "event_id": event["id"],
+                        "event_type": event["event_type"],
+                        "definition": codes_def.get(event["definition_id"]),
+                        "stage_from": codes_stage.get(event["stage_from_id"]),
+                        "stage_to": codes_stage.get(event["stage_to_id"]),
+                        "res_model": event["res_model"],
+                        "res_id": event["res_id"],
+                        "instance_id": event["instance_id"],
+                        "occurred_at": event["occurred_at"].isoformat() + "Z",
+                        "duration_seconds": event["duration_seconds"],
+                        "source": event["source"],
+                        "source_ref": event["source_ref"],
+                        "user_id": event["user_id"],
+                        "company_id": event["company_id"],
+                        "correlation_id": event["correlation_id"],
+                        "payload": event["payload"],
+                    },
+                }
+                if data and data.get(event["res_id"]):
+                    body["data"]["record"] = data[event["res_id"]]
+                vals_list.append(
+                    {
+                        "direction": "out",
+                        "integration_id": spec[1],
+                        "route_id": spec[0],
+                        "event_type": event["event_type"],
+                        # JSON round trip: dates and tuples of read() become strings/lists
+                        "payload": json.loads(json.dumps(body, default=str)),
+                        "correlation_id": event["correlation_id"],
+                        "res_model": event["res_model"],
+                        "res_id": event["res_id"],
+                    }
+                )
+        return self.env["workflow.integration.message"].sudo()._queue_outbound(vals_list)

@@ -1,0 +1,8 @@
+from . import (
+    test_signature,
+    test_outbox,
+    test_delivery,
+    test_concurrency,
+    test_inbound,
+    test_health_metrics,
+)
