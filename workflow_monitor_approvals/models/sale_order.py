@@ -38,32 +38,15 @@ class SaleOrder(models.Model):
         return self.warehouse_id
 
     def _approval_amount(self, policy):
-        lines = self.order_line.filtered(lambda line: not line.display_type)
-        total = (
-            self._approval_line_amount(lines, policy)
-            if policy.product_category_id
-            else self.amount_total
-        )
-        return self._approval_to_company_currency(total, self.currency_id, self.date_order)
+        return self._approval_order_amount(policy)
 
     def _approval_max_discount(self, policy):
-        lines = self.order_line.filtered(lambda line: not line.display_type)
-        if policy.product_category_id:
-            lines = lines.filtered(
-                lambda line: line.product_id.categ_id.parent_path.startswith(
-                    policy.product_category_id.parent_path
-                )
-            )
-        return max(lines.mapped("discount") or [0.0])
+        return self._approval_order_max_discount(policy)
 
     def _approval_margin_percent(self, policy):
         lines = self.order_line.filtered(lambda line: not line.display_type)
         if policy.product_category_id:
-            lines = lines.filtered(
-                lambda line: line.product_id.categ_id.parent_path.startswith(
-                    policy.product_category_id.parent_path
-                )
-            )
+            lines = self._approval_category_lines(lines, policy)
             untaxed = sum(lines.mapped("price_subtotal"))
             return 100.0 * sum(lines.mapped("margin")) / untaxed if untaxed else None
         if not self.amount_untaxed:

@@ -307,14 +307,34 @@ class WorkflowApprovalMixin(models.AbstractModel):
     def _approval_line_amount(self, lines, policy, amount_field="price_total"):
         """Sum ``amount_field`` of ``lines`` in company currency, restricted to the
         policy's product category when it has one."""
-        if policy.product_category_id:
-            lines = lines.filtered(
-                lambda line: line.product_id.categ_id.parent_path
-                and line.product_id.categ_id.parent_path.startswith(
-                    policy.product_category_id.parent_path
-                )
+        return sum(self._approval_category_lines(lines, policy).mapped(amount_field))
+
+    def _approval_category_lines(self, lines, policy):
+        """``lines`` restricted to the policy's product category (and its children)."""
+        if not policy.product_category_id:
+            return lines
+        return lines.filtered(
+            lambda line: line.product_id.categ_id.parent_path
+            and line.product_id.categ_id.parent_path.startswith(
+                policy.product_category_id.parent_path
             )
-        return sum(lines.mapped(amount_field))
+        )
+
+    def _approval_order_amount(self, policy):
+        """Amount of an order (sale or purchase) in company currency: its total, or the
+        total of the policy's product category lines."""
+        lines = self.order_line.filtered(lambda line: not line.display_type)
+        total = (
+            self._approval_line_amount(lines, policy)
+            if policy.product_category_id
+            else self.amount_total
+        )
+        return self._approval_to_company_currency(total, self.currency_id, self.date_order)
+
+    def _approval_order_max_discount(self, policy):
+        """Largest line discount of an order (sale or purchase), in %."""
+        lines = self.order_line.filtered(lambda line: not line.display_type)
+        return max(self._approval_category_lines(lines, policy).mapped("discount") or [0.0])
 
     def _approval_to_company_currency(self, amount, currency, date=None):
         company = self._approval_company()
