@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import MissingError
 
 PENDING_KEY = "workflow_monitor.pending_chains"
 DIRTY_KEY = "workflow_monitor.dirty_records"
@@ -109,6 +110,17 @@ class WorkflowTrackedMixin(models.AbstractModel):
             self._workflow_capture()
         return result
 
+    def unlink(self):
+        # a deleted document has no stage left to capture: forget what was noted
+        data = self.env.cr.precommit.data
+        ids = set(self.ids)
+        for _definition, model, res_id in list(data.get(PENDING_KEY, {})):
+            if model == self._name and res_id in ids:
+                del data[PENDING_KEY][(_definition, model, res_id)]
+        if self._name in data.get(DIRTY_KEY, {}):
+            data[DIRTY_KEY][self._name] -= ids
+        return super().unlink()
+
     def _compute_field_value(self, field):
         result = super()._compute_field_value(field)
         if field.store and self._workflow_capture_enabled():
@@ -179,9 +191,13 @@ class WorkflowTrackedMixin(models.AbstractModel):
                 return
             data[PENDING_KEY], data[DIRTY_KEY] = chains or {}, {}
             for model_name, ids in (dirty or {}).items():
-                records = self.env[model_name].browse(ids).exists()
-                if records:
+                # deleted records left the set in unlink(): no existence query here,
+                # unless a record vanished another way (SQL, cascade)
+                records = self.env[model_name].browse(ids)
+                try:
                     records._workflow_capture()
+                except MissingError:
+                    records.exists()._workflow_capture()
             chains = data.pop(PENDING_KEY)
             data.pop(DIRTY_KEY)
             # sudo: instances and events are written on behalf of whoever moved the
