@@ -3,7 +3,9 @@
 # the test-only addon workflow_monitor_test (tests/addons) into a fresh database wm_test,
 # then runs the tests of every workflow_monitor_*/tests folder and of tests/ with
 # pytest-odoo, browser tours included (--odoo-http). Arguments go to pytest (e.g. -k name,
-# or paths, which replace the default ones). It fails on a failing test, on no test run,
+# or paths, which replace the default ones). Without paths it also runs the Odoo tests
+# listed in tests/odoo_standard_tests.txt (Odoo's own flows must keep working with the
+# suite installed). It fails on a failing test, on no test run,
 # on any skipped test, and on the log lines Odoo prints when it silently skips tours.
 # Full output: logs/test.log (install: logs/install-wm_test.log, pytest: logs/pytest.log).
 set -euo pipefail
@@ -51,6 +53,23 @@ if ((${#paths[@]} == 0)); then
     done
     [[ -d "$REPO/tests" ]] && paths+=(tests)
     ((${#paths[@]})) || fail "no test folder found (workflow_monitor_*/tests, tests/)"
+    # Odoo's own tests (paths relative to an addons folder of $ODOO_SRC; newer copy first)
+    standard="$REPO/tests/odoo_standard_tests.txt"
+    if [[ -f "$standard" ]]; then
+        while IFS= read -r line || [[ -n "$line" ]]; do
+            line="${line%%#*}"
+            line="${line#"${line%%[![:space:]]*}"}"
+            line="${line%"${line##*[![:space:]]}"}"
+            [[ -n "$line" ]] || continue
+            if [[ -e "$ODOO_SRC/odoo/addons/${line%%::*}" ]]; then
+                paths+=("$ODOO_SRC/odoo/addons/$line")
+            elif [[ -e "$ODOO_SRC/addons/${line%%::*}" ]]; then
+                paths+=("$ODOO_SRC/addons/$line")
+            else
+                fail "$line (tests/odoo_standard_tests.txt) is in neither $ODOO_SRC/odoo/addons nor $ODOO_SRC/addons"
+            fi
+        done <"$standard"
+    fi
     paths+=("$@")
 fi
 
@@ -60,7 +79,9 @@ install_modules "$DB" "$modules"
 info "Running pytest on ${paths[*]} (log: $PYTEST_LOG)"
 cd "$REPO"
 set +e
-PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/pytest" \
+# -p conftest: the hooks of the repository's conftest.py (they set Odoo's current_test)
+# also apply to test files outside the repository (Odoo's own tests listed above).
+PYTHONPATH="$ODOO_SRC:$REPO${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/pytest" -p conftest \
     --odoo-database="$DB" --odoo-config="$CONF" --odoo-http \
     --odoo-log-level="${WM_TEST_LOG_LEVEL:-warn}" -p no:cacheprovider -rs \
     "${paths[@]}" 2>&1 | tee "$PYTEST_LOG"

@@ -1,4 +1,6 @@
-from odoo import models
+from odoo import api, models
+
+LOADED_PICKINGS_KEY = "workflow_monitor.loaded_picking_ids"
 
 
 class SaleOrder(models.Model):
@@ -24,29 +26,12 @@ class SaleOrder(models.Model):
 
     def _workflow_confirmed_stage(self):
         self.ensure_one()
-        # Capture runs in the middle of Odoo's flows. A one2many loaded into the cache
-        # here gets the records created later appended in creation order, where a read
-        # after the flow would give the database order (_order): code relying on that
-        # order (e.g. sale_stock's test_return_with_mto_and_multisteps_old_pull) would
-        # see other pickings. What this method loads is dropped again (no query).
-        cache = self.env.cache
-        drop_pickings = not cache.contains(self, self._fields["picking_ids"])
-        try:
-            return self._workflow_confirmed_stage_read()
-        finally:
-            if drop_pickings:
-                self.invalidate_recordset(["picking_ids"], flush=False)
-
-    def _workflow_confirmed_stage_read(self):
-        cache = self.env.cache
+        if not self.env.cache.contains(self, self._fields["picking_ids"]):
+            self._workflow_loaded_pickings().add(self.id)
         outgoing = self.picking_ids.filtered(
             lambda p: p.picking_type_code == "outgoing" and p.state != "cancel"
         )
-        moves_field = self.env["stock.picking"]._fields["move_ids"]
-        drop_moves = outgoing.filtered(lambda p: not cache.contains(p, moves_field))
         open_moves = outgoing.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
-        if drop_moves:
-            drop_moves.invalidate_recordset(["move_ids"], flush=False)
         if open_moves:
             # allocated: every open move of every open delivery is fully reserved
             return "allocated" if all(m.state == "assigned" for m in open_moves) else "confirmed"
@@ -70,3 +55,26 @@ class SaleOrder(models.Model):
 
     def _workflow_warehouse(self):
         return {order: order.warehouse_id for order in self}
+
+    # Capture runs in the middle of Odoo's flows. When it loads ``picking_ids`` of an
+    # order into the cache, the pickings created later in the transaction are appended
+    # to that cache in creation order, where Odoo alone would read them later in the
+    # database order (``_order``): code relying on that order (e.g. sale_stock's
+    # test_return_with_mto_and_multisteps_old_pull) would get other pickings. What
+    # capture loaded is dropped (no query) when pickings are created and at pre-commit.
+
+    def _workflow_loaded_pickings(self):
+        """The ids of the orders whose ``picking_ids`` capture loaded (transaction)."""
+        data = self.env.cr.precommit.data
+        if LOADED_PICKINGS_KEY not in data:
+            data[LOADED_PICKINGS_KEY] = set()
+            env = self.env
+            self.env.cr.precommit.add(lambda: env["sale.order"]._workflow_drop_loaded_pickings())
+        return data[LOADED_PICKINGS_KEY]
+
+    @api.model
+    def _workflow_drop_loaded_pickings(self):
+        order_ids = self.env.cr.precommit.data.get(LOADED_PICKINGS_KEY)
+        if order_ids:
+            self.browse(order_ids).invalidate_recordset(["picking_ids"], flush=False)
+            order_ids.clear()

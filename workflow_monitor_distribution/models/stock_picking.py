@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import api, models
 
 
 class StockPicking(models.Model):
@@ -6,6 +6,13 @@ class StockPicking(models.Model):
     _inherit = ["stock.picking", "workflow.tracked.mixin"]
     _workflow_definition = "delivery"
     _workflow_tracked_fields = ("state",)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        pickings = super().create(vals_list)
+        # keep Odoo's order of sale.order.picking_ids (see sale_order.py)
+        self.env["sale.order"]._workflow_drop_loaded_pickings()
+        return pickings
 
     def _workflow_capture(self):
         """An outgoing picking follows its own delivery flow; every picking moves the
