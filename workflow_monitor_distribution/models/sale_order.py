@@ -26,15 +26,22 @@ class SaleOrder(models.Model):
 
     def _workflow_confirmed_stage(self):
         self.ensure_one()
-        if not self.env.cache.contains(self, self._fields["picking_ids"]):
-            self._workflow_loaded_pickings().add(self.id)
-        outgoing = self.picking_ids.filtered(
-            lambda p: p.picking_type_code == "outgoing" and p.state != "cancel"
-        )
-        open_moves = outgoing.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
-        if open_moves:
-            # allocated: every open move of every open delivery is fully reserved
-            return "allocated" if all(m.state == "assigned" for m in open_moves) else "confirmed"
+        if self.delivery_status == "full":
+            # every picking is done or cancelled: no delivery to read (invoice, payment)
+            shipped = True
+        else:
+            if not self.env.cache.contains(self, self._fields["picking_ids"]):
+                self._workflow_loaded_pickings().add(self.id)
+            outgoing = self.picking_ids.filtered(
+                lambda p: p.picking_type_code == "outgoing" and p.state != "cancel"
+            )
+            open_moves = outgoing.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
+            if open_moves:
+                # allocated: every open move of every open delivery is fully reserved
+                return (
+                    "allocated" if all(m.state == "assigned" for m in open_moves) else "confirmed"
+                )
+            shipped = bool(outgoing)
         # "no" once shipping ended: a backorder cancelled or a return credited leaves
         # nothing to invoice although not every ordered unit is invoiced
         if self.invoice_status in ("invoiced", "no"):
@@ -45,7 +52,7 @@ class SaleOrder(models.Model):
                 if all(m.payment_state in ("paid", "in_payment", "reversed") for m in invoices):
                     return "paid"
                 return "invoiced"
-        return "shipped" if outgoing else "confirmed"
+        return "shipped" if shipped else "confirmed"
 
     def _workflow_node_ref(self):
         return {
