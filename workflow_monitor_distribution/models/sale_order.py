@@ -42,6 +42,10 @@ class SaleOrder(models.Model):
                     "allocated" if all(m.state == "assigned" for m in open_moves) else "confirmed"
                 )
             shipped = bool(outgoing)
+            if not shipped and any(line.product_id.type == "consu" for line in self.order_line):
+                # goods not delivered yet (pickings still to come): no invoice stage, and
+                # no early read of invoice_status in the middle of the confirmation
+                return "confirmed"
         # "no" once shipping ended: a backorder cancelled or a return credited leaves
         # nothing to invoice although not every ordered unit is invoiced
         if self.invoice_status in ("invoiced", "no"):
