@@ -378,6 +378,8 @@ class _Simulation:
         self._step("bill", self._bill, day)
         self._at(day, 18)
         self._step("pay", self._pay, day)
+        self._at(day, 18, 30)
+        self._step("watch", self._watch)
         _logger.info(
             "Workflow Monitor simulator: %s done (%s orders so far)", day, self.counts["orders"]
         )
@@ -1015,6 +1017,14 @@ class _Simulation:
     # ------------------------------------------------------------
     # ANALYSIS
     # ------------------------------------------------------------
+
+    def _watch(self):
+        """End of the day: the detectors and the SLA sweep run as their scheduled
+        actions would, so exceptions are first seen on the day they happen."""
+        Detector = self.env["workflow.distribution.detector"]
+        for name in Detector.DETECTORS:
+            Detector._cron_detect(name)
+        self.env["workflow.instance"]._cron_sla_sweep()
 
     def _analyse(self, first_day, end_date):
         """What the scheduled actions would have done: detectors, SLA and stale
