@@ -147,6 +147,11 @@ def main():
             if path in clicks:
                 chrome.evaluate(f"document.querySelector({json.dumps(clicks[path])}).click()")
                 time.sleep(args.wait / 2)
+            # close transient notifications (e.g. "page is out of date" after an update)
+            chrome.evaluate(
+                "document.querySelectorAll('.o_notification_close').forEach(b => b.click())"
+            )
+            time.sleep(0.5)
             data = chrome.call("Page.captureScreenshot", format="png")["data"]
             os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
             with open(output, "wb") as handle:
