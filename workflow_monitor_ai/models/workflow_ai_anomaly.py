@@ -1,3 +1,4 @@
+import logging
 from datetime import datetime, time, timedelta
 
 from odoo import _, api, fields, models
@@ -8,6 +9,8 @@ from ..tools.robust import robust_z, same_weekday_history, two_sided_confidence
 
 KEY_PREFIX = "ai_anomaly:"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+_logger = logging.getLogger(__name__)
 
 
 class WorkflowAiAnomaly(models.AbstractModel):
@@ -136,8 +139,8 @@ class WorkflowAiAnomaly(models.AbstractModel):
                 (node["ref"], node.get("name") or node["ref"])
                 for node in Dashboard._dashboard_nodes({})
             ]
-        except (UserError, KeyError, TypeError):
-            pass
+        except (UserError, KeyError, TypeError) as error:
+            _logger.debug("No node list for the anomaly detector: %s", error)
         Event = self.env["workflow.event"].sudo()  # sudo: counts only, across companies
         series = {}
         definitions = {}

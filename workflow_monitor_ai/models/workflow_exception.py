@@ -30,13 +30,14 @@ class WorkflowException(models.Model):
     ai_status_state = fields.Char(compute="_compute_ai_status")
 
     def init(self):
-        super().init()
+        result = super().init()
         # the suggestion job reads the open exceptions the AI has not seen yet
         self.env.cr.execute(
             """CREATE INDEX IF NOT EXISTS workflow_exception_ai_todo_idx
                    ON workflow_exception (id)
                 WHERE ai_processed IS NOT TRUE AND state IN ('new', 'assigned', 'in_progress')"""
         )
+        return result
 
     def _compute_ai_counts(self):
         Suggestion = self.env["workflow.ai.suggestion"]

@@ -59,6 +59,7 @@ class TestSuggestions(AiCommon):
         start = time.perf_counter()
         model._load()
         cached = time.perf_counter() - start
+        # pylint: disable-next=print-used
         print(  # noqa: T201
             f"\n[workflow_monitor_ai] model load: {first * 1000:.1f} ms, "
             f"cached {cached * 1e6:.0f} µs"
@@ -248,6 +249,7 @@ class TestSuggestions(AiCommon):
             self.assertEqual(Exception_._cron_ai_suggest(batch_size=500), size)
             self.env.flush_all()
             counts.append(self.env.cr.sql_log_count - before)
+        # pylint: disable-next=print-used
         print(
             f"\n[workflow_monitor_ai] suggestion job queries: 10 -> {counts[0]}, 40 -> {counts[1]}"
         )  # noqa: T201

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 DECISIONS = [
@@ -32,10 +32,11 @@ class WorkflowApprovalDecision(models.Model):
     comment = fields.Text()
     date = fields.Datetime(required=True, default=fields.Datetime.now)
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
+        # the decision log is append-only
         raise UserError(_("Approval decisions are an audit log and cannot be modified."))
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=True)
+    def _unlink_never_by_users(self):
         if not self.env.su:
             raise UserError(_("Approval decisions are an audit log and cannot be deleted."))
-        return super().unlink()

@@ -183,7 +183,8 @@ class WorkflowApprovalMixin(models.AbstractModel):
             value = self._approval_max_discount(policy)
             triggered = value > policy.threshold
         elif condition == "margin":
-            value = self._approval_margin_percent(policy)
+            # None from the default hook: only sale orders have a margin
+            value = self._approval_margin_percent(policy)  # pylint: disable=assignment-from-none
             triggered = value is not None and value < policy.threshold
             value = value or 0.0
         elif condition == "credit_limit":
@@ -256,6 +257,7 @@ class WorkflowApprovalMixin(models.AbstractModel):
         return 0.0
 
     def _approval_margin_percent(self, policy):
+        """Hook: margin of the document in % of its untaxed amount; None when unknown."""
         return None
 
     def _approval_credit_exposure(self, amount):

@@ -123,7 +123,7 @@ class WorkflowApprovalPolicy(models.Model):
     active = fields.Boolean(default=True)
     description = fields.Text(help="Why this policy exists, shown to approvers.")
     request_ids = fields.One2many("workflow.approval.request", "policy_id", string="Requests")
-    request_count = fields.Integer(compute="_compute_request_count", string="Request Count")
+    request_count = fields.Integer(compute="_compute_request_count")
 
     # ------------------------------------------------------------
     # COMPUTES / CONSTRAINTS

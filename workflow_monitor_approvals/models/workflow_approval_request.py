@@ -271,10 +271,10 @@ class WorkflowApprovalRequest(models.Model):
             )
         return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_cancelled(self):
         if not self.env.su and any(r.state != "cancelled" for r in self):
             raise UserError(_("Only cancelled approval requests can be deleted."))
-        return super().unlink()
 
     # ------------------------------------------------------------
     # ACTIONS (approvers)

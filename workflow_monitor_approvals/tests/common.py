@@ -21,7 +21,8 @@ class ApprovalCommon(TransactionCase):
         both = [Command.set((cls.company | cls.company_b).ids)]
         only_a = [Command.set(cls.company.ids)]
 
-        def user(login, groups, company_ids=only_a, company=cls.company):
+        def user(login, groups, company_ids=None, company=cls.company):
+            company_ids = company_ids or only_a
             return mail_new_test_user(
                 cls.env,
                 login=login,

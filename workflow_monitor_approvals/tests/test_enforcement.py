@@ -117,7 +117,7 @@ class TestEnforcement(ApprovalCommon):
         self.assertEqual(wizard_action["res_model"], "stock.backorder.confirmation")
         wizard = (
             self.env["stock.backorder.confirmation"]
-            .with_context(wizard_action["context"])
+            .with_context(**wizard_action["context"])
             .create({})
         )
         wizard.process()

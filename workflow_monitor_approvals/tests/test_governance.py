@@ -118,7 +118,7 @@ class TestGovernance(ApprovalCommon):
         wizard = (
             self.env[action["res_model"]]
             .with_user(self.approver)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({"comment": "Split it in two orders"})
         )
         wizard.action_confirm()

@@ -151,12 +151,13 @@ class WorkflowIntegration(models.Model):
     ]
 
     def init(self):
-        super().init()
+        result = super().init()
         # the open-circuit and pause filters run before every delivery batch
         self.env.cr.execute(
             """CREATE INDEX IF NOT EXISTS workflow_integration_active_idx
                    ON workflow_integration (id) WHERE active"""
         )
+        return result
 
     # ------------------------------------------------------------
     # COMPUTES AND CONSTRAINTS

@@ -68,6 +68,7 @@ class Receiver:
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     self.wfile.write(payload)
+                # pylint: disable-next=except-pass
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 

@@ -51,6 +51,7 @@ class TestConcurrentDelivery(IntegrationCommon):
                         if not done:
                             break
                         sent[name] += done
+                        # pylint: disable-next=invalid-commit
                         cr.commit()  # release the batch, like the cron between batches
             except Exception as error:  # reported below, in the test thread
                 errors.append(error)

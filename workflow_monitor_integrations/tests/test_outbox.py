@@ -212,8 +212,10 @@ class TestOutbox(IntegrationCommon):
             env["workflow.event"]._log_events(
                 [{"event_type": "custom", "payload": {"marker": "ok"}}]
             )
+            # pylint: disable-next=invalid-commit
             cr.commit()  # runs the post-commit hook: the delivery job is triggered
             self.assertEqual(triggers(), triggers_before + 1)
             cr.execute("DELETE FROM workflow_event WHERE payload->>'marker' IN ('ok', 'rb')")
+            # pylint: disable-next=invalid-commit
             cr.commit()
         self.assertEqual(count("ok"), 1)
