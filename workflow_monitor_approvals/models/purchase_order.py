@@ -51,16 +51,7 @@ class PurchaseOrder(models.Model):
         return self._approval_order_max_discount(policy)
 
     def _approval_hash_values(self):
-        return {
-            "amount_total": self.amount_total,
-            "currency": self.currency_id.id,
-            "partner": self.partner_id.id,
-            "lines": sorted(
-                (line.product_id.id, line.product_qty, line.price_unit, line.discount)
-                for line in self.order_line
-                if not line.display_type
-            ),
-        }
+        return self._approval_order_hash_values("product_qty")
 
     def _approval_context_rows(self, policy, info):
         rows = super()._approval_context_rows(policy, info)

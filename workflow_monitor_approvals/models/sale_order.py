@@ -54,16 +54,7 @@ class SaleOrder(models.Model):
         return 100.0 * self.margin_percent  # sale_margin stores a ratio
 
     def _approval_hash_values(self):
-        return {
-            "amount_total": self.amount_total,
-            "currency": self.currency_id.id,
-            "partner": self.partner_id.id,
-            "lines": sorted(
-                (line.product_id.id, line.product_uom_qty, line.price_unit, line.discount)
-                for line in self.order_line
-                if not line.display_type
-            ),
-        }
+        return self._approval_order_hash_values("product_uom_qty")
 
     def _approval_context_rows(self, policy, info):
         rows = super()._approval_context_rows(policy, info)

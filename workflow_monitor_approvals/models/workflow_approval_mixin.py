@@ -333,6 +333,19 @@ class WorkflowApprovalMixin(models.AbstractModel):
         )
         return self._approval_to_company_currency(total, self.currency_id, self.date_order)
 
+    def _approval_order_hash_values(self, qty_field):
+        """The values an approval of an order (sale or purchase) is valid for."""
+        return {
+            "amount_total": self.amount_total,
+            "currency": self.currency_id.id,
+            "partner": self.partner_id.id,
+            "lines": sorted(
+                (line.product_id.id, line[qty_field], line.price_unit, line.discount)
+                for line in self.order_line
+                if not line.display_type
+            ),
+        }
+
     def _approval_order_max_discount(self, policy):
         """Largest line discount of an order (sale or purchase), in %."""
         lines = self.order_line.filtered(lambda line: not line.display_type)

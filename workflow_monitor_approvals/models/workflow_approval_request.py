@@ -281,25 +281,24 @@ class WorkflowApprovalRequest(models.Model):
     # ------------------------------------------------------------
 
     def action_approve(self, comment=None):
-        for request in self:
-            on_behalf = request._check_can_decide()
-            request.sudo()._decide("approved", comment, on_behalf)
-        return True
+        return self._decide_each("approved", comment)
 
     def action_reject(self, reason=None):
         if not reason or not str(reason).strip():
             raise UserError(_("Give the reason of the rejection (field: Reason)."))
-        for request in self:
-            on_behalf = request._check_can_decide()
-            request.sudo()._decide("rejected", reason, on_behalf)
-        return True
+        return self._decide_each("rejected", reason)
 
     def action_request_changes(self, comment=None):
         if not comment or not str(comment).strip():
             raise UserError(_("Say what must change (field: Comment)."))
+        return self._decide_each("changes", comment)
+
+    def _decide_each(self, decision, comment):
+        """Check the current user may decide each request, then record the decision."""
         for request in self:
             on_behalf = request._check_can_decide()
-            request.sudo()._decide("changes", comment, on_behalf)
+            # sudo: the decision is written once the permission check above passed
+            request.sudo()._decide(decision, comment, on_behalf)
         return True
 
     def action_open_decision_wizard(self):
