@@ -3,6 +3,8 @@ from odoo.exceptions import MissingError
 
 PENDING_KEY = "workflow_monitor.pending_chains"
 DIRTY_KEY = "workflow_monitor.dirty_records"
+FLUSHING_KEY = "workflow_monitor.flushing"
+CONFIRMING_KEY = "workflow_monitor.confirming"
 
 
 class WorkflowTrackedMixin(models.AbstractModel):
@@ -28,6 +30,13 @@ class WorkflowTrackedMixin(models.AbstractModel):
     _description = "Workflow Tracked Document"
     _workflow_definition = None  # consumers set e.g. "order_to_cash"
     _workflow_tracked_fields = ("state",)
+    # True when the stage reads records Odoo creates or recomputes later in the same
+    # flow (an order's pickings and invoices): see _workflow_early_stage_code
+    _workflow_defer_stage = False
+    # for deferred models: the ``state`` value written by a confirmation, and the stage
+    # code it notes at once
+    _workflow_confirm_state = None
+    _workflow_confirm_stage = "confirmed"
 
     workflow_instance_id = fields.Many2one(
         "workflow.instance",
@@ -62,6 +71,30 @@ class WorkflowTrackedMixin(models.AbstractModel):
         """
         fname = self._workflow_tracked_fields[0]
         return {record: record[fname] or None for record in self}
+
+    def _workflow_early_stage_code(self):
+        """Hook for models with ``_workflow_defer_stage``: {record: stage code or None}
+        from what is known at once, without reading related records. Reading an order's
+        pickings or invoices in the middle of Odoo's flow would load them early and split
+        Odoo's batched writes (extra queries on the hot path), so such records are also
+        marked and their full stage (:meth:`_workflow_stage_code`) is observed before
+        commit, every field final. Default: :meth:`_workflow_open_stage`, and right
+        after a confirmation (``_workflow_confirm_state`` written) the confirmed stage,
+        so that confirm-and-reserve in one transaction keeps both steps."""
+        confirming = self.env.cr.precommit.data.get(CONFIRMING_KEY, {}).get(self._name, set())
+        codes = {}
+        for record in self:
+            code = record._workflow_open_stage()
+            if code is None and record.id in confirming:
+                code = self._workflow_confirm_stage
+            codes[record] = code
+        confirming.difference_update(self.ids)
+        return codes
+
+    def _workflow_open_stage(self):
+        """Hook (deferred models): the stage known from the record alone (a quotation, a
+        cancelled order), None when it depends on related records."""
+        return None
 
     def _workflow_node_ref(self):
         """Hook: {record: node reference} (e.g. ``stock.warehouse,3``) or False."""
@@ -101,6 +134,13 @@ class WorkflowTrackedMixin(models.AbstractModel):
         return records
 
     def write(self, vals):
+        if (
+            self._workflow_confirm_state
+            and vals.get("state") == self._workflow_confirm_state
+            and self._workflow_capture_enabled()
+        ):
+            confirming = self.env.cr.precommit.data.setdefault(CONFIRMING_KEY, {})
+            confirming.setdefault(self._name, set()).update(self.ids)
         result = super().write(vals)
         if (
             self
@@ -163,13 +203,35 @@ class WorkflowTrackedMixin(models.AbstractModel):
         chains, _dirty = records._workflow_pending()
         now = fields.Datetime.now()
         definition = records._workflow_definition
-        for record, code in records._workflow_stage_code().items():
+        if records._workflow_defer_stage and not records._workflow_flushing():
+            codes = records._workflow_early_stage_code()
+            records._workflow_mark_dirty()
+        else:
+            codes = records._workflow_stage_code()
+        for record, code in codes.items():
             if not code:
                 continue
             chain = chains.setdefault((definition, record._name, record.id), [])
             if not chain or chain[-1][0] != code:
                 # who and what moved it: events are applied later, maybe by another env
                 chain.append((code, now, self.env.uid, self.env.context.get("workflow_source")))
+
+    def _workflow_flushing(self):
+        """True while noted work is applied (pre-commit): every stored field is final and
+        reading the inputs of a stage costs at most a prefetch."""
+        return bool(self.env.cr.precommit.data.get(FLUSHING_KEY))
+
+    def _workflow_final_stage_code(self):
+        """{record: stage code} as the flush would see it: pending computations are
+        flushed first, then the hook runs in flushing mode (for checks and repairs)."""
+        self.env.flush_all()
+        data = self.env.cr.precommit.data
+        flushing = data.get(FLUSHING_KEY)
+        data[FLUSHING_KEY] = True
+        try:
+            return self._workflow_stage_code()
+        finally:
+            data[FLUSHING_KEY] = flushing
 
     def _workflow_mark_dirty(self):
         """Remember records whose computed stage fields changed; observed before commit."""
@@ -184,6 +246,14 @@ class WorkflowTrackedMixin(models.AbstractModel):
         now), then every noted chain is applied in one batch.
         """
         data = self.env.cr.precommit.data
+        data[FLUSHING_KEY] = True
+        try:
+            self._workflow_apply_noted(data)
+        finally:
+            data.pop(FLUSHING_KEY, None)
+
+    @api.model
+    def _workflow_apply_noted(self, data):
         for _round in range(10):  # applying may trigger computes that mark again
             chains = data.pop(PENDING_KEY, None)
             dirty = data.pop(DIRTY_KEY, None)

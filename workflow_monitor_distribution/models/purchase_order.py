@@ -6,21 +6,26 @@ class PurchaseOrder(models.Model):
     _inherit = ["purchase.order", "workflow.tracked.mixin"]
     _workflow_definition = "procure_to_pay"
     _workflow_tracked_fields = ("state", "receipt_status", "invoice_status")
+    _workflow_defer_stage = True
+    _workflow_confirm_state = "purchase"
 
     def _workflow_stage_code(self):
         """rfq, sent (or waiting for the second validation), confirmed, received (every
         receipt done), billed (fully billed, all posted), paid, cancelled."""
-        codes = {}
-        for order in self:
-            if order.state == "cancel":
-                codes[order] = "cancelled"
-            elif order.state == "draft":
-                codes[order] = "rfq"
-            elif order.state in ("sent", "to approve"):
-                codes[order] = "sent"
-            else:
-                codes[order] = order._workflow_confirmed_stage()
-        return codes
+        return {
+            order: order._workflow_open_stage() or order._workflow_confirmed_stage()
+            for order in self
+        }
+
+    def _workflow_open_stage(self):
+        """The stage of an RFQ or cancelled order (None for a confirmed one)."""
+        if self.state == "cancel":
+            return "cancelled"
+        if self.state == "draft":
+            return "rfq"
+        if self.state in ("sent", "to approve"):
+            return "sent"
+        return None
 
     def _workflow_confirmed_stage(self):
         self.ensure_one()

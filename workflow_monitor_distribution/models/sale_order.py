@@ -8,23 +8,28 @@ class SaleOrder(models.Model):
     _inherit = ["sale.order", "workflow.tracked.mixin"]
     _workflow_definition = "order_to_cash"
     _workflow_tracked_fields = ("state", "delivery_status", "invoice_status")
+    _workflow_defer_stage = True
+    _workflow_confirm_state = "sale"
 
     def _workflow_stage_code(self):
         """quotation, confirmed, allocated (every open delivery reserved), shipped (every
-        outgoing delivery done), invoiced (fully invoiced, all posted), paid, cancelled.
-        Pickings and invoices are read only for confirmed orders, at the step they matter.
-        """
-        codes = {}
-        for order in self:
-            if order.state == "cancel":
-                codes[order] = "cancelled"
-            elif order.state in ("draft", "sent"):
-                codes[order] = "quotation"
-            else:
-                codes[order] = order._workflow_confirmed_stage()
-        return codes
+        outgoing delivery done), invoiced (fully invoiced, all posted), paid, cancelled."""
+        return {
+            order: order._workflow_open_stage() or order._workflow_confirmed_stage()
+            for order in self
+        }
+
+    def _workflow_open_stage(self):
+        """The stage of a quotation or cancelled order (None for a confirmed one)."""
+        if self.state == "cancel":
+            return "cancelled"
+        if self.state in ("draft", "sent"):
+            return "quotation"
+        return None
 
     def _workflow_confirmed_stage(self):
+        """The stage of a confirmed order, all fields final. Pickings and invoices are
+        read only at the step they matter."""
         self.ensure_one()
         if self.delivery_status == "full":
             # every picking is done or cancelled: no delivery to read (invoice, payment)

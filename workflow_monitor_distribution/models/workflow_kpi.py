@@ -150,19 +150,29 @@ class WorkflowKpi(models.Model):
             ratio=1.0,
         )
 
-    def _cycle_time(self, definition, start_codes, end_code, quantile, date_from, date_to):
-        """Hours from the first entry in one of ``start_codes`` to the entry in
-        ``end_code`` (on the day), percentile per warehouse and company."""
+    def _cycle_time(self, definition, start_codes, end_codes, quantile, date_from, date_to):
+        """Hours from the first entry in one of ``start_codes`` to the first entry in one
+        of ``end_codes`` (on the day), percentile per warehouse and company. Several end
+        codes: an invoice posted and paid in one transaction goes straight to "paid"."""
         return self._kpi_grouped(
             SQL(
                 """WITH ends AS (
                    SELECT e.instance_id, min(e.occurred_at) AS end_at
                      FROM workflow_event e
-                     JOIN workflow_stage s ON s.id = e.stage_to_id AND s.code = %(end)s
+                     JOIN workflow_stage s ON s.id = e.stage_to_id AND s.code = ANY(%(ends)s)
                      JOIN workflow_definition d ON d.id = s.definition_id AND d.code = %(def)s
-                    WHERE e.event_type = 'stage' AND e.occurred_at >= %(start)s
-                      AND e.occurred_at < %(stop)s
-                    GROUP BY e.instance_id),
+                    WHERE e.event_type = 'stage' AND e.occurred_at < %(stop)s
+                      AND e.instance_id IN (
+                          -- instances with an end entry on the day; counted on the day
+                          -- of their first one only (HAVING)
+                          SELECT e2.instance_id
+                            FROM workflow_event e2
+                            JOIN workflow_stage s2 ON s2.id = e2.stage_to_id
+                                                  AND s2.code = ANY(%(ends)s)
+                           WHERE e2.event_type = 'stage' AND e2.occurred_at >= %(start)s
+                             AND e2.occurred_at < %(stop)s)
+                    GROUP BY e.instance_id
+                   HAVING min(e.occurred_at) >= %(start)s),
                cycles AS (
                    SELECT i.company_id,
                           CASE WHEN i.node_ref LIKE %(node_like)s
@@ -177,7 +187,7 @@ class WorkflowKpi(models.Model):
                       percentile_cont(%(q)s) WITHIN GROUP (ORDER BY hours), sum(hours), count(*)
                  FROM cycles
                 GROUP BY GROUPING SETS ((company_id, warehouse_id), (company_id))""",
-                end=end_code,
+                ends=list(end_codes),
                 starts=list(start_codes),
                 q=quantile,
                 start=date_from,
@@ -191,7 +201,7 @@ class WorkflowKpi(models.Model):
         return self._cycle_time(
             "order_to_cash",
             ("confirmed", "allocated", "shipped"),
-            "shipped",
+            ("shipped",),
             0.5,
             date_from,
             date_to,
@@ -201,7 +211,7 @@ class WorkflowKpi(models.Model):
         return self._cycle_time(
             "order_to_cash",
             ("confirmed", "allocated", "shipped"),
-            "shipped",
+            ("shipped",),
             0.9,
             date_from,
             date_to,
@@ -211,7 +221,7 @@ class WorkflowKpi(models.Model):
         return self._cycle_time(
             "order_to_cash",
             ("confirmed", "allocated", "shipped", "invoiced"),
-            "invoiced",
+            ("invoiced", "paid"),
             0.5,
             date_from,
             date_to,
@@ -221,7 +231,7 @@ class WorkflowKpi(models.Model):
         return self._cycle_time(
             "order_to_cash",
             ("confirmed", "allocated", "shipped", "invoiced"),
-            "invoiced",
+            ("invoiced", "paid"),
             0.9,
             date_from,
             date_to,
@@ -229,7 +239,7 @@ class WorkflowKpi(models.Model):
 
     def _kpi_compute_procure_cycle_time(self, date_from, date_to):
         return self._cycle_time(
-            "procure_to_pay", ("confirmed", "received"), "received", 0.5, date_from, date_to
+            "procure_to_pay", ("confirmed", "received"), ("received",), 0.5, date_from, date_to
         )
 
     def _kpi_compute_throughput(self, date_from, date_to):

@@ -20,7 +20,7 @@ class TestOrderToCashStages(DistributionCommon):
         self.assertEqual(instance.stage_id.code, code)
         self.assertEqual(instance.state, state)
         # the stored stage is the one the document shows now
-        self.assertEqual(record._workflow_stage_code()[record], code)
+        self.assertEqual(record._workflow_final_stage_code()[record], code)
         return instance
 
     def test_full_order_to_cash(self):
