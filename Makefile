@@ -4,10 +4,10 @@
 SHELL := /bin/bash
 ARGS ?=
 
-.PHONY: help setup demo test test-n8n lint bench clean distclean
+.PHONY: help setup demo test test-slow test-n8n lint bench clean distclean
 
 help:
-	@echo "make setup | demo | test [ARGS='pytest args'] | test-n8n | lint | bench | clean | distclean"
+	@echo "make setup | demo | test [ARGS='pytest args'] | test-slow | test-n8n | lint | bench | clean | distclean"
 
 setup:
 	bash scripts/bootstrap.sh
@@ -17,6 +17,10 @@ demo:
 
 test:
 	bash scripts/test.sh $(ARGS)
+
+# Slow reliability tests (real odoo-bin processes: crash/restart, install/uninstall, -u all)
+test-slow:
+	bash scripts/test_slow.sh $(ARGS)
 
 # Opt-in end-to-end test with a real n8n (Node 24 + n8n in /opt/wm-n8n, about 2 GB):
 # ARGS=install|start|run, default all steps

@@ -26,7 +26,7 @@ import statistics
 import time
 from collections import Counter
 
-from _common import environment, parse_args, report
+from _common import check, environment, parse_args, report
 
 import odoo  # noqa: E402  (path set by _common)
 from odoo import Command, sql_db  # noqa: E402
@@ -261,38 +261,40 @@ def main():
         }
         cells[str(size)] = cell
 
-    targets = []
+    checks = []
     for size, cell in cells.items():
-        ratio = cell["total"]["ratio"]
-        targets.append(
-            {
-                "name": f"N={size} time ratio ON/OFF (confirm+deliver+invoice)",
-                "value": ratio,
-                "target": f"<= {TARGET_RATIO}",
-                "pass": ratio is not None and ratio <= TARGET_RATIO,
-            }
+        checks.append(
+            check(
+                f"N={size} time ratio ON/OFF (confirm+deliver+invoice)",
+                cell["total"]["ratio"],
+                "<=",
+                TARGET_RATIO,
+                "x",
+            )
         )
         worst = max(step["extra_queries_per_order"] for step in cell["steps"].values())
-        targets.append(
-            {
-                "name": f"N={size} extra queries per order (worst step)",
-                "value": worst,
-                "target": f"<= {TARGET_EXTRA_QUERIES}",
-                "pass": worst <= TARGET_EXTRA_QUERIES,
-            }
+        checks.append(
+            check(
+                f"N={size} extra queries per order (worst step)",
+                worst,
+                "<=",
+                TARGET_EXTRA_QUERIES,
+                "queries",
+            )
         )
     if len(cells) > 1:
         extras = [
             max(step["extra_queries_per_order"] for step in cell["steps"].values())
             for cell in cells.values()
         ]
-        targets.append(
-            {
-                "name": "extra queries per order flat across N (max - min)",
-                "value": round(max(extras) - min(extras), 2),
-                "target": "<= 0.5",
-                "pass": max(extras) - min(extras) <= 0.5,
-            }
+        checks.append(
+            check(
+                "extra queries per order flat across N (max - min)",
+                round(max(extras) - min(extras), 2),
+                "<=",
+                0.5,
+                "queries",
+            )
         )
     report(
         "capture_overhead",
@@ -303,8 +305,8 @@ def main():
             "lines_per_order": args.lines,
             "sizes": cells,
             "seconds": round(time.perf_counter() - started, 1),
-            "targets": targets,
-            "pass": all(t["pass"] for t in targets),
+            "checks": checks,
+            "pass": all(c["pass"] for c in checks),
         },
     )
 

@@ -8,7 +8,7 @@ The data is filled once with bulk SQL (marked by a bench definition) and reused.
 
 import time
 
-from _common import environment, parse_args, report, timed
+from _common import check, environment, parse_args, report, timed
 
 EVENTS = 1_000_000
 INSTANCES = 100_000
@@ -153,19 +153,9 @@ def main():
                 "get_dashboard_data_ms": {"p50": round(dash_p50, 1), "p95": round(dash_p95, 1)},
                 "count_star_ms": {"p50": round(count_p50, 1), "p95": round(count_p95, 1)},
                 "ratio_p95": round(ratio, 2),
-                "targets": [
-                    {
-                        "name": "dashboard p95 ms",
-                        "value": round(dash_p95, 1),
-                        "target": "< 200",
-                        "pass": dash_p95 < 200,
-                    },
-                    {
-                        "name": "dashboard p95 / count(*) p95",
-                        "value": round(ratio, 2),
-                        "target": "< 10",
-                        "pass": ratio < 10,
-                    },
+                "checks": [
+                    check("get_dashboard_data p95", round(dash_p95, 1), "<", 200, "ms"),
+                    check("dashboard p95 / count(*) p95", round(ratio, 2), "<", 10, "x"),
                 ],
             },
         )

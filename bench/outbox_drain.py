@@ -18,7 +18,7 @@ import statistics
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from _common import environment, parse_args, report
+from _common import check, environment, parse_args, report
 
 BODY_PAD = "x" * 330  # payload of about 500 bytes once serialised, like BASELINES.md
 
@@ -228,11 +228,18 @@ def main():
         "ratio_per_round": [round(r, 3) for r in ratios],
         "lost_total": lost,
         "duplicated_total": duplicated,
-        "targets": {
-            "ratio_ge_0.5": statistics.median(ratios) >= 0.5,
-            "drain_ge_300_msg_per_s": statistics.median(drain_rates) >= 300,
-            "zero_lost_zero_duplicated": lost == 0 and duplicated == 0,
-        },
+        "checks": [
+            check(
+                "drain / bare loop (median ratio)",
+                round(statistics.median(ratios), 3),
+                ">=",
+                0.5,
+                "x",
+            ),
+            check("drain throughput (median)", statistics.median(drain_rates), ">=", 300, "msg/s"),
+            check("messages lost", lost, "==", 0),
+            check("messages duplicated", duplicated, "==", 0),
+        ],
     }
     report("outbox_drain", result)
 

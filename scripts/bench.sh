@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
-# Runs every bench/*.py (except helpers named _*.py) with the virtualenv's Python and Odoo
-# importable, against the database wm_bench (every workflow_monitor_* module, no demo data;
-# WM_RESET=1 rebuilds it). Scripts get WM_ODOO_CONF and ODOO_RC (the Odoo config),
-# WM_BENCH_DB, and WM_BENCH_OUT (a folder for their files); their output is also kept in
-# logs/bench/<script>.log.
+# Runs every bench/*.py (except helpers named _*.py), or only the scripts named as
+# arguments (e.g. `scripts/bench.sh sla_sweep event_ingest`), with the virtualenv's Python
+# and Odoo importable, against the database wm_bench (every workflow_monitor_* module, no
+# demo data; WM_RESET=1 rebuilds it; WM_BENCH_DB names another one). Scripts get
+# WM_ODOO_CONF and ODOO_RC (the Odoo config), WM_BENCH_DB, and WM_BENCH_OUT (a folder for
+# their files); their output is also kept in logs/bench/<script>.log, and each is stopped
+# after WM_BENCH_TIMEOUT seconds (default 1200). Then bench/_summary.py writes one table of
+# every target (bench/results/summary.md and summary.json). Exits non-zero when a script
+# crashed or timed out; a missed target is a FAIL row of the table, not an error.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 shopt -s nullglob
-scripts=("$REPO"/bench/[!_]*.py)
+scripts=()
+if (($#)); then
+    for name in "$@"; do
+        name="$(basename "$name" .py)"
+        [[ -f "$REPO/bench/$name.py" && "$name" != _* ]] || die "no benchmark bench/$name.py"
+        scripts+=("$REPO/bench/$name.py")
+    done
+else
+    scripts=("$REPO"/bench/[!_]*.py)
+fi
 if ((${#scripts[@]} == 0)); then
     info "bench/ has no scripts: nothing to run"
     exit 0
@@ -28,6 +41,11 @@ failed=()
 for script in "${scripts[@]}"; do
     name="$(basename "$script" .py)"
     info "bench/$name.py"
-    "$PY" "$script" 2>&1 | tee "$WM_BENCH_OUT/$name.log" || failed+=("$name")
+    # a stale result of an earlier run must not stand in for a crash of this one
+    rm -f "$REPO/bench/results/$name.json"
+    timeout --kill-after=30 "${WM_BENCH_TIMEOUT:-1200}" "$PY" "$script" 2>&1 |
+        tee "$WM_BENCH_OUT/$name.log" || failed+=("$name")
 done
+info "Summary (bench/results/summary.md)"
+"$PY" bench/_summary.py --crashed "${failed[@]}"
 ((${#failed[@]} == 0)) || die "benchmarks failed: ${failed[*]} (logs in $WM_BENCH_OUT)"

@@ -51,7 +51,8 @@ if ((${#paths[@]} == 0)); then
     for mod in ${modules//,/ }; do
         [[ -d "$REPO/$mod/tests" ]] && paths+=("$mod/tests")
     done
-    [[ -d "$REPO/tests" ]] && paths+=(tests)
+    # tests/slow drives odoo-bin processes: make test-slow runs it
+    [[ -d "$REPO/tests" ]] && paths+=(tests --ignore=tests/slow)
     ((${#paths[@]})) || fail "no test folder found (workflow_monitor_*/tests, tests/)"
     # Odoo's own tests (paths relative to an addons folder of $ODOO_SRC; newer copy first)
     standard="$REPO/tests/odoo_standard_tests.txt"

@@ -1,2 +1,9 @@
 from . import models
 from . import wizard
+
+from odoo.addons.workflow_monitor_base.tools.uninstall import release_module_records
+
+
+def uninstall_hook(env):
+    """Release the references that would stop Odoo from deleting this module's records."""
+    release_module_records(env, "workflow_monitor_approvals")

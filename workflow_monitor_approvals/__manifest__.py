@@ -42,5 +42,6 @@
         ],
     },
     "installable": True,
+    "uninstall_hook": "uninstall_hook",
     "application": False,
 }

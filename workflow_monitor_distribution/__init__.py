@@ -1,1 +1,8 @@
 from . import models
+
+from odoo.addons.workflow_monitor_base.tools.uninstall import release_module_records
+
+
+def uninstall_hook(env):
+    """Release the references that would stop Odoo from deleting this module's records."""
+    release_module_records(env, "workflow_monitor_distribution")

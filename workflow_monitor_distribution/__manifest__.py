@@ -20,5 +20,6 @@
         "views/business_document_views.xml",
     ],
     "installable": True,
+    "uninstall_hook": "uninstall_hook",
     "application": False,
 }

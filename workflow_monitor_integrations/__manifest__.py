@@ -22,5 +22,6 @@
     ],
     "demo": ["demo/workflow_integration_demo.xml"],
     "installable": True,
+    "uninstall_hook": "uninstall_hook",
     "application": False,
 }

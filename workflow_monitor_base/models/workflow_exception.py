@@ -7,6 +7,7 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from ..tools import drop_indexes
 from .workflow_sla_policy import SEVERITIES
 
 _logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class WorkflowException(models.Model):
     name = fields.Char(required=True, tracking=True)
     description = fields.Text()
     category_id = fields.Many2one(
-        "workflow.exception.category", required=True, index=True, tracking=True, ondelete="restrict"
+        "workflow.exception.category", required=True, tracking=True, ondelete="restrict"
     )
     severity = fields.Selection(SEVERITIES, required=True, default="medium", tracking=True)
     severity_rank = fields.Integer(compute="_compute_severity_rank", store=True)
@@ -59,7 +60,6 @@ class WorkflowException(models.Model):
         ],
         default="new",
         required=True,
-        index=True,
         tracking=True,
         group_expand="_expand_states",
     )
@@ -71,7 +71,7 @@ class WorkflowException(models.Model):
         tracking=True,
         domain=[("share", "=", False)],
     )
-    res_model = fields.Char(string="Document Model", index=True)
+    res_model = fields.Char(string="Document Model")
     res_id = fields.Many2oneReference(string="Document ID", model_field="res_model", index=True)
     res_ref = fields.Reference(
         selection="_selection_target_model", string="Document", compute="_compute_res_ref"
@@ -81,7 +81,7 @@ class WorkflowException(models.Model):
         string="Node", index="btree_not_null", help="Where it happens, e.g. stock.warehouse,3."
     )
     company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
+        "res.company", required=True, default=lambda self: self.env.company
     )
     dedupe_key = fields.Char(
         required=True,
@@ -105,6 +105,18 @@ class WorkflowException(models.Model):
     color = fields.Integer(compute="_compute_color")
 
     def init(self):
+        # Single-column indexes of earlier versions that a composite index covers or
+        # that select too little (a handful of companies, models or states): every
+        # insert paid for them (capture, SLA sweep).
+        drop_indexes(
+            self.env.cr,
+            (
+                "workflow_exception__category_id_index",
+                "workflow_exception__state_index",
+                "workflow_exception__res_model_index",
+                "workflow_exception__company_id_index",
+            ),
+        )
         # At most one open exception per (category, dedupe key): the upsert of
         # raise_exceptions relies on it, and it holds even under concurrent raisers.
         self.env.cr.execute(
@@ -191,9 +203,17 @@ class WorkflowException(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        Category = self.env["workflow.exception.category"]
+        # one query for the categories of the whole batch (the SLA sweep raises thousands)
+        categories = {
+            category.id: category
+            for category in Category.browse(
+                {vals["category_id"] for vals in vals_list if vals.get("category_id")}
+            ).exists()
+        }
         for vals in vals_list:
-            category = self.env["workflow.exception.category"].browse(vals.get("category_id"))
-            if category.exists():
+            category = categories.get(vals.get("category_id"), Category)
+            if category:
                 vals.setdefault("severity", category.default_severity)
                 vals.setdefault("team_id", category.team_id.id)
                 vals.setdefault("failure_kind", category.failure_kind)
@@ -336,7 +356,8 @@ class WorkflowException(models.Model):
         if not self.env.su:
             self.browse().check_access("create")
         now = fields.Datetime.now()
-        prepared = [self._prepare_raise(vals, now) for vals in vals_list]
+        categories = {}  # by code, for the batch (the SLA sweep raises thousands)
+        prepared = [self._prepare_raise(vals, now, categories) for vals in vals_list]
         keys = list({(p["category_id"], p["dedupe_key"]) for p in prepared})
         cr = self.env.cr
         self.flush_model()
@@ -407,7 +428,15 @@ class WorkflowException(models.Model):
             )._notify_team_leader()
         created = self.browse()
         if to_create:
-            created = self.create(list(to_create.values()))
+            # Raised exceptions start without followers or tracking messages: the team
+            # works them from its queue and the leader of a critical one is notified.
+            # mail.thread's per-record subscription and tracking would cost more than the
+            # insert itself. One raised for a named user keeps Odoo's usual subscription.
+            unassigned = [vals for vals in to_create.values() if not vals["user_id"]]
+            assigned = [vals for vals in to_create.values() if vals["user_id"]]
+            created = self.with_context(tracking_disable=True).create(unassigned).with_env(
+                self.env
+            ) | self.create(assigned)
         by_key = {
             (cat, key): self.browse(exc_id) for (cat, key), (exc_id, _s, _n) in existing.items()
         }
@@ -417,7 +446,7 @@ class WorkflowException(models.Model):
             result |= by_key[(p["category_id"], p["dedupe_key"])]
         return result
 
-    def _prepare_raise(self, vals, now):
+    def _prepare_raise(self, vals, now, categories=None):
         unknown = set(vals) - RAISE_KEYS
         if unknown:
             raise ValidationError(
@@ -427,7 +456,12 @@ class WorkflowException(models.Model):
         if vals.get("category_id"):
             category = Category.browse(vals["category_id"]).sudo()
         else:
-            category = Category._get_by_code(vals.get("category_code")).sudo()
+            code = vals.get("category_code")
+            category = categories.get(code) if categories is not None else None
+            if category is None:
+                category = Category._get_by_code(code).sudo()
+                if categories is not None:
+                    categories[code] = category
         severity = vals.get("severity") or category.default_severity
         if severity not in SEVERITY_RANK:
             raise ValidationError(

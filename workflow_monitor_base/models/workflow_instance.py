@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
-from ..tools import bulk_insert, commit_chunk
+from ..tools import bulk_insert, commit_chunk, drop_indexes
 
 SLA_STATES = [
     ("none", "No SLA"),
@@ -50,17 +50,15 @@ class WorkflowInstance(models.Model):
     _order = "stage_entered_at desc, id desc"
 
     name = fields.Char(required=True)
-    definition_id = fields.Many2one(
-        "workflow.definition", required=True, ondelete="cascade", index=True
-    )
-    res_model = fields.Char(string="Document Model", required=True, index=True)
+    definition_id = fields.Many2one("workflow.definition", required=True, ondelete="cascade")
+    res_model = fields.Char(string="Document Model", required=True)
     res_id = fields.Many2oneReference(
         string="Document ID", model_field="res_model", required=True, index=True
     )
     res_ref = fields.Reference(
         selection="_selection_target_model", string="Document", compute="_compute_res_ref"
     )
-    company_id = fields.Many2one("res.company", index=True)
+    company_id = fields.Many2one("res.company")
     node_ref = fields.Char(
         string="Node",
         index="btree_not_null",
@@ -98,6 +96,17 @@ class WorkflowInstance(models.Model):
     ]
 
     def init(self):
+        # Single-column indexes of earlier versions that a composite index covers or
+        # that select too little (a handful of companies, models or states): every
+        # insert paid for them (capture, SLA sweep).
+        drop_indexes(
+            self.env.cr,
+            (
+                "workflow_instance__definition_id_index",
+                "workflow_instance__res_model_index",
+                "workflow_instance__company_id_index",
+            ),
+        )
         cr = self.env.cr
         # SLA sweep: only running instances whose SLA can still change are scanned.
         cr.execute(
@@ -502,6 +511,9 @@ class WorkflowInstance(models.Model):
             return
         policies = self.env["workflow.sla.policy"].sudo().browse({row[7] for row in rows if row[7]})
         policy_by_id = {policy.id: policy for policy in policies}
+        # translated once per chunk, filled per row (a chunk has thousands of rows)
+        breach_name = self.env._("SLA breached: %(name)s")
+        breach_text = self.env._("The SLA deadline %(deadline)s of policy '%(policy)s' has passed.")
         events, exceptions = [], []
         for (
             inst_id,
@@ -546,12 +558,9 @@ class WorkflowInstance(models.Model):
                         "node_ref": node_ref,
                         "severity": policy.breach_severity if policy else None,
                         "dedupe_key": f"sla:{inst_id}:{stage_id}",
-                        "name": _("SLA breached: %(name)s", name=name),
-                        "description": _(
-                            "The SLA deadline %(deadline)s of policy '%(policy)s' has passed.",
-                            deadline=sla_deadline,
-                            policy=policy.name if policy else "-",
-                        ),
+                        "name": breach_name % {"name": name},
+                        "description": breach_text
+                        % {"deadline": sla_deadline, "policy": policy.name if policy else "-"},
                     }
                 )
         self.env["workflow.event"].with_context(workflow_source="scheduled_action")._log_events(

@@ -2,7 +2,7 @@ import threading
 
 from odoo.modules import module
 
-from .sql import bulk_insert, bulk_update
+from .sql import bulk_insert, bulk_update, drop_indexes
 
 
 def commit_chunk(env):

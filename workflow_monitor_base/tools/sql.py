@@ -69,3 +69,11 @@ def bulk_update(cr, table, columns, rows, key="id"):
                 SQL.identifier(names[0]),
             )
         )
+
+
+def drop_indexes(cr, names):
+    """Drop the indexes ``names`` if they exist. Odoo keeps an index that a field no
+    longer asks for (``index=True`` removed), so a model's ``init()`` drops the ones an
+    earlier version created."""
+    for name in names:
+        cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)))
