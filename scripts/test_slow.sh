@@ -34,7 +34,8 @@ rm -rf "$LOG_DIR/slow"
 cd "$REPO"
 set +e
 # -p no:odoo: these tests start odoo-bin processes themselves, pytest-odoo stays out.
-"$VENV/bin/pytest" -p no:odoo -p no:cacheprovider -rs -v tests/slow "$@" 2>&1 | tee "$PYTEST_LOG"
+PYTHONPATH="$ODOO_SRC:$REPO${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/pytest" -p no:odoo -p no:cacheprovider -rs -v \
+    tests/slow "$@" 2>&1 | tee "$PYTEST_LOG"
 rc=${PIPESTATUS[0]}
 set -e
 summary="$(grep -E '^=+ .* in [0-9.]+s' "$PYTEST_LOG" | tail -n 1 || true)"
