@@ -8,7 +8,10 @@ apart without knowing who they are.
 
 import re
 
-EMAIL_RE = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# The lookbehinds start a match only where a run of word characters starts: with \b or
+# no anchor, a long run (a pasted log line) was scanned again from each of its positions,
+# quadratic time (minutes of CPU for 100 kB) in a worker or the suggestion cron.
+EMAIL_RE = re.compile(r"(?<![\w.+%-])[\w.+%-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
 # International or national numbers: at least 7 digits, with spaces, dots, dashes or
 # brackets between groups; an optional +CC or 00CC prefix.
@@ -22,7 +25,7 @@ STREET_WORDS = (
 ADDRESS_RE = re.compile(
     r"\b\d{1,5}[A-Za-z]?,?\s+(?:[\w'’.-]+\s+){0,4}?(?:" + STREET_WORDS + r")\b"
     r"|\b(?:" + STREET_WORDS + r")\s+(?:[\w'’-]+\s+){0,4}?\d{1,5}[A-Za-z]?\b"
-    r"|\b[\wäöüß-]+(?:strasse|straße|weg|platz)\s+\d{1,5}[A-Za-z]?\b",
+    r"|(?<![\wäöüß-])[\wäöüß-]+(?:strasse|straße|weg|platz)\s+\d{1,5}[A-Za-z]?\b",
     re.IGNORECASE | re.UNICODE,
 )
 # "5 rue de la Paix", "12 avenue des Champs Elysées": the street word comes first

@@ -71,10 +71,24 @@ class WorkflowDashboard(models.AbstractModel):
 
     @api.model
     def _dashboard_filters(self, filters):
+        # the filters come from the client as they are: refuse what is not well formed
+        if not isinstance(filters, dict):
+            raise UserError(_("The dashboard filters must be an object."))
         allowed = self.env.companies.ids
-        company_ids = [int(c) for c in (filters.get("company_ids") or []) if int(c) in allowed]
-        if filters.get("company_ids") and not company_ids:
+        requested = filters.get("company_ids") or []
+        try:
+            if not isinstance(requested, (list, tuple)):
+                raise TypeError(requested)
+            requested = [int(c) for c in requested]
+        except (TypeError, ValueError):
+            raise UserError(
+                _("The companies must be given by their ids (field: company).")
+            ) from None
+        company_ids = [c for c in requested if c in allowed]
+        if requested and not company_ids:
             raise UserError(_("You cannot see the dashboard of these companies (field: company)."))
+        if filters.get("node") and not isinstance(filters["node"], str):
+            raise UserError(_("Unknown node '%(node)s' (field: node).", node=filters["node"]))
         period = filters.get("period_days")
         try:
             period_days = 30 if period is None or period is False or period == "" else int(period)

@@ -1,10 +1,10 @@
+import ast
 from collections import defaultdict
 from datetime import timedelta
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
-from odoo.tools.safe_eval import safe_eval
 
 SEVERITIES = [("low", "Low"), ("medium", "Medium"), ("high", "High"), ("critical", "Critical")]
 
@@ -129,13 +129,14 @@ class WorkflowSlaPolicy(models.Model):
     # ------------------------------------------------------------
 
     def _get_domain(self):
-        """Parse the domain (a literal, evaluated without any user-provided context)."""
+        """Parse the domain: Python literals only (lists, tuples, strings, numbers)."""
         self.ensure_one()
         if not self.domain or self.domain.strip() in ("", "[]"):
             return []
         try:
-            # a literal domain: it is cached per worker and evaluated for any user
-            domain = safe_eval(self.domain, {})
+            # a literal domain, never evaluated code: managers (not only admins) write it,
+            # it is cached per worker and applied for any user
+            domain = ast.literal_eval(self.domain.strip())
             domain = expression.normalize_domain(domain)
             if self.res_model in self.env:
                 self.env[self.res_model].sudo()._where_calc(domain)

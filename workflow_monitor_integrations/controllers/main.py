@@ -24,6 +24,17 @@ def _json(data, status):
     return request.make_json_response(data, status=status)
 
 
+def _has_nul(value):
+    """Whether a parsed JSON value holds a NUL character in a string or a key."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 class WorkflowMonitorWebhooks(http.Controller):
     # ------------------------------------------------------------
     # INBOUND WEBHOOKS
@@ -39,7 +50,8 @@ class WorkflowMonitorWebhooks(http.Controller):
     )
     def workflow_hook(self, inbound_uuid, **_kwargs):
         """Receive a signed webhook. Order of checks: integration, size (413),
-        signature and timestamp (401) on the raw bytes, content type (415), JSON (400),
+        signature and timestamp (401) on the raw bytes, content type (415), JSON (400, also
+        for NUL characters, which PostgreSQL cannot store),
         schema (422); then duplicates (200, not reprocessed), out-of-order (stored as
         stale) and processing. Every request of a known integration is stored."""
         httprequest = request.httprequest
@@ -96,6 +108,11 @@ class WorkflowMonitorWebhooks(http.Controller):
         except (UnicodeDecodeError, ValueError) as error:
             self._store_rejected(base_vals, 400, f"Malformed JSON: {error}", body)
             return _json({"error": f"malformed JSON: {error}"}, 400)
+        if _has_nul(envelope):
+            # PostgreSQL stores no NUL character in text or jsonb: refuse it here, with a
+            # clear 400, instead of failing (500, nothing stored) when writing the message
+            self._store_rejected(base_vals, 400, "NUL character (\\u0000) in the body.", body)
+            return _json({"error": "NUL characters (\\u0000) are not accepted"}, 400)
         problem = Message._inbound_validate(envelope)
         if problem:
             self._store_rejected(base_vals, 422, problem, payload=envelope)
@@ -176,7 +193,8 @@ class WorkflowMonitorWebhooks(http.Controller):
             vals["payload"] = payload
             vals["event_type"] = payload.get("type") if isinstance(payload, dict) else None
         elif body:
-            vals["raw_body"] = body[:RAW_BODY_KEEP].decode("utf-8", errors="replace")
+            raw = body[:RAW_BODY_KEEP].decode("utf-8", errors="replace")
+            vals["raw_body"] = raw.replace("\x00", "\ufffd")  # PostgreSQL text has no NUL
         request.env["workflow.integration.message"].sudo().create(vals)
 
     # ------------------------------------------------------------
