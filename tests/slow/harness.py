@@ -289,8 +289,9 @@ def kill_process(proc):
 
 
 def notify_cron(db):
-    """Wakes the cron threads of running servers at once (they otherwise poll every 60 s)."""
-    query(db, "SELECT pg_notify('cron_trigger', %s)", [db])
+    """Wakes the cron threads of running servers at once (they otherwise poll every 60 s).
+    They LISTEN on the ``postgres`` database, like Odoo's own ``ir.cron._notifydb``."""
+    query("postgres", "SELECT pg_notify('cron_trigger', %s)", [db])
 
 
 class WebhookReceiver:

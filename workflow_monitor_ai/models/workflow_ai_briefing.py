@@ -109,7 +109,13 @@ class WorkflowAiBriefing(models.AbstractModel):
     @api.model
     def _cron_daily_briefing(self, now=None):
         """Post one briefing per company (with exceptions or KPIs) to the channel and
-        e-mail it to the configured group."""
+        e-mail it to the configured group. A run that starts while another one posts
+        does nothing: both would miss each other's log and post the briefing twice."""
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(hashtext('workflow_monitor_ai_briefing'))"
+        )
+        if not self.env.cr.fetchone()[0]:
+            return 0
         channel = self.env.ref(
             "workflow_monitor_ai.channel_workflow_briefing", raise_if_not_found=False
         )

@@ -108,7 +108,13 @@ class WorkflowAiModel(models.Model):
 
     @api.model
     def _cron_train(self):
-        self._train()
+        """Train a new version, unless another worker is training right now: both would
+        take the same version number (unique) and the second would fail."""
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(hashtext('workflow_monitor_ai_train'))"
+        )
+        if self.env.cr.fetchone()[0]:
+            self._train()
         self.env["ir.cron"]._notify_progress(done=1, remaining=0)
 
     @api.model

@@ -133,7 +133,7 @@ class WorkflowException(models.Model):
             SQL(
                 """SELECT id FROM workflow_exception
                     WHERE ai_processed IS NOT TRUE AND state IN %s
-                    ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
+                    ORDER BY id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED""",
                 OPEN_STATES,
                 batch_size,
             )

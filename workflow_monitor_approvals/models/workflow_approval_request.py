@@ -1069,7 +1069,7 @@ class WorkflowApprovalRequest(models.Model):
                 """SELECT id FROM workflow_approval_request
                     WHERE state = 'pending' AND NOT COALESCE(escalated, FALSE)
                       AND deadline < %s
-                    ORDER BY deadline LIMIT %s FOR UPDATE SKIP LOCKED""",
+                    ORDER BY deadline LIMIT %s FOR NO KEY UPDATE SKIP LOCKED""",
                 now,
                 batch_size,
             )

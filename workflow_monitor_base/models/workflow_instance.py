@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
-from ..tools import bulk_insert, commit_chunk, drop_indexes
+from ..tools import bulk_insert, commit_chunk, cron_run_alone, drop_indexes
 
 SLA_STATES = [
     ("none", "No SLA"),
@@ -448,13 +448,14 @@ class WorkflowInstance(models.Model):
         ``sla_breach`` exception per breached stage visit.
 
         Set-based and chunked: each chunk is one UPDATE ... RETURNING over rows locked
-        with SKIP LOCKED, so two workers never handle the same instance, and a
-        transaction-level advisory lock makes a second concurrent sweep a no-op.
-        Re-running it changes nothing: only rows whose state must move are touched.
+        with SKIP LOCKED (NO KEY UPDATE: documents and exceptions that reference the
+        instances can still be inserted meanwhile), so two workers never handle the same
+        instance, and a transaction-level advisory lock, taken again after each
+        committed chunk, makes a second concurrent sweep stop. Re-running it changes
+        nothing: only rows whose state must move are touched.
         """
         cr = self.env.cr
-        cr.execute("SELECT pg_try_advisory_xact_lock(hashtext('workflow_monitor_sla_sweep'))")
-        if not cr.fetchone()[0]:
+        if not self._sla_sweep_lock():
             return 0
         now = fields.Datetime.now()
         deadline = now + timedelta(seconds=time_budget)
@@ -470,7 +471,7 @@ class WorkflowInstance(models.Model):
                                 OR (sla_state = 'on_track' AND sla_warning_at <= %(now)s))
                          ORDER BY id
                          LIMIT %(limit)s
-                         FOR UPDATE SKIP LOCKED
+                         FOR NO KEY UPDATE SKIP LOCKED
                     )
                     UPDATE workflow_instance i
                        SET sla_state = CASE WHEN i.sla_deadline <= %(now)s THEN 'breached'
@@ -492,6 +493,8 @@ class WorkflowInstance(models.Model):
             if len(rows) < batch_size or fields.Datetime.now() > deadline:
                 break
             commit_chunk(self.env)
+            if not self._sla_sweep_lock():
+                break  # another sweep started between two chunks: it goes on
         self._sla_resolve_cleared(now)
         cr.execute(
             SQL(
@@ -505,6 +508,14 @@ class WorkflowInstance(models.Model):
         self.env["ir.cron"]._notify_progress(done=done, remaining=cr.fetchone()[0])
         self.invalidate_model()
         return done
+
+    def _sla_sweep_lock(self):
+        """The sweep's advisory lock for the current transaction (False: another sweep
+        holds it)."""
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(hashtext('workflow_monitor_sla_sweep'))"
+        )
+        return self.env.cr.fetchone()[0]
 
     def _sla_record_transitions(self, rows, now):
         if not rows:
@@ -598,6 +609,8 @@ class WorkflowInstance(models.Model):
             self.env["ir.config_parameter"].sudo().get_param("workflow_monitor.stale_days", 3)
         )
         if days <= 0:
+            return 0
+        if not cron_run_alone(self.env, "workflow_monitor_stale_sweep"):
             return 0
         now = fields.Datetime.now()
         limit = now - timedelta(days=days)

@@ -1,8 +1,13 @@
+import logging
 from datetime import datetime, time, timedelta
+
+import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
 
 
 class WorkflowKpi(models.Model):
@@ -158,9 +163,8 @@ class WorkflowKpi(models.Model):
         if not rows:
             return
         now = fields.Datetime.now()
-        self.env.cr.execute(
-            SQL(
-                """INSERT INTO workflow_kpi_value
+        upsert = SQL(
+            """INSERT INTO workflow_kpi_value
                         (kpi_id, date, company_id, node_ref, value, numerator, denominator,
                          create_uid, create_date, write_uid, write_date)
                    SELECT k, d, c, NULLIF(n, ''), v, num, den, %(uid)s, %(now)s, %(uid)s, %(now)s
@@ -171,17 +175,24 @@ class WorkflowKpi(models.Model):
                    DO UPDATE SET value = EXCLUDED.value, numerator = EXCLUDED.numerator,
                                  denominator = EXCLUDED.denominator,
                                  write_date = EXCLUDED.write_date""",
-                uid=self.env.uid,
-                now=now,
-                k=[r[0] for r in rows],
-                d=[r[1] for r in rows],
-                c=[r[2] for r in rows],
-                n=[r[3] for r in rows],
-                v=[r[4] for r in rows],
-                num=[r[5] for r in rows],
-                den=[r[6] for r in rows],
-            )
+            uid=self.env.uid,
+            now=now,
+            k=[r[0] for r in rows],
+            d=[r[1] for r in rows],
+            c=[r[2] for r in rows],
+            n=[r[3] for r in rows],
+            v=[r[4] for r in rows],
+            num=[r[5] for r in rows],
+            den=[r[6] for r in rows],
         )
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(upsert, log_exceptions=False)
+        except psycopg2.errors.SerializationFailure:
+            # Another worker stored values of the same day after this transaction began
+            # (REPEATABLE READ cannot update rows it does not see). Its values are as
+            # recent as ours: keep them rather than fail the whole job.
+            _logger.info("KPI snapshot of %s stored by a concurrent worker; kept", day)
         self.env["workflow.kpi.value"].invalidate_model()
 
     def _compute_values(self, date_from, date_to):

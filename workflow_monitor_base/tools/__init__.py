@@ -1,5 +1,7 @@
 import threading
 
+import psycopg2
+
 from odoo.modules import module
 
 from .sql import bulk_insert, bulk_update, drop_indexes
@@ -15,3 +17,19 @@ def commit_chunk(env):
     )
     if not testing:
         env.cr.commit()
+
+
+def cron_run_alone(env, name):
+    """Start a fresh READ COMMITTED transaction and take the advisory lock ``name`` for it;
+    False when another worker holds it (that worker does the job: skip). In READ
+    COMMITTED every statement sees what other workers committed, so a job that follows
+    another one updates its rows instead of failing on them (REPEATABLE READ raises
+    unique or serialization errors). Only when run as a scheduled action (``cron_id`` in
+    the context): a direct call (simulator, tests) keeps its transaction."""
+    if env.context.get("cron_id"):
+        commit_chunk(env)
+        cnx = env.cr._cnx
+        if cnx.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+            env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+    env.cr.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [name])
+    return env.cr.fetchone()[0]

@@ -3,6 +3,8 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.workflow_monitor_base.tools import cron_run_alone
+
 OPEN_PICKING = ("draft", "done", "cancel")
 
 
@@ -38,6 +40,8 @@ class WorkflowDistributionDetector(models.AbstractModel):
         """Run one detector: raise what it sees, resolve what it no longer sees."""
         if detector not in self.DETECTORS:
             raise ValueError(f"Unknown detector {detector}")
+        if not cron_run_alone(self.env, f"workflow_monitor_detect_{detector}"):
+            return 0
         self.env.flush_all()  # the detectors read the tables directly
         vals_list = getattr(self, f"_detect_{detector}")(fields.Datetime.now())
         # sudo: detectors run as a scheduled action on every company's documents
