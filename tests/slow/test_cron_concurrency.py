@@ -329,9 +329,10 @@ except Exception:
 
 
 def test_two_sla_sweeps_split_the_work(databases):
-    """A second SLA sweep started while the first one is between chunks (its advisory
-    lock is released at each chunk commit) shares the due instances with it: both end
-    without error, each instance is breached once, with one event and one exception."""
+    """A second SLA sweep started while the first one runs: it finds the advisory lock
+    held and does nothing, or takes it between two chunk commits, and then the first
+    stops and the second goes on. Both end without error; together they breach each
+    instance once, with one event and one exception."""
     count = 40000
     db = databases("wm_h3_two_sweeps")
     definition_id = insert_due_instances(db, count)
@@ -357,6 +358,6 @@ def test_two_sla_sweeps_split_the_work(databases):
         status, detail = json.loads(lines[-1][len("RESULT ") :])
         assert status == "ok", detail
         done.append(detail)
-    assert done[0] > 0 and done[1] > 0 and sum(done) == count, done
+    assert done[0] > 0 and sum(done) == count, done
     assert sla_counts(db, definition_id) == (count,) * 6
     print(f"two sla sweeps: {count} due instances split {done[0]} / {done[1]}")
