@@ -23,6 +23,7 @@ import time
 import urllib.request
 
 import psycopg2
+from psycopg2 import sql as pgsql
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ODOO_SRC = os.environ.get("ODOO_SRC", "/opt/odoo")
@@ -83,7 +84,9 @@ def drop_database(name):
     conn = connect("postgres")
     try:
         with conn.cursor() as cr:
-            cr.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cr.execute(
+                pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name))
+            )
     finally:
         conn.close()
     shutil.rmtree(os.path.join(data_dir(), "filestore", name), ignore_errors=True)
@@ -96,7 +99,11 @@ def new_database(name, template=TEMPLATE):
     conn = connect("postgres")
     try:
         with conn.cursor() as cr:
-            cr.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            cr.execute(
+                pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    pgsql.Identifier(name), pgsql.Identifier(template)
+                )
+            )
     finally:
         conn.close()
     source = os.path.join(data_dir(), "filestore", template)
@@ -303,6 +310,7 @@ class WebhookReceiver:
         self.key = base64.b64decode(secret.removeprefix("whsec_"))
         self.delay = delay
         self.received = []  # dicts: id, timestamp, signature_ok, body (parsed), at
+        self.unanswered = 0  # answers the sender was no longer there to read
         self.lock = threading.Lock()
         receiver = self
 
@@ -316,7 +324,8 @@ class WebhookReceiver:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                 except OSError:
-                    pass  # the sender died while we waited: it never sees the answer
+                    # the sender died while we waited: it never sees the answer
+                    receiver.unanswered += 1
 
             def log_message(self, *args):
                 pass

@@ -4,11 +4,14 @@ must leave nothing lost, nothing stuck and nothing recorded twice once the job r
 again. Real odoo-bin processes, real PostgreSQL, a real HTTP receiver on 127.0.0.1."""
 
 import collections
+import logging
 import time
 
 import pytest
 
 from . import harness
+
+_logger = logging.getLogger(__name__)
 
 SECRET = "whsec_" + "MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI="
 MESSAGES = 40
@@ -156,7 +159,7 @@ env.cr.commit()
         for msg_id, attempts, status, has_date, lease in rows
     ), rows
     assert not errors, errors
-    print(
+    _logger.info(
         f"outbox: {MESSAGES} messages, {len(at_kill)} received before the kill "
         f"({states_at_kill.get('delivered', 0)} committed as delivered), "
         f"{len(received)} receipts in all, {len(duplicates)} resent with the same "
@@ -270,7 +273,7 @@ env.cr.commit()
               AND state = 'running' AND sla_state IN ('on_track', 'warning')""",
         [definition_id],
     ), "no due instance missed"
-    print(
+    _logger.info(
         f"sla sweep: {INSTANCES} due instances, {breached} breached before the kill "
         f"after {first_seconds:.1f} s, the rest in {rerun_seconds:.1f} s after the restart"
     )

@@ -12,6 +12,7 @@ first.
 
 import collections
 import json
+import logging
 import os
 import tempfile
 import time
@@ -20,6 +21,8 @@ import pytest
 
 from . import harness
 from .test_crash_safety import insert_due_instances, sla_counts
+
+_logger = logging.getLogger(__name__)
 
 SECRET = "whsec_" + "Y29uY3VycmVudC1jcm9uLXJ1bnMtc2VjcmV0LWtleQ=="
 MESSAGES = 30
@@ -291,7 +294,7 @@ def test_every_cron_twice_at_once(databases):
             problems.append(f"rows of {table}: concurrent {pair_tables[table]} != single {count}")
     breached = single_state["instances by sla state"].get("breached", 0)
     opened = sum(single_state["open exceptions by category"].values())
-    print(
+    _logger.info(
         f"cron concurrency: {len(jobs)} jobs, setup {setup_seconds:.0f} s, single run "
         f"{single_seconds:.1f} s, concurrent run {pair_seconds:.1f} s; {due} SLA timers due "
         f"({breached} breached instances in all), {opened} open exceptions, "
@@ -360,4 +363,4 @@ def test_two_sla_sweeps_split_the_work(databases):
         done.append(detail)
     assert done[0] > 0 and sum(done) == count, done
     assert sla_counts(db, definition_id) == (count,) * 6
-    print(f"two sla sweeps: {count} due instances split {done[0]} / {done[1]}")
+    _logger.info("two sla sweeps: %s due instances split %s / %s", count, done[0], done[1])
