@@ -136,13 +136,11 @@ def error_lines(text):
     ]
 
 
-def odoo_bin(db, *args, timeout=1800, log=None, check=True):
-    """Runs ``odoo-bin -d db ARGS --stop-after-init --no-http``; returns its output.
-
-    With ``check`` it fails on a non-zero exit code or on an ERROR/CRITICAL log line.
-    """
+def _run(command, timeout, log, stdin=None):
+    """Run ``command`` to its end; (exit code, stdout + stderr), also kept in ``log``."""
     result = subprocess.run(
-        _command(db, [*args, "--stop-after-init", "--no-http"]),
+        command,
+        input=stdin,
         env=_env(),
         cwd=REPO,
         capture_output=True,
@@ -154,10 +152,17 @@ def odoo_bin(db, *args, timeout=1800, log=None, check=True):
     if log:
         with open(log_path(log), "w") as handle:
             handle.write(output)
+    return result.returncode, output
+
+
+def odoo_bin(db, *args, timeout=1800, log=None, check=True):
+    """Runs ``odoo-bin -d db ARGS --stop-after-init --no-http``; returns its output.
+
+    With ``check`` it fails on a non-zero exit code or on an ERROR/CRITICAL log line.
+    """
+    returncode, output = _run(_command(db, [*args, "--stop-after-init", "--no-http"]), timeout, log)
     if check:
-        assert result.returncode == 0, (
-            f"odoo-bin {args} exited {result.returncode}:\n{output[-4000:]}"
-        )
+        assert returncode == 0, f"odoo-bin {args} exited {returncode}:\n{output[-4000:]}"
         errors = error_lines(output)
         assert not errors, f"odoo-bin {args} logged errors:\n" + "\n".join(errors[:20])
     return output
@@ -166,21 +171,13 @@ def odoo_bin(db, *args, timeout=1800, log=None, check=True):
 def shell(db, code, timeout=1800, log=None):
     """Runs Python ``code`` in ``odoo-bin shell`` (``env`` is defined; commit explicitly);
     returns the output. Fails on a non-zero exit code or a traceback."""
-    result = subprocess.run(
+    returncode, output = _run(
         _command(db, ["--no-http", "--log-level=warn"], subcommand=("shell",)),
-        input=code,
-        env=_env(),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+        timeout,
+        log,
+        stdin=code,
     )
-    output = result.stdout + result.stderr
-    if log:
-        with open(log_path(log), "w") as handle:
-            handle.write(output)
-    assert result.returncode == 0 and "Traceback" not in output, output[-4000:]
+    assert returncode == 0 and "Traceback" not in output, output[-4000:]
     return output
 
 

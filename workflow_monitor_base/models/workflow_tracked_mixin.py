@@ -66,9 +66,15 @@ class WorkflowTrackedMixin(models.AbstractModel):
     def _workflow_stage_code(self):
         """Hook: {record: stage code} for each record of self; override per model.
 
-        ``None`` means "no stage" (nothing is logged). Default: the value of the first
-        tracked field.
+        ``None`` means "no stage" (nothing is logged). Default: for deferred models
+        (``_workflow_defer_stage``) :meth:`_workflow_open_stage`, else
+        ``_workflow_confirmed_stage()``; otherwise the value of the first tracked field.
         """
+        if self._workflow_defer_stage:
+            return {
+                record: record._workflow_open_stage() or record._workflow_confirmed_stage()
+                for record in self
+            }
         fname = self._workflow_tracked_fields[0]
         return {record: record[fname] or None for record in self}
 
@@ -90,6 +96,11 @@ class WorkflowTrackedMixin(models.AbstractModel):
             codes[record] = code
         confirming.difference_update(self.ids)
         return codes
+
+    def _workflow_confirmed_stage(self):
+        """Hook (deferred models): the stage of one record past its open stages, read
+        before commit with every field final."""
+        return None
 
     def _workflow_open_stage(self):
         """Hook (deferred models): the stage known from the record alone (a quotation, a

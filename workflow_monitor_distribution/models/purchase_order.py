@@ -9,13 +9,8 @@ class PurchaseOrder(models.Model):
     _workflow_defer_stage = True
     _workflow_confirm_state = "purchase"
 
-    def _workflow_stage_code(self):
-        """rfq, sent (or waiting for the second validation), confirmed, received (every
-        receipt done), billed (fully billed, all posted), paid, cancelled."""
-        return {
-            order: order._workflow_open_stage() or order._workflow_confirmed_stage()
-            for order in self
-        }
+    # Stages: rfq, sent (or waiting for the second validation), confirmed, received (every
+    # receipt done), billed (fully billed, all posted), paid, cancelled.
 
     def _workflow_open_stage(self):
         """The stage of an RFQ or cancelled order (None for a confirmed one)."""

@@ -11,13 +11,8 @@ class SaleOrder(models.Model):
     _workflow_defer_stage = True
     _workflow_confirm_state = "sale"
 
-    def _workflow_stage_code(self):
-        """quotation, confirmed, allocated (every open delivery reserved), shipped (every
-        outgoing delivery done), invoiced (fully invoiced, all posted), paid, cancelled."""
-        return {
-            order: order._workflow_open_stage() or order._workflow_confirmed_stage()
-            for order in self
-        }
+    # Stages: quotation, confirmed, allocated (every open delivery reserved), shipped (every
+    # outgoing delivery done), invoiced (fully invoiced, all posted), paid, cancelled.
 
     def _workflow_open_stage(self):
         """The stage of a quotation or cancelled order (None for a confirmed one)."""
