@@ -56,6 +56,10 @@ EVAL_SINKS = {"safe_eval", "eval", "exec", "_render_template"}
 # (file, function) of an evaluated-code sink -> (model, field) it evaluates; the field
 # must be writable by Settings administrators only.
 EVALUATED = {
+    ("workflow_monitor_base/models/workflow_exception.py", "_automation_candidates"): (
+        "base.automation",
+        "filter_domain",
+    ),
     ("workflow_monitor_base/models/ir_actions_server.py", "_workflow_render_messages"): (
         "ir.actions.server",
         "workflow_message",
@@ -186,6 +190,9 @@ class SqlChecker:
                     for value in values
                     for item in self._expr(value, rel, function, seen, depth)
                 ]
+            constants = _module_constants(self.index.files[rel]).get(node.id)
+            if constants and all(isinstance(value, ast.Constant) for value in constants):
+                return []  # a module-level string constant (e.g. a statement's text)
             position = _parameter_position(function, node.id)
             if position is not None and depth < 3:
                 return self._from_callers(function, node.id, position, depth + 1)
@@ -215,6 +222,17 @@ class SqlChecker:
                 else self._expr(arg, *self.index.owner[function], (), depth)
             )
         return found
+
+
+def _module_constants(tree):
+    """Top-level assignments of a file: {name: [values]}."""
+    constants = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    constants.setdefault(target.id, []).append(node.value)
+    return constants
 
 
 def _assignments(function):
@@ -305,6 +323,11 @@ class TestStaticInjection(TransactionCase):
             "    self._run2('SELECT ' + name)\n"
             "def _run2(self, query):\n"
             "    self.env.cr.execute(query)\n"
+            "CONSTANT = 'SELECT 1 FROM t WHERE id = %(id)s'\n"
+            "BUILT = 'SELECT ' + str(len(CONSTANT))\n"
+            "def constants(self):\n"
+            "    self.env.cr.execute(SQL(CONSTANT, id=1))\n"
+            "    self.env.cr.execute(BUILT)\n"
         )
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "sample.py"
@@ -313,9 +336,13 @@ class TestStaticInjection(TransactionCase):
         by_function = {}
         for (_file, function, expression), _line in findings.items():
             by_function.setdefault(function, set()).add(expression)
-        self.assertEqual(by_function, {"bad": {"name"}, "caller": {"name"}}, findings)
+        self.assertEqual(
+            by_function,
+            {"bad": {"name"}, "caller": {"name"}, "constants": {"BUILT"}},
+            findings,
+        )
         lines = sorted(line for (_f, function, _e), line in findings.items())
-        self.assertEqual(len(lines), 2, "one finding per (function, expression)")
+        self.assertEqual(len(lines), 3, "one finding per (function, expression)")
 
     def test_sql_queries_interpolate_only_allowed_names(self):
         findings, _sinks = scan_sources()

@@ -2,7 +2,7 @@
     "name": "Workflow Monitor",
     "summary": "Workflow events, cycle times, SLA timers, owned exception queues and "
     "configuration audit for business flows",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Productivity/Workflow Monitor",
     "author": "Workflow Monitor",
     "website": "https://github.com/workflow-monitor/workflow-monitor",

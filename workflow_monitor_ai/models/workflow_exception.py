@@ -69,6 +69,12 @@ class WorkflowException(models.Model):
         self._ai_trigger_suggest()
         return exceptions
 
+    def _on_bulk_raised(self):
+        result = super()._on_bulk_raised()
+        if self:
+            self._ai_trigger_suggest()
+        return result
+
     @api.model
     def _ai_trigger_suggest(self):
         """Wake the suggestion job once per transaction (not once per exception)."""

@@ -5,7 +5,11 @@ from datetime import timedelta
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.osv import expression
 from odoo.tools import SQL
+from odoo.tools.safe_eval import safe_eval
+
+from odoo.addons.base_automation.models.base_automation import CREATE_TRIGGERS
 
 from ..tools import drop_indexes
 from .workflow_sla_policy import SEVERITIES
@@ -32,6 +36,33 @@ RAISE_KEYS = {
     "user_id",
     "failure_kind",
     "node_ref",
+}
+# Stored fields a set-based INSERT of the engine fills itself (see _inserted_in_sql_ok);
+# the others stored on the model must need no default.
+SQL_INSERT_COLUMNS = {
+    "name",
+    "description",
+    "category_id",
+    "severity",
+    "severity_rank",
+    "state",
+    "team_id",
+    "user_id",
+    "res_model",
+    "res_id",
+    "instance_id",
+    "node_ref",
+    "company_id",
+    "dedupe_key",
+    "occurrence_count",
+    "first_seen",
+    "last_seen",
+    "failure_kind",
+    "response_deadline",
+    "escalation_level",
+    "resolution",
+    "resolved_at",
+    "resolved_by_id",
 }
 
 
@@ -600,13 +631,64 @@ class WorkflowException(models.Model):
     def _response_deadline(self, category, severity, start=None):
         start = fields.Datetime.to_datetime(start) or fields.Datetime.now()
         hours = category.response_hours if category else 0.0
-        if not hours:
-            params = self.env["ir.config_parameter"].sudo()
-            hours = float(
-                params.get_param(f"workflow_monitor.response_hours_{severity}")
-                or DEFAULT_RESPONSE_HOURS.get(severity, 24.0)
+        return start + timedelta(hours=hours or self._default_response_hours(severity))
+
+    @api.model
+    def _default_response_hours(self, severity):
+        """Response time of a severity when the category has none (Settings)."""
+        return float(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(f"workflow_monitor.response_hours_{severity}")
+            or DEFAULT_RESPONSE_HOURS.get(severity, 24.0)
+        )
+
+    @api.model
+    def _inserted_in_sql_ok(self):
+        """Whether a set-based INSERT of the engine (the SLA sweep) writes every stored
+        field that create() would: False once a module adds a stored field with a
+        default, a compute or a required flag, so that the engine uses create() instead
+        of leaving that field empty."""
+        for name, field in self._fields.items():
+            if not field.store or field.type in ("one2many", "many2many"):
+                continue
+            if name in SQL_INSERT_COLUMNS or name in models.MAGIC_COLUMNS:
+                continue
+            if field.compute or field.required or field.default is not None:
+                return False
+        return True
+
+    def _on_bulk_raised(self):
+        """What create() does besides inserting, for exceptions a set-based statement
+        inserted (their ``raised`` events are written by that statement): the
+        Automation Rules triggered on creation, run as Odoo's own create() runs them.
+        Extensions add theirs (the AI module wakes its suggestion job)."""
+        if not self:
+            return
+        automations = self.env["base.automation"]._get_actions(self, CREATE_TRIGGERS)
+        records = self.with_env(automations.env)
+        for automation in automations.with_context(old_values=None):
+            candidates = records._automation_candidates(automation)
+            automation._process(automation._filter_post(candidates, feedback=True))
+
+    def _automation_candidates(self, automation):
+        """The records of ``self`` that can match the rule's filter, found by one search
+        (filtering thousands in Python costs more than inserting them); Odoo's own
+        _filter_post then decides on these. All of ``self`` when the filter cannot be
+        searched (e.g. a non-stored field without a search method)."""
+        rule = automation.sudo()
+        if not rule.filter_domain or not self:
+            return self
+        try:
+            domain = safe_eval(rule.filter_domain, automation._get_eval_context())
+            found = (
+                self.sudo()
+                .with_context(active_test=False)
+                .search(expression.AND([[("id", "in", self.ids)], domain]))
             )
-        return start + timedelta(hours=hours)
+        except (ValueError, TypeError, KeyError, UserError):
+            return self
+        return self.browse(found.ids)
 
     def _log_exception_events(self, action):
         self.env["workflow.event"]._log_events(

@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 from ..tools import bulk_insert, commit_chunk, cron_run_alone, drop_indexes
+from .workflow_exception import SEVERITY_RANK
 
 SLA_STATES = [
     ("none", "No SLA"),
@@ -36,6 +37,109 @@ INSTANCE_INSERT_COLUMNS = (
     ("write_date", "timestamp"),
 )
 OPEN_SLA_STATES = ("on_track", "warning")
+
+# The SLA sweep's statements (constants: every value is a query parameter).
+# Due instances of one chunk, locked; no ORDER BY: with SKIP LOCKED no worker waits on
+# another, so lock order does not matter, and the scan stops at the limit.
+SLA_DUE_SQL = """
+    SELECT id FROM workflow_instance
+     WHERE state = 'running' AND sla_state IN ('on_track', 'warning')
+       AND (sla_deadline <= %(now)s OR (sla_state = 'on_track' AND sla_warning_at <= %(now)s))
+     LIMIT %(limit)s
+       FOR NO KEY UPDATE SKIP LOCKED
+"""
+# Move them (ids as an array: the planner then reads them by primary key instead of
+# hashing the whole table); the columns returned are the ones _sla_record_transitions reads.
+SLA_MOVE_SQL = """
+    UPDATE workflow_instance i
+       SET sla_state = CASE WHEN i.sla_deadline <= %(now)s THEN 'breached' ELSE 'warning' END,
+           write_date = %(now)s
+     WHERE i.id = ANY(ARRAY(%(due)s))
+ RETURNING i.id, i.sla_state, i.definition_id, i.res_model, i.res_id, i.stage_id,
+           i.company_id, i.sla_policy_id, i.name, i.sla_deadline, i.node_ref
+"""
+# Everything a chunk writes, in one statement (see WorkflowInstance._sla_sweep_chunk).
+# The fields of the exceptions are the ones raise_exceptions() and create() give: the
+# category of the policy (else sla_breach), its team and failure kind, the policy's
+# severity (else the category's), the response deadline from the category's hours
+# (else the severity's), the translated name and text with their placeholders replaced.
+# An open exception with the same key gets one more occurrence and a severity that only
+# rises; a subquery of RETURNING still sees its row as it was before the statement.
+SLA_SWEEP_SQL = """
+WITH moved AS (%(move)s),
+sla_events AS (
+    INSERT INTO workflow_event (instance_id, definition_id, res_model, res_id, event_type,
+                                stage_to_id, occurred_at, source, source_ref, user_id,
+                                correlation_id, payload, company_id)
+    SELECT m.id, m.definition_id, m.res_model, m.res_id, 'sla', m.stage_id, %(now)s,
+           %(source)s, %(source_ref)s, %(uid)s, %(correlation)s,
+           jsonb_build_object('sla_state', m.sla_state, 'policy_id', m.sla_policy_id),
+           COALESCE(m.company_id, %(company)s)
+      FROM moved m
+ RETURNING id
+),
+breaches AS (
+    SELECT m.*, c.id AS category_id, c.team_id, c.failure_kind, c.response_hours,
+           COALESCE(p.breach_severity, c.default_severity, 'medium') AS severity,
+           COALESCE(p.name ->> %(lang)s, p.name ->> 'en_US', '-') AS policy_name
+      FROM moved m
+      LEFT JOIN workflow_sla_policy p ON p.id = m.sla_policy_id
+      JOIN workflow_exception_category c ON c.id = COALESCE(p.breach_category_id, %(category)s)
+     WHERE m.sla_state = 'breached'
+),
+raised AS (
+    INSERT INTO workflow_exception AS e (
+           name, description, category_id, severity, severity_rank, state, team_id,
+           res_model, res_id, instance_id, node_ref, company_id, dedupe_key,
+           occurrence_count, first_seen, last_seen, failure_kind, response_deadline,
+           escalation_level, create_uid, create_date, write_uid, write_date)
+    SELECT left(replace(%(name_template)s, %(name_key)s, COALESCE(b.name, '')), 250),
+           replace(replace(%(text_template)s,
+                           %(deadline_key)s, to_char(b.sla_deadline, 'YYYY-MM-DD HH24:MI:SS')),
+                   %(policy_key)s, b.policy_name),
+           b.category_id, b.severity, r.rank, 'new', b.team_id,
+           b.res_model, b.res_id, b.id, b.node_ref, COALESCE(b.company_id, %(company)s),
+           'sla:' || b.id || ':' || COALESCE(b.stage_id, 0),
+           1, %(now)s, %(now)s, COALESCE(b.failure_kind, 'structural'),
+           %(now)s + make_interval(secs => 3600 * COALESCE(NULLIF(b.response_hours, 0), r.hours)),
+           0, %(uid)s, %(now)s, %(uid)s, %(now)s
+      FROM breaches b
+      JOIN unnest(%(severities)s::varchar[], %(ranks)s::int[], %(hours)s::float8[])
+           AS r(severity, rank, hours) ON r.severity = b.severity
+        ON CONFLICT (category_id, dedupe_key) WHERE state IN ('new', 'assigned', 'in_progress')
+        DO UPDATE SET occurrence_count = e.occurrence_count + 1,
+                      last_seen = EXCLUDED.last_seen,
+                      severity = CASE WHEN EXCLUDED.severity_rank > e.severity_rank
+                                      THEN EXCLUDED.severity ELSE e.severity END,
+                      severity_rank = GREATEST(EXCLUDED.severity_rank, e.severity_rank),
+                      write_uid = EXCLUDED.write_uid,
+                      write_date = EXCLUDED.write_date
+ RETURNING e.id, e.xmax = 0 AS inserted, e.category_id, e.severity, e.instance_id,
+           e.res_model, e.res_id, e.company_id,
+           CASE WHEN e.xmax <> 0 THEN (SELECT o.severity FROM workflow_exception o
+                                        WHERE o.id = e.id) END AS old_severity
+),
+raised_events AS (
+    INSERT INTO workflow_event (instance_id, res_model, res_id, event_type, occurred_at,
+                                source, source_ref, user_id, correlation_id, payload,
+                                company_id)
+    SELECT r.instance_id, r.res_model, r.res_id, 'exception', %(now)s,
+           %(source)s, %(source_ref)s, %(uid)s, %(correlation)s,
+           jsonb_build_object('action', 'raised', 'exception_id', r.id,
+                              'category', c.code, 'severity', r.severity),
+           r.company_id
+      FROM raised r
+      JOIN workflow_exception_category c ON c.id = r.category_id
+     WHERE r.inserted
+ RETURNING id
+)
+SELECT (SELECT count(*) FROM moved),
+       ARRAY(SELECT id FROM sla_events) || ARRAY(SELECT id FROM raised_events),
+       ARRAY(SELECT id FROM raised WHERE inserted ORDER BY id),
+       ARRAY(SELECT id FROM raised
+              WHERE NOT inserted AND severity = 'critical'
+                AND old_severity IS DISTINCT FROM 'critical' ORDER BY id)
+"""
 
 
 class WorkflowInstance(models.Model):
@@ -443,15 +547,15 @@ class WorkflowInstance(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _cron_sla_sweep(self, batch_size=5000, time_budget=50):
-        """Move SLA states forward (on_track -> warning -> breached) and raise one
-        ``sla_breach`` exception per breached stage visit.
+    def _cron_sla_sweep(self, batch_size=20000, time_budget=50):
+        """Move SLA states forward (on_track -> warning -> breached), log one ``sla``
+        event per move and raise one ``sla_breach`` exception per breached stage visit.
 
-        Set-based and chunked: each chunk is one UPDATE ... RETURNING over rows locked
-        with SKIP LOCKED (NO KEY UPDATE: documents and exceptions that reference the
-        instances can still be inserted meanwhile), so two workers never handle the same
-        instance, and a transaction-level advisory lock, taken again after each
-        committed chunk, makes a second concurrent sweep stop. Re-running it changes
+        Set-based and chunked: each chunk is one statement (see :meth:`_sla_sweep_chunk`)
+        over rows locked with SKIP LOCKED (NO KEY UPDATE: documents and exceptions that
+        reference the instances can still be inserted meanwhile), so two workers never
+        handle the same instance, and a transaction-level advisory lock, taken again after
+        each committed chunk, makes a second concurrent sweep stop. Re-running it changes
         nothing: only rows whose state must move are touched.
         """
         cr = self.env.cr
@@ -459,38 +563,22 @@ class WorkflowInstance(models.Model):
             return 0
         now = fields.Datetime.now()
         deadline = now + timedelta(seconds=time_budget)
+        in_sql = self.env["workflow.exception"]._inserted_in_sql_ok()
         done = 0
         while True:
-            cr.execute(
-                SQL(
-                    """
-                    WITH due AS (
-                        SELECT id FROM workflow_instance
-                         WHERE state = 'running' AND sla_state IN ('on_track', 'warning')
-                           AND (sla_deadline <= %(now)s
-                                OR (sla_state = 'on_track' AND sla_warning_at <= %(now)s))
-                         ORDER BY id
-                         LIMIT %(limit)s
-                         FOR NO KEY UPDATE SKIP LOCKED
-                    )
-                    UPDATE workflow_instance i
-                       SET sla_state = CASE WHEN i.sla_deadline <= %(now)s THEN 'breached'
-                                            ELSE 'warning' END,
-                           write_date = %(now)s
-                      FROM due
-                     WHERE i.id = due.id
-                 RETURNING i.id, i.sla_state, i.definition_id, i.res_model, i.res_id,
-                           i.stage_id, i.company_id, i.sla_policy_id, i.name, i.sla_deadline,
-                           i.node_ref
-                    """,
-                    now=now,
-                    limit=batch_size,
+            self.env.flush_all()
+            if in_sql:
+                moved = self._sla_sweep_chunk(now, batch_size)
+            else:
+                cr.execute(
+                    SQL(SLA_MOVE_SQL, now=now, due=SQL(SLA_DUE_SQL, now=now, limit=batch_size))
                 )
-            )
-            rows = cr.fetchall()
-            done += len(rows)
-            self._sla_record_transitions(rows, now)
-            if len(rows) < batch_size or fields.Datetime.now() > deadline:
+                rows = cr.fetchall()
+                self._sla_record_transitions(rows, now)
+                moved = len(rows)
+            self.env.invalidate_all()
+            done += moved
+            if moved < batch_size or fields.Datetime.now() > deadline:
                 break
             commit_chunk(self.env)
             if not self._sla_sweep_lock():
@@ -516,6 +604,51 @@ class WorkflowInstance(models.Model):
             "SELECT pg_try_advisory_xact_lock(hashtext('workflow_monitor_sla_sweep'))"
         )
         return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _sla_sweep_chunk(self, now, limit):
+        """Sweep up to ``limit`` due instances in one statement: move their SLA state,
+        insert their ``sla`` events, upsert the breach exceptions (partial unique index
+        on the open ones: a concurrent raiser adds an occurrence instead of failing) and
+        the ``raised`` events of the new ones, all from the moved rows inside
+        PostgreSQL: nothing travels row by row. Then what create() and _log_events()
+        would have triggered runs on the whole chunk: Automation Rules on creation, the
+        extensions' hooks (outbox, AI) and the leader of an exception that became
+        critical. Returns the number of instances moved."""
+        Exception_ = self.env["workflow.exception"].sudo()
+        category = self.env["workflow.exception.category"]._get_by_code("sla_breach")
+        severities = list(SEVERITY_RANK)
+        self.env.cr.execute(
+            SQL(
+                SLA_SWEEP_SQL,
+                move=SQL(SLA_MOVE_SQL, now=now, due=SQL(SLA_DUE_SQL, now=now, limit=limit)),
+                now=now,
+                uid=self.env.uid,
+                source="scheduled_action",
+                source_ref=self.env.context.get("workflow_source_ref"),
+                correlation=self.env.context.get("workflow_correlation_id"),
+                lang=self.env.lang or "en_US",
+                category=category.id,
+                company=self.env.company.id,
+                name_template=self.env._("SLA breached: %(name)s"),
+                text_template=self.env._(
+                    "The SLA deadline %(deadline)s of policy '%(policy)s' has passed."
+                ),
+                name_key="%(name)s",
+                deadline_key="%(deadline)s",
+                policy_key="%(policy)s",
+                severities=severities,
+                ranks=[SEVERITY_RANK[severity] for severity in severities],
+                hours=[Exception_._default_response_hours(severity) for severity in severities],
+            )
+        )
+        moved, event_ids, created_ids, critical_ids = self.env.cr.fetchone()
+        if event_ids:
+            events = self.env["workflow.event"].browse(event_ids)
+            events._events_logged(events, {"sla", "exception"} if created_ids else {"sla"})
+        Exception_.browse(created_ids)._on_bulk_raised()
+        Exception_.browse(critical_ids)._notify_team_leader()
+        return moved
 
     def _sla_record_transitions(self, rows, now):
         if not rows:
@@ -574,11 +707,11 @@ class WorkflowInstance(models.Model):
                         % {"deadline": sla_deadline, "policy": policy.name if policy else "-"},
                     }
                 )
-        self.env["workflow.event"].with_context(workflow_source="scheduled_action")._log_events(
-            events
-        )
+        # the exceptions' "raised" events come from the scheduled action too
+        env = self.with_context(workflow_source="scheduled_action").env
+        env["workflow.event"]._log_events(events)
         if exceptions:
-            self.env["workflow.exception"].sudo().raise_exceptions(exceptions)
+            env["workflow.exception"].sudo().raise_exceptions(exceptions)
 
     def _sla_resolve_cleared(self, now):
         """Resolve open SLA breach exceptions whose instance left the breached stage."""

@@ -8,3 +8,4 @@ from . import test_kpi
 from . import test_config_audit
 from . import test_access
 from . import test_dashboard
+from . import test_sla_bulk

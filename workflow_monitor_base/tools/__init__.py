@@ -4,7 +4,7 @@ import psycopg2
 
 from odoo.modules import module
 
-from .sql import bulk_insert, bulk_update, drop_indexes
+from .sql import bulk_insert, bulk_update, drop_foreign_keys, drop_indexes
 
 
 def commit_chunk(env):

@@ -77,3 +77,43 @@ def drop_indexes(cr, names):
     earlier version created."""
     for name in names:
         cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)))
+
+
+def drop_foreign_keys(model):
+    """Keep ``model``'s table free of foreign keys, for an append-only log that must
+    neither be rewritten by the deletion of what it references (``ON DELETE SET NULL``
+    would) nor pay one referential check per column and row on every insert.
+
+    Called from the model's ``init()``. Odoo's many2one fields ask for their foreign keys
+    in tasks queued by ``_auto_init`` and creates them after the queue has run: a task
+    queued after those withdraws the requests, then the constraints of earlier versions
+    are dropped with their reflection.
+    """
+    if hasattr(model.pool, "_post_init_queue"):
+        model.pool.post_init(_withdraw_foreign_keys, model)
+    else:
+        _withdraw_foreign_keys(model)
+
+
+def _withdraw_foreign_keys(model):
+    cr = model.env.cr
+    requested = getattr(model.pool, "_foreign_keys", None)
+    if requested is not None:
+        for name, field in model._fields.items():
+            if field.type == "many2one" and field.store:
+                requested.pop((model._table, name), None)
+    cr.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
+        [model._table],
+    )
+    names = [row[0] for row in cr.fetchall()]
+    for name in names:
+        cr.execute(
+            SQL(
+                "ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s",
+                SQL.identifier(model._table),
+                SQL.identifier(name),
+            )
+        )
+    if names:
+        cr.execute("DELETE FROM ir_model_constraint WHERE type = 'f' AND name = ANY(%s)", [names])

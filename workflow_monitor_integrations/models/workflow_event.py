@@ -5,17 +5,15 @@ class WorkflowEvent(models.Model):
     _inherit = "workflow.event"
 
     @api.model
-    def _log_events(self, vals_list):
+    def _events_logged(self, events, event_types):
         """Queue outbox messages for the active routes matching the logged events, in
         the same transaction (transactional outbox). Without any active route this costs
         one cached lookup; otherwise one read of the events and one INSERT per batch."""
-        events = super()._log_events(vals_list)
+        result = super()._events_logged(events, event_types)
         specs = self.env["workflow.integration.route"]._active_route_specs() if events else ()
         if specs:
             # most batches match no route by type alone: skip reading them back
             wanted = {spec[3] for spec in specs}
-            if None in wanted or wanted & {
-                vals.get("event_type") or "custom" for vals in vals_list
-            }:
+            if None in wanted or wanted & set(event_types):
                 self.env["workflow.integration.route"].sudo()._queue_for_events(events.ids)
-        return events
+        return result

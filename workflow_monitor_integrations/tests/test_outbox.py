@@ -1,6 +1,8 @@
+from datetime import datetime, timedelta
+
 from odoo import Command
 from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.tests import freeze_time, tagged
 
 from .common import IntegrationCommon
 
@@ -42,6 +44,43 @@ class TestOutbox(IntegrationCommon):
             ("test_flow", "draft", "confirmed"),
         )
         self.assertEqual(data["res_id"], doc.id)
+
+    def test_sla_sweep_queues_its_events(self):
+        """The SLA sweep writes its events and exceptions in one statement: the routes
+        on SLA and exception events still get one message per event."""
+        self.env["workflow.sla.policy"].create(
+            {
+                "name": "WM outbox 1 h",
+                "definition_id": self.definition.id,
+                "stage_id": self.stage_confirmed.id,
+                "target_hours": 1.0,
+                "warning_hours": 0.5,
+            }
+        )
+        self.make_route(event_type="sla", name="SLA route")
+        self.make_route(event_type="exception", name="Exception route")
+        start = datetime(2025, 3, 7, 15, 0)
+        with freeze_time(start):
+            late = self.create_doc("Outbox late")
+            warned = self.create_doc("Outbox warned")
+        with freeze_time(start + timedelta(minutes=15)):
+            self.write_doc(late, {"state": "confirmed"})
+        with freeze_time(start + timedelta(minutes=45)):
+            self.write_doc(warned, {"state": "confirmed"})
+        with freeze_time(start + timedelta(hours=1, minutes=20)):
+            self.assertEqual(self.env["workflow.instance"]._cron_sla_sweep(), 2)
+        sla = self.messages(event_type="sla")
+        self.assertEqual(len(sla), 2)
+        self.assertEqual(
+            {(m.res_id, m.payload["data"]["payload"]["sla_state"]) for m in sla},
+            {(late.id, "breached"), (warned.id, "warning")},
+        )
+        raised = self.messages(event_type="exception")
+        self.assertEqual(len(raised), 1)
+        self.assertEqual(raised.res_id, late.id)
+        self.assertEqual(raised.payload["data"]["payload"]["action"], "raised")
+        self.assertEqual(raised.payload["data"]["payload"]["category"], "sla_breach")
+        self.assertTrue(all(m.state == "pending" for m in sla | raised))
 
     def test_exception_route_by_severity_and_category(self):
         self.make_route(event_type="exception", min_severity="critical")
