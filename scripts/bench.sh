@@ -5,7 +5,7 @@
 # demo data; WM_RESET=1 rebuilds it; WM_BENCH_DB names another one). Scripts get
 # WM_ODOO_CONF and ODOO_RC (the Odoo config), WM_BENCH_DB, and WM_BENCH_OUT (a folder for
 # their files); their output is also kept in logs/bench/<script>.log, and each is stopped
-# after WM_BENCH_TIMEOUT seconds (default 3600; capture_overhead at N=1000 alone takes about 30 minutes here). Then bench/_summary.py writes one table of
+# after WM_BENCH_TIMEOUT seconds (default 3600; the whole set takes about 10 minutes here). Then bench/_summary.py writes one table of
 # every target (bench/results/summary.md and summary.json). Exits non-zero when a script
 # crashed or timed out; a missed target is a FAIL row of the table, not an error.
 set -euo pipefail
