@@ -567,15 +567,8 @@ class WorkflowInstance(models.Model):
         done = 0
         while True:
             self.env.flush_all()
-            if in_sql:
-                moved = self._sla_sweep_chunk(now, batch_size)
-            else:
-                cr.execute(
-                    SQL(SLA_MOVE_SQL, now=now, due=SQL(SLA_DUE_SQL, now=now, limit=batch_size))
-                )
-                rows = cr.fetchall()
-                self._sla_record_transitions(rows, now)
-                moved = len(rows)
+            sweep_chunk = self._sla_sweep_chunk if in_sql else self._sla_sweep_chunk_orm
+            moved = sweep_chunk(now, batch_size)
             self.env.invalidate_all()
             done += moved
             if moved < batch_size or fields.Datetime.now() > deadline:
@@ -649,6 +642,15 @@ class WorkflowInstance(models.Model):
         Exception_.browse(created_ids)._on_bulk_raised()
         Exception_.browse(critical_ids)._notify_team_leader()
         return moved
+
+    @api.model
+    def _sla_sweep_chunk_orm(self, now, limit):
+        """The same chunk through the ORM (raise_exceptions, create, _log_events), when
+        a module added to exceptions a field the set-based INSERT would leave empty."""
+        self.env.cr.execute(SQL(SLA_MOVE_SQL, now=now, due=SQL(SLA_DUE_SQL, now=now, limit=limit)))
+        rows = self.env.cr.fetchall()
+        self._sla_record_transitions(rows, now)
+        return len(rows)
 
     def _sla_record_transitions(self, rows, now):
         if not rows:

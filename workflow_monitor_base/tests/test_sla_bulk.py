@@ -7,30 +7,16 @@ from unittest.mock import patch
 
 from odoo.tests import freeze_time, tagged
 
+from ..models.workflow_exception import SQL_INSERT_COLUMNS
 from .common import TEST_MODEL
 from .test_sla import FRI_15, WorkflowSlaCommon
 
 BREACH_AT = FRI_15 + timedelta(hours=2)
-# fields of a raised exception that do not depend on the document or its instance
-COMPARED = (
-    "category_id",
-    "severity",
-    "severity_rank",
-    "state",
-    "team_id",
-    "user_id",
-    "res_model",
-    "node_ref",
-    "company_id",
-    "occurrence_count",
-    "first_seen",
-    "last_seen",
-    "failure_kind",
-    "response_deadline",
-    "escalation_level",
-    "create_uid",
-    "write_uid",
-)
+# every column the set-based INSERT writes must hold what the ORM path gives, except the
+# ones naming the document, its instance or its text
+COMPARED = sorted(
+    SQL_INSERT_COLUMNS - {"name", "description", "res_id", "instance_id", "dedupe_key"}
+) + ["create_uid", "write_uid"]
 
 
 @tagged("post_install", "-at_install")
@@ -39,6 +25,22 @@ class TestSlaSweepInSql(WorkflowSlaCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.Exception = cls.env["workflow.exception"]
+
+    def one_hour_policy(self, **vals):
+        """24/7, breached one hour after confirmation, no warning."""
+        return self.make_policy(calendar_id=False, target_hours=1.0, warning_hours=0.0, **vals)
+
+    def raise_by_hand(self, doc, severity):
+        """The open exception the sweep will meet for ``doc``'s confirmed stage."""
+        instance = self.instance_of(doc)
+        return self.Exception.raise_exception(
+            doc,
+            "sla_breach",
+            "raised by hand",
+            severity=severity,
+            dedupe_key=f"sla:{instance.id}:{self.stage_confirmed.id}",
+            instance_id=instance.id,
+        )
 
     def sql_path_off(self):
         return patch.object(type(self.Exception), "_inserted_in_sql_ok", return_value=False)
@@ -78,10 +80,7 @@ class TestSlaSweepInSql(WorkflowSlaCommon):
             }
         )
         self.set_param("workflow_monitor.response_hours_medium", "7")
-        policy = self.make_policy(
-            calendar_id=False,
-            target_hours=1.0,
-            warning_hours=0.0,
+        policy = self.one_hour_policy(
             breach_category_id=category.id,
             breach_severity="medium",
         )
@@ -162,7 +161,7 @@ class TestSlaSweepInSql(WorkflowSlaCommon):
                 "code": "records.write({'escalation_level': 7})",
             }
         )
-        self.make_policy(calendar_id=False, target_hours=1.0, warning_hours=0.0)
+        self.one_hour_policy()
         first = self.confirm_at(FRI_15, name="S-rule-1")
         second = self.confirm_at(FRI_15, name="S-rule-2")
         self.assertEqual(self.sweep_at(BREACH_AT), 2)
@@ -173,9 +172,7 @@ class TestSlaSweepInSql(WorkflowSlaCommon):
 
     def test_critical_breach_notifies_the_team_leader(self):
         self.sla_category.team_id = self.team_a
-        self.make_policy(
-            calendar_id=False, target_hours=1.0, warning_hours=0.0, breach_severity="critical"
-        )
+        self.one_hour_policy(breach_severity="critical")
         doc = self.confirm_at(FRI_15, name="S-critical")
         self.sweep_at(BREACH_AT)
         breach = self.open_exceptions("sla_breach", res_model=TEST_MODEL, res_id=doc.id)
@@ -185,19 +182,9 @@ class TestSlaSweepInSql(WorkflowSlaCommon):
 
     def test_open_exception_gets_an_occurrence_and_a_higher_severity(self):
         self.sla_category.team_id = self.team_a
-        self.make_policy(
-            calendar_id=False, target_hours=1.0, warning_hours=0.0, breach_severity="critical"
-        )
+        self.one_hour_policy(breach_severity="critical")
         doc = self.confirm_at(FRI_15, name="S-again")
-        instance = self.instance_of(doc)
-        earlier = self.Exception.raise_exception(
-            doc,
-            "sla_breach",
-            "raised by hand",
-            severity="low",
-            dedupe_key=f"sla:{instance.id}:{self.stage_confirmed.id}",
-            instance_id=instance.id,
-        )
+        earlier = self.raise_by_hand(doc, "low")
         self.assertFalse(earlier.activity_ids)
         raised_events = len(self.events_of(doc, "exception"))
         self.sweep_at(BREACH_AT)
@@ -215,18 +202,9 @@ class TestSlaSweepInSql(WorkflowSlaCommon):
         self.assertEqual(earlier.activity_ids.user_id, self.team_a.leader_id)
 
     def test_severity_never_drops_on_an_open_exception(self):
-        self.make_policy(
-            calendar_id=False, target_hours=1.0, warning_hours=0.0, breach_severity="low"
-        )
+        self.one_hour_policy(breach_severity="low")
         doc = self.confirm_at(FRI_15, name="S-high")
-        instance = self.instance_of(doc)
-        earlier = self.Exception.raise_exception(
-            doc,
-            "sla_breach",
-            "raised by hand",
-            severity="high",
-            dedupe_key=f"sla:{instance.id}:{self.stage_confirmed.id}",
-        )
+        earlier = self.raise_by_hand(doc, "high")
         self.sweep_at(BREACH_AT)
         earlier.invalidate_recordset()
         self.assertEqual((earlier.occurrence_count, earlier.severity), (2, "high"))
@@ -235,7 +213,7 @@ class TestSlaSweepInSql(WorkflowSlaCommon):
     def test_orm_path_when_a_module_adds_a_field(self):
         """A module adding a stored field with a default to exceptions: the sweep then
         raises through create(), with the same outcome."""
-        self.make_policy(calendar_id=False, target_hours=1.0, warning_hours=0.0)
+        self.one_hour_policy()
         docs = [self.confirm_at(FRI_15, name=f"S-fallback-{i}") for i in range(3)]
         with self.sql_path_off(), freeze_time(BREACH_AT):
             # in chunks of 2: the ORM path chunks alike
