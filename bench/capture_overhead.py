@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Capture overhead: confirm, deliver and invoice the same kind of N sale orders with
 Workflow Monitor capture ON and OFF (the documented switch: context key
-``workflow_capture_disable=True``, honoured by ``workflow.tracked.mixin``), in one run.
+``workflow_capture_disable=True`` set by server code with ``server_context()``, honoured
+by ``workflow.tracked.mixin``), in one run.
 
 Method (BASELINES.md section 2, single-order mode): every order is one "request":
 ``browse(id)``, the step, ``env.flush_all()`` and ``cr.precommit.run()`` (capture is
@@ -36,6 +37,7 @@ from _common import check, environment, parse_args, report
 
 import odoo  # noqa: E402  (path set by _common)
 from odoo import Command, sql_db  # noqa: E402
+from odoo.addons.workflow_monitor_base.tools.context import server_context  # noqa: E402
 
 STEPS = ("confirm", "deliver", "invoice")
 TARGET_RATIO = 1.10
@@ -173,7 +175,8 @@ def run_cell(registry, size, lines, capture, recorder, record_statements):
     :return: {step: (ms per order, queries per order, Counter of statements)}
     """
     with registry.cursor() as cr:
-        context = {} if capture else {"workflow_capture_disable": True}
+        # a server-side flag: a plain context key would be ignored (as from a client)
+        context = {} if capture else server_context(workflow_capture_disable=True)
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, context)
         tag = f"{size}-{'on' if capture else 'off'}-{time.time_ns()}"
         order_ids = make_orders(env, size + 1, lines, tag)

@@ -13,6 +13,7 @@
         "security/ir.model.access.csv",
         "data/workflow_team_data.xml",
         "data/workflow_exception_category_data.xml",
+        "data/workflow_exception_category_system.xml",
         "data/workflow_kpi_data.xml",
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",

@@ -11,6 +11,7 @@
     "data": [
         "data/workflow_definition_data.xml",
         "data/workflow_exception_category_data.xml",
+        "data/workflow_exception_category_system.xml",
         "data/workflow_sla_policy_data.xml",
         "data/workflow_kpi_data.xml",
         "data/ir_cron_data.xml",

@@ -14,6 +14,7 @@ from . import workflow_kpi_value
 from . import workflow_tracked_mixin
 from . import ir_actions_server
 from . import base_automation
+from . import ir_config_parameter
 from . import ir_cron
 from . import res_config_settings
 from . import workflow_dashboard

@@ -3,6 +3,7 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..tools.context import server_context
 from .workflow_sla_policy import SEVERITIES
 
 _logger = logging.getLogger(__name__)
@@ -120,7 +121,9 @@ class IrActionsServer(models.Model):
         if not records:
             return False
         source = self._workflow_source()
-        ctx = {"workflow_source": source, "workflow_source_ref": f"ir.actions.server,{self.id}"}
+        ctx = server_context(
+            workflow_source=source, workflow_source_ref=f"ir.actions.server,{self.id}"
+        )
         with self._workflow_guard(records):
             env = eval_context["env"] if eval_context and "env" in eval_context else self.env
             if self.workflow_stage_id:

@@ -432,12 +432,19 @@ class WorkflowDashboard(models.AbstractModel):
         params = self.env["ir.config_parameter"].sudo()
         lag_minutes = int(params.get_param("workflow_monitor.cron_lag_minutes", 60))
         # sudo: workflow admins see the health of scheduled actions (name, failures,
-        # lag) without being system administrators; nothing else is read.
+        # lag) without being system administrators; nothing else is read. Jobs Odoo
+        # deactivated after repeated failures stay listed (inactive ones included) until
+        # they run successfully again.
         crons = (
             self.env["ir.cron"]
             .sudo()
+            .with_context(active_test=False)
             .search_read(
                 [
+                    "|",
+                    ("workflow_deactivated_at", "!=", False),
+                    "&",
+                    ("active", "=", True),
                     "|",
                     ("failure_count", ">", 0),
                     (
@@ -446,8 +453,16 @@ class WorkflowDashboard(models.AbstractModel):
                         fields.Datetime.to_string(now - timedelta(minutes=lag_minutes)),
                     ),
                 ],
-                ["cron_name", "failure_count", "first_failure_date", "nextcall", "lastcall"],
-                order="failure_count desc, nextcall asc",
+                [
+                    "cron_name",
+                    "active",
+                    "failure_count",
+                    "first_failure_date",
+                    "nextcall",
+                    "lastcall",
+                    "workflow_deactivated_at",
+                ],
+                order="workflow_deactivated_at desc nulls last, failure_count desc, nextcall asc",
                 limit=20,
             )
         )

@@ -2,10 +2,11 @@ import json
 from datetime import timedelta
 
 from odoo import SUPERUSER_ID, _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from ..tools import bulk_insert, commit_chunk, drop_foreign_keys, drop_indexes
+from ..tools.context import context_flag
 
 EVENT_TYPES = [
     ("stage", "Stage Change"),
@@ -200,17 +201,106 @@ class WorkflowEvent(models.Model):
 
         Accepted keys: the columns of the model plus ``definition``, ``stage_from`` and
         ``stage_to`` given as codes (resolved, unknown codes raise a ValidationError).
-        Requires create access on events (workflow users); engine code calls
-        :meth:`_log_events`, which writes on behalf of whoever moved the document.
+
+        Callable over RPC (integrations, the API): outside engine code (``env.su``
+        False) it needs create access on events (workflow users), records the caller as
+        ``user_id``, ``api`` as ``source`` and the server time as ``occurred_at``
+        whatever the values say, and refuses an instance, a document or a company the
+        caller cannot access. Engine code calls :meth:`_log_events`, which writes on
+        behalf of whoever moved the document, with full control over these fields.
         """
-        if not self.env.su:
-            self.browse().check_access("create")
-            events = self._log_events(vals_list)
-            # the bulk INSERT skips the ORM: apply the record rules as create() would
-            # (no event in a company the user is not allowed in)
-            events.check_access("create")
-            return events
-        return self._log_events(vals_list)
+        if self.env.su:
+            return self._log_events(vals_list)
+        self.browse().check_access("create")
+        self._check_caller_references(vals_list)
+        now = fields.Datetime.now()
+        forced = [
+            dict(vals, user_id=self.env.uid, source="api", occurred_at=now) for vals in vals_list
+        ]
+        events = self._log_events(forced)
+        # the bulk INSERT skips the ORM: apply the record rules as create() would
+        # (no event in a company the user is not allowed in)
+        events.check_access("create")
+        return events
+
+    @api.model
+    def _check_caller_references(self, vals_list):
+        """Refuse, for a caller outside engine code, what points at data they cannot
+        access: an instance they cannot read or of a company they do not work in, a
+        document they cannot read, a company outside their allowed ones. One query per
+        referenced model, whatever the number of events."""
+        allowed = set(self.env.companies.ids)
+        for vals in vals_list:
+            company_id = vals.get("company_id")
+            if company_id and company_id not in allowed:
+                raise AccessError(
+                    _(
+                        "You cannot log an event in a company you are not working in "
+                        "(field: company_id, value: %(value)s).",
+                        value=company_id,
+                    )
+                )
+        instance_ids = {vals["instance_id"] for vals in vals_list if vals.get("instance_id")}
+        if instance_ids:
+            instances = self.env["workflow.instance"].browse(instance_ids)
+            existing = instances.sudo().exists()
+            readable = existing.with_env(self.env)._filtered_access("read")
+            # sudo: the company of instances the caller may read, for the check only
+            refused = (instances - readable) | readable.filtered(
+                lambda i: i.sudo().company_id and i.sudo().company_id.id not in allowed
+            )
+            if refused:
+                raise AccessError(
+                    _(
+                        "You cannot log an event on workflow instance %(id)s: you cannot read "
+                        "it or it belongs to a company you are not working in "
+                        "(field: instance_id).",
+                        id=refused[:1].id,
+                    )
+                )
+        by_model = {}
+        for vals in vals_list:
+            res_model, res_id = vals.get("res_model"), vals.get("res_id")
+            if res_id and not res_model:
+                raise ValidationError(
+                    _("A document id needs its model (field: res_model, res_id: %(id)s).", id=res_id)
+                )
+            if res_model:
+                by_model.setdefault(res_model, set())
+                if res_id:
+                    by_model[res_model].add(res_id)
+        for res_model, ids in by_model.items():
+            if res_model not in self.env:
+                raise ValidationError(
+                    _("Unknown model '%(model)s' (field: res_model).", model=res_model)
+                )
+            records = self.env[res_model].browse(ids)
+            if not records.browse().has_access("read"):
+                raise AccessError(
+                    _(
+                        "You cannot log an event on documents of %(model)s: you cannot read "
+                        "them (field: res_model).",
+                        model=res_model,
+                    )
+                )
+            missing = records - records.sudo().exists()
+            if missing:
+                raise UserError(
+                    _(
+                        "The document %(model)s,%(id)s does not exist (field: res_id).",
+                        model=res_model,
+                        id=missing[:1].id,
+                    )
+                )
+            if forbidden := records - records._filtered_access("read"):
+                raise AccessError(
+                    _(
+                        "You cannot log an event on %(model)s,%(id)s: you cannot read it "
+                        "(field: res_model, res_id).",
+                        model=res_model,
+                        id=forbidden[:1].id,
+                    )
+                )
 
     @api.model
     def _log_events(self, vals_list):
@@ -262,7 +352,7 @@ class WorkflowEvent(models.Model):
             )
         source = (
             vals.get("source")
-            or self.env.context.get("workflow_source")
+            or context_flag(self.env, "workflow_source")
             or ("system" if self.env.uid == SUPERUSER_ID else "user")
         )
         if source not in dict(EVENT_SOURCES):
@@ -299,9 +389,11 @@ class WorkflowEvent(models.Model):
             occurred_at,
             duration,
             source,
-            vals.get("source_ref") or self.env.context.get("workflow_source_ref") or None,
+            vals.get("source_ref") or context_flag(self.env, "workflow_source_ref") or None,
             vals.get("user_id", self.env.uid) or None,
-            vals.get("correlation_id") or self.env.context.get("workflow_correlation_id") or None,
+            vals.get("correlation_id")
+            or context_flag(self.env, "workflow_correlation_id")
+            or None,
             payload,
             vals.get("company_id") or self.env.company.id,
         )

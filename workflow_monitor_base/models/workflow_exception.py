@@ -4,7 +4,7 @@ import uuid
 from datetime import timedelta
 
 from odoo import SUPERUSER_ID, _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
@@ -17,6 +17,22 @@ from .workflow_sla_policy import SEVERITIES
 _logger = logging.getLogger(__name__)
 
 OPEN_STATES = ("new", "assigned", "in_progress")
+ADMIN_GROUP = "workflow_monitor_base.group_workflow_admin"
+SECURITY_SIGNAL = "security_signal"  # closed by administrators only
+# Fields the engine fills (routing, dedupe, occurrences, resolution): outside engine code
+# (env.su False) nobody sets them by hand, on create or write; the user actions set the
+# resolution fields themselves. The category is chosen at creation only.
+PROTECTED_FIELDS = (
+    "team_id",
+    "company_id",
+    "resolved_by_id",
+    "resolved_at",
+    "first_seen",
+    "last_seen",
+    "occurrence_count",
+    "dedupe_key",
+    "escalation_level",
+)
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 DEFAULT_RESPONSE_HOURS = {"low": 72.0, "medium": 24.0, "high": 8.0, "critical": 2.0}
 RAISE_KEYS = {
@@ -148,11 +164,21 @@ class WorkflowException(models.Model):
                 "workflow_exception__company_id_index",
             ),
         )
-        # At most one open exception per (category, dedupe key): the upsert of
-        # raise_exceptions relies on it, and it holds even under concurrent raisers.
-        self.env.cr.execute(
+        # At most one open exception per (category, company, dedupe key): the upserts
+        # of raise_exceptions and of the SLA sweep rely on it, and it holds even under
+        # concurrent raisers. Per company: a problem of one company never merges into
+        # (nor reveals) an exception of another. Earlier versions indexed (category,
+        # key) only: recreate an index of another definition.
+        cr = self.env.cr
+        cr.execute(
+            "SELECT pg_get_indexdef(to_regclass('workflow_exception_open_dedupe_uniq'))"
+        )
+        definition = cr.fetchone()[0]
+        if definition and "(category_id, company_id, dedupe_key)" not in definition:
+            cr.execute("DROP INDEX workflow_exception_open_dedupe_uniq")
+        cr.execute(
             """CREATE UNIQUE INDEX IF NOT EXISTS workflow_exception_open_dedupe_uniq
-                   ON workflow_exception (category_id, dedupe_key)
+                   ON workflow_exception (category_id, company_id, dedupe_key)
                 WHERE state IN ('new', 'assigned', 'in_progress')"""
         )
         # Open queue by category, severity and age (dashboard, aging), index-only.
@@ -242,6 +268,8 @@ class WorkflowException(models.Model):
                 {vals["category_id"] for vals in vals_list if vals.get("category_id")}
             ).exists()
         }
+        if not self.env.su:
+            self._check_user_create(vals_list, categories)
         for vals in vals_list:
             category = categories.get(vals.get("category_id"), Category)
             if category:
@@ -263,6 +291,10 @@ class WorkflowException(models.Model):
         return exceptions.with_env(self.env)
 
     def write(self, vals):
+        if not self.env.su:
+            self._check_user_write(vals)
+            if "state" in vals:
+                return self._write_state_as_user(vals)
         if vals.get("user_id") and "state" not in vals:
             new = self.filtered(lambda e: e.state == "new")
             result = super().write(vals)
@@ -270,6 +302,152 @@ class WorkflowException(models.Model):
                 super(WorkflowException, new).write({"state": "assigned"})
             return result
         return super().write(vals)
+
+    def unlink(self):
+        if not self.env.su:
+            self._check_close_allowed()
+            if open_system := self.filtered(
+                lambda e: e.state in OPEN_STATES and e.category_id.is_system
+            ):
+                raise AccessError(
+                    _(
+                        "%(name)s is an open alert of the engine (category %(category)s): "
+                        "resolve or dismiss it with a reason instead of deleting it.",
+                        name=open_system[0].display_name,
+                        category=open_system[0].category_id.display_name,
+                    )
+                )
+        return super().unlink()
+
+    # ------------------------------------------------------------
+    # USER CHECKS (outside engine code)
+    # ------------------------------------------------------------
+
+    def _check_user_create(self, vals_list, categories):
+        """Refuse what only the engine sets: exceptions of system categories, and the
+        protected fields other than the values the engine itself would give."""
+        for vals in vals_list:
+            category = categories.get(vals.get("category_id"))
+            if category and category.is_system:
+                raise AccessError(
+                    _(
+                        "Exceptions of the category %(category)s are raised by the engine "
+                        "only (field: category_id).",
+                        category=category.display_name,
+                    )
+                )
+            engine_values = {
+                "team_id": category.team_id.id if category else False,
+                "company_id": self.env.company.id,
+                "occurrence_count": 1,
+                "escalation_level": 0,
+            }
+            for fname in PROTECTED_FIELDS:
+                if fname not in vals:
+                    continue
+                value = vals[fname]
+                if fname in engine_values:
+                    allowed = value == engine_values[fname] or (
+                        fname == "company_id" and not value
+                    )
+                else:
+                    allowed = not value
+                if not allowed:
+                    raise AccessError(
+                        _(
+                            "The field %(field)s of an exception is set by the engine, not by "
+                            "hand (field: %(fname)s).",
+                            field=self._fields[fname].string,
+                            fname=fname,
+                        )
+                    )
+            if vals.get("state", "new") not in ("new", "assigned"):
+                raise UserError(
+                    _(
+                        "A new exception starts open; resolve or dismiss it afterwards "
+                        "(field: state)."
+                    )
+                )
+
+    def _check_user_write(self, vals):
+        """Refuse a change of a protected field, or of the category once created."""
+        for fname in (*PROTECTED_FIELDS, "category_id"):
+            if fname not in vals:
+                continue
+            field = self._fields[fname]
+            for exception in self:
+                new = field.convert_to_record(field.convert_to_cache(vals[fname], exception), exception)
+                if new != exception[fname]:
+                    raise AccessError(
+                        _(
+                            "%(name)s: the field %(field)s is set by the engine, not by hand "
+                            "(field: %(fname)s).",
+                            name=exception.display_name,
+                            field=field.string,
+                            fname=fname,
+                        )
+                    )
+
+    def _write_state_as_user(self, vals):
+        """A write of ``state`` (the kanban drags it) goes through the checks of the
+        actions: resolving and dismissing need a resolution (and an administrator for a
+        security signal), reopening needs no other open exception of the same problem."""
+        target = vals["state"]
+        rest = {key: value for key, value in vals.items() if key != "state"}
+        if target in ("resolved", "dismissed"):
+            if rest:
+                self.write(rest)
+            to_close = self.filtered(lambda e: e.state != target)
+            if target == "resolved":
+                to_close.action_resolve()
+            else:
+                to_close.action_dismiss()
+            return True
+        self.check_access("write")
+        closed = self.filtered(lambda e: e.state not in OPEN_STATES)
+        closed._check_reopen()
+        # sudo: the resolution fields are the engine's; write access was checked above
+        result = super(WorkflowException, self.sudo()).write(vals)
+        if closed:
+            super(WorkflowException, closed.sudo()).write(
+                {"resolved_at": False, "resolved_by_id": False}
+            )
+        return result
+
+    def _check_close_allowed(self):
+        """Only administrators dismiss, resolve or delete a security signal."""
+        if self.env.su or self.env.user.has_group(ADMIN_GROUP):
+            return
+        if signals := self.filtered(lambda e: e.category_id.code == SECURITY_SIGNAL):
+            raise AccessError(
+                _(
+                    "%(name)s is a security signal: only Workflow Monitor administrators "
+                    "dismiss or resolve it.",
+                    name=signals[0].display_name,
+                )
+            )
+
+    def _check_reopen(self):
+        """Refuse to reopen an exception while another open one tracks its problem."""
+        for exception in self:
+            # sudo: the duplicate is looked for whatever the caller may read (the
+            # partial unique index would refuse the reopening anyway)
+            if self.sudo().search_count(
+                [
+                    ("id", "!=", exception.id),
+                    ("category_id", "=", exception.category_id.id),
+                    ("company_id", "=", exception.company_id.id),
+                    ("dedupe_key", "=", exception.dedupe_key),
+                    ("state", "in", OPEN_STATES),
+                ]
+            ):
+                raise UserError(
+                    _(
+                        "%(name)s cannot be reopened: another open exception tracks the same "
+                        "problem.",
+                        name=exception.display_name,
+                    )
+                )
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -290,7 +468,10 @@ class WorkflowException(models.Model):
                     name=missing[0].display_name,
                 )
             )
-        self._resolve(False)
+        self._check_close_allowed()
+        self.check_access("write")
+        # sudo: resolved_at / resolved_by_id are the engine's fields; access is checked
+        self.sudo()._resolve(False)
 
     def action_dismiss(self):
         if missing := self.filtered(lambda e: not (e.resolution or "").strip()):
@@ -301,7 +482,10 @@ class WorkflowException(models.Model):
                 )
             )
         self._check_open()
-        self.write(
+        self._check_close_allowed()
+        self.check_access("write")
+        # sudo: resolved_at / resolved_by_id are the engine's fields; access is checked
+        self.sudo().write(
             {
                 "state": "dismissed",
                 "resolved_at": fields.Datetime.now(),
@@ -312,26 +496,15 @@ class WorkflowException(models.Model):
 
     def action_reopen(self):
         closed = self.filtered(lambda e: e.state not in OPEN_STATES)
-        for exception in closed:
-            if self.search_count(
-                [
-                    ("category_id", "=", exception.category_id.id),
-                    ("dedupe_key", "=", exception.dedupe_key),
-                    ("state", "in", OPEN_STATES),
-                ]
-            ):
-                raise UserError(
-                    _(
-                        "%(name)s cannot be reopened: another open exception tracks the same "
-                        "problem.",
-                        name=exception.display_name,
-                    )
-                )
-        closed.write({"state": "assigned", "resolved_at": False, "resolved_by_id": False})
-        closed.filtered(lambda e: not e.user_id).write({"state": "new"})
+        closed._check_reopen()
+        closed.check_access("write")
+        # sudo: the resolution fields are the engine's; access is checked above
+        closed.sudo().write({"state": "assigned", "resolved_at": False, "resolved_by_id": False})
+        closed.filtered(lambda e: not e.user_id).sudo().write({"state": "new"})
 
     def action_escalate(self):
         self._check_open()
+        self.check_access("write")
         self._escalate()
 
     def action_open_document(self):
@@ -355,6 +528,7 @@ class WorkflowException(models.Model):
     # ENGINE API
     # ------------------------------------------------------------
 
+    @api.private
     @api.model
     def raise_exception(
         self, record, category_code, message, severity=None, dedupe_key=None, **extra
@@ -370,6 +544,7 @@ class WorkflowException(models.Model):
         )
         return self.raise_exceptions([vals])
 
+    @api.private
     @api.model
     def raise_exceptions(self, vals_list):
         """Batch upsert. For each vals: ``category_code`` (or ``category_id``), ``name``
@@ -377,39 +552,63 @@ class WorkflowException(models.Model):
         ``severity``, ``dedupe_key`` (default: the record), ``description``,
         ``instance_id``, ``company_id``, ``team_id``, ``user_id``.
 
-        An open exception with the same category and key gets ``occurrence_count`` + 1,
-        ``last_seen`` now and its severity raised if the new one is higher (never
-        lowered); otherwise a new exception is created and routed to the category's
-        team. Returns the exceptions in the order of ``vals_list``.
+        An open exception with the same category, company and key gets
+        ``occurrence_count`` + 1, ``last_seen`` now and its severity raised if the new
+        one is higher (never lowered); otherwise a new exception is created and routed
+        to the category's team. Returns the exceptions in the order of ``vals_list``.
+
+        Engine code, closed to RPC. Called from Python outside engine code (``env.su``
+        False), it needs create access, refuses system categories, companies the caller
+        does not work in and a hand-picked team, and never merges into or returns an
+        exception the caller cannot read.
         """
         if not vals_list:
             return self.browse()
-        if not self.env.su:
+        user_call = not self.env.su
+        if user_call:
             self.browse().check_access("create")
         now = fields.Datetime.now()
         categories = {}  # by code, for the batch (the SLA sweep raises thousands)
         prepared = [self._prepare_raise(vals, now, categories) for vals in vals_list]
-        keys = list({(p["category_id"], p["dedupe_key"]) for p in prepared})
+        if user_call:
+            self._check_user_raise(vals_list, prepared)
+        keys = list({(p["category_id"], p["company_id"], p["dedupe_key"]) for p in prepared})
         cr = self.env.cr
         self.flush_model()
         cr.execute(
             SQL(
-                """SELECT e.id, e.category_id, e.dedupe_key, e.severity
+                """SELECT e.id, e.category_id, e.company_id, e.dedupe_key, e.severity
                      FROM workflow_exception e
-                     JOIN unnest(%s::int[], %s::varchar[]) AS k(category_id, dedupe_key)
-                       ON k.category_id = e.category_id AND k.dedupe_key = e.dedupe_key
+                     JOIN unnest(%s::int[], %s::int[], %s::varchar[])
+                          AS k(category_id, company_id, dedupe_key)
+                       ON k.category_id = e.category_id AND k.company_id = e.company_id
+                      AND k.dedupe_key = e.dedupe_key
                     WHERE e.state IN ('new', 'assigned', 'in_progress')
                     ORDER BY e.id
                       FOR NO KEY UPDATE OF e""",
                 [k[0] for k in keys],
                 [k[1] for k in keys],
+                [k[2] for k in keys],
             )
         )
-        existing = {(cat, key): [exc_id, sev, 0] for exc_id, cat, key, sev in cr.fetchall()}
+        existing = {
+            (cat, company, key): [exc_id, sev, 0]
+            for exc_id, cat, company, key, sev in cr.fetchall()
+        }
+        if user_call and existing:
+            found = self.browse(exc_id for exc_id, _sev, _n in existing.values())
+            if unreadable := found - found._filtered_access("read"):
+                raise AccessError(
+                    _(
+                        "You cannot add an occurrence to an exception you cannot read "
+                        "(exception %(id)s).",
+                        id=unreadable[:1].id,
+                    )
+                )
         was_critical = {key for key, (_id, sev, _n) in existing.items() if sev == "critical"}
         to_create = {}
         for p in prepared:
-            key = (p["category_id"], p["dedupe_key"])
+            key = (p["category_id"], p["company_id"], p["dedupe_key"])
             if key in existing:
                 current = existing[key]
                 current[2] += 1
@@ -465,17 +664,50 @@ class WorkflowException(models.Model):
             # insert itself. One raised for a named user keeps Odoo's usual subscription.
             unassigned = [vals for vals in to_create.values() if not vals["user_id"]]
             assigned = [vals for vals in to_create.values() if vals["user_id"]]
-            created = self.with_context(tracking_disable=True).create(unassigned).with_env(
-                self.env
-            ) | self.create(assigned)
-        by_key = {
-            (cat, key): self.browse(exc_id) for (cat, key), (exc_id, _s, _n) in existing.items()
-        }
-        by_key.update({(e.category_id.id, e.dedupe_key): e for e in created})
+            # sudo: for a caller outside engine code the values were checked above; the
+            # engine fills routing, dedupe key and occurrences, which users cannot set
+            creator = self.sudo() if user_call else self
+            created = (
+                creator.with_context(tracking_disable=True).create(unassigned)
+                | creator.create(assigned)
+            ).with_env(self.env)
+        by_key = {key: self.browse(exc_id) for key, (exc_id, _s, _n) in existing.items()}
+        by_key.update({(e.category_id.id, e.company_id.id, e.dedupe_key): e for e in created})
         result = self.browse()
         for p in prepared:
-            result |= by_key[(p["category_id"], p["dedupe_key"])]
+            result |= by_key[(p["category_id"], p["company_id"], p["dedupe_key"])]
         return result
+
+    def _check_user_raise(self, vals_list, prepared):
+        """What a caller outside engine code may not raise: exceptions of system
+        categories, in a company they do not work in, or routed to a team by hand."""
+        allowed = set(self.env.companies.ids)
+        Category = self.env["workflow.exception.category"].sudo()
+        for vals, p in zip(vals_list, prepared):
+            category = Category.browse(p["category_id"])
+            if category.is_system:
+                raise AccessError(
+                    _(
+                        "Exceptions of the category %(category)s are raised by the engine "
+                        "only (field: category_code).",
+                        category=category.display_name,
+                    )
+                )
+            if p["company_id"] not in allowed:
+                raise AccessError(
+                    _(
+                        "You cannot raise an exception in a company you are not working in "
+                        "(field: company_id, value: %(value)s).",
+                        value=p["company_id"],
+                    )
+                )
+            if vals.get("team_id") and vals["team_id"] != category.team_id.id:
+                raise AccessError(
+                    _(
+                        "The team of an exception is its category's; escalation changes it "
+                        "(field: team_id)."
+                    )
+                )
 
     def _prepare_raise(self, vals, now, categories=None):
         unknown = set(vals) - RAISE_KEYS
@@ -539,6 +771,7 @@ class WorkflowException(models.Model):
             "occurrence_count": 1,
         }
 
+    @api.private
     @api.model
     def resolve_cleared(self, category_code, open_keys):
         """Resolve every open exception of the category whose ``dedupe_key`` is not in
@@ -585,7 +818,8 @@ class WorkflowException(models.Model):
         todo = self.filtered(lambda e: e.state in OPEN_STATES)
         for exception in todo:
             team = exception.team_id.escalation_team_id or exception.team_id
-            exception.write(
+            # sudo: level and team are the engine's fields (callers checked access)
+            exception.sudo().write(
                 {
                     "escalation_level": exception.escalation_level + 1,
                     "team_id": team.id,

@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models, tools
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from .workflow_sla_policy import SEVERITIES
 
@@ -18,7 +18,10 @@ class WorkflowExceptionCategory(models.Model):
         "failure_kind",
         "auto_resolve",
         "active",
+        "is_system",
     )
+    # what makes a system category the one the engine raises into: not for users to change
+    _workflow_system_fields = ("code", "active", "is_system")
 
     code = fields.Char(required=True, help="Technical key used by detectors and the API.")
     name = fields.Char(required=True, translate=True)
@@ -41,11 +44,61 @@ class WorkflowExceptionCategory(models.Model):
     )
     playbook = fields.Html(help="What the owner should do, step by step.")
     active = fields.Boolean(default=True)
+    is_system = fields.Boolean(
+        string="System",
+        readonly=True,
+        copy=False,
+        help="Raised by the engine only (SLA sweep, detectors, health watches, security "
+        "signals): nobody creates its exceptions by hand, and its code cannot change.",
+    )
     open_count = fields.Integer(string="Open", compute="_compute_open_count")
 
     _sql_constraints = [
         ("code_unique", "unique(code)", "The code of an exception category must be unique."),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any(vals.get("is_system") for vals in vals_list):
+            raise AccessError(
+                _("System categories are shipped by the modules, not created by hand (field: is_system).")
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            changed = [fname for fname in self._workflow_system_fields if fname in vals]
+            if "is_system" in vals and any(c.is_system != bool(vals["is_system"]) for c in self):
+                raise AccessError(
+                    _("Whether a category is a system one is set by the modules (field: is_system).")
+                )
+            if system := self.filtered("is_system"):
+                for fname in changed:
+                    field = self._fields[fname]
+                    if any(
+                        field.convert_to_record(field.convert_to_cache(vals[fname], c), c) != c[fname]
+                        for c in system
+                    ):
+                        raise AccessError(
+                            _(
+                                "%(name)s is a system category: the engine raises into it by "
+                                "its code, which stays as shipped (field: %(fname)s).",
+                                name=system[0].display_name,
+                                fname=fname,
+                            )
+                        )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_system(self):
+        if not self.env.su and (system := self.filtered("is_system")):
+            raise AccessError(
+                _(
+                    "%(name)s is a system category: the engine raises into it, it cannot be "
+                    "deleted (field: is_system).",
+                    name=system[0].display_name,
+                )
+            )
 
     @api.constrains("response_hours")
     def _check_response_hours(self):
@@ -79,6 +132,15 @@ class WorkflowExceptionCategory(models.Model):
         )
         action["domain"] = [("category_id", "=", self.id)]
         return action
+
+    @api.model
+    def _workflow_mark_system(self, xmlids):
+        """Data hook: mark the shipped categories ``xmlids`` as system ones (called by
+        each module's data on install and update, whatever ``noupdate`` says)."""
+        categories = self.browse()
+        for xmlid in xmlids:
+            categories |= self.env.ref(xmlid, raise_if_not_found=False) or self.browse()
+        categories.sudo().filtered(lambda c: not c.is_system).write({"is_system": True})
 
     @api.model
     @tools.ormcache("code")

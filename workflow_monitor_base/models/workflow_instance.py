@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 from ..tools import bulk_insert, commit_chunk, cron_run_alone, drop_indexes
+from ..tools.context import context_flag, server_context
 from .workflow_exception import SEVERITY_RANK
 
 SLA_STATES = [
@@ -63,8 +64,9 @@ SLA_MOVE_SQL = """
 # category of the policy (else sla_breach), its team and failure kind, the policy's
 # severity (else the category's), the response deadline from the category's hours
 # (else the severity's), the translated name and text with their placeholders replaced.
-# An open exception with the same key gets one more occurrence and a severity that only
-# rises; a subquery of RETURNING still sees its row as it was before the statement.
+# An open exception with the same key in the same company gets one more occurrence and a
+# severity that only rises (dedupe is per company, like raise_exceptions); a subquery of
+# RETURNING still sees its row as it was before the statement.
 SLA_SWEEP_SQL = """
 WITH moved AS (%(move)s),
 sla_events AS (
@@ -106,7 +108,8 @@ raised AS (
       FROM breaches b
       JOIN unnest(%(severities)s::varchar[], %(ranks)s::int[], %(hours)s::float8[])
            AS r(severity, rank, hours) ON r.severity = b.severity
-        ON CONFLICT (category_id, dedupe_key) WHERE state IN ('new', 'assigned', 'in_progress')
+        ON CONFLICT (category_id, company_id, dedupe_key)
+           WHERE state IN ('new', 'assigned', 'in_progress')
         DO UPDATE SET occurrence_count = e.occurrence_count + 1,
                       last_seen = EXCLUDED.last_seen,
                       severity = CASE WHEN EXCLUDED.severity_rank > e.severity_rank
@@ -618,8 +621,8 @@ class WorkflowInstance(models.Model):
                 now=now,
                 uid=self.env.uid,
                 source="scheduled_action",
-                source_ref=self.env.context.get("workflow_source_ref"),
-                correlation=self.env.context.get("workflow_correlation_id"),
+                source_ref=context_flag(self.env, "workflow_source_ref"),
+                correlation=context_flag(self.env, "workflow_correlation_id"),
                 lang=self.env.lang or "en_US",
                 category=category.id,
                 company=self.env.company.id,
@@ -710,7 +713,7 @@ class WorkflowInstance(models.Model):
                     }
                 )
         # the exceptions' "raised" events come from the scheduled action too
-        env = self.with_context(workflow_source="scheduled_action").env
+        env = self.with_context(**server_context(workflow_source="scheduled_action")).env
         env["workflow.event"]._log_events(events)
         if exceptions:
             env["workflow.exception"].sudo().raise_exceptions(exceptions)

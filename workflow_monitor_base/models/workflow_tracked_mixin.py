@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import MissingError
 
+from ..tools.context import context_flag
+
 PENDING_KEY = "workflow_monitor.pending_chains"
 DIRTY_KEY = "workflow_monitor.dirty_records"
 FLUSHING_KEY = "workflow_monitor.flushing"
@@ -187,11 +189,12 @@ class WorkflowTrackedMixin(models.AbstractModel):
     def _workflow_capture_enabled(self):
         # ``workflow_capture_disable`` (benchmarks, data migrations) is read by the
         # environment that writes or recomputes: a stage field recomputed later, outside
-        # that context, is captured as usual.
+        # that context, is captured as usual. Only server code sets it (server_context):
+        # a client's context cannot switch capture off.
         return (
             self._workflow_definition is not None
             or type(self)._workflow_capture is not WorkflowTrackedMixin._workflow_capture
-        ) and not self.env.context.get("workflow_capture_disable")
+        ) and not context_flag(self.env, "workflow_capture_disable")
 
     def _workflow_pending(self):
         """The transaction's capture data; registers the pre-commit flush once."""
@@ -225,7 +228,7 @@ class WorkflowTrackedMixin(models.AbstractModel):
             chain = chains.setdefault((definition, record._name, record.id), [])
             if not chain or chain[-1][0] != code:
                 # who and what moved it: events are applied later, maybe by another env
-                chain.append((code, now, self.env.uid, self.env.context.get("workflow_source")))
+                chain.append((code, now, self.env.uid, context_flag(self.env, "workflow_source")))
 
     def _workflow_flushing(self):
         """True while noted work is applied (pre-commit): every stored field is final and
@@ -284,7 +287,7 @@ class WorkflowTrackedMixin(models.AbstractModel):
             # sudo: instances and events are written on behalf of whoever moved the
             # documents; the engine only writes rows derived from the documents.
             self.env["workflow.instance"].sudo()._apply_chains(
-                chains, source=self.env.context.get("workflow_source")
+                chains, source=context_flag(self.env, "workflow_source")
             )
             self.env.flush_all()
 

@@ -9,3 +9,4 @@ from . import test_config_audit
 from . import test_access
 from . import test_dashboard
 from . import test_sla_bulk
+from . import test_governance_base

@@ -2,6 +2,7 @@ from datetime import datetime
 
 from odoo.tests import freeze_time, tagged
 
+from ..tools.context import server_context
 from .common import WorkflowMonitorCommon
 
 NOW = datetime(2025, 3, 3, 10, 0)
@@ -136,5 +137,8 @@ class TestConfigAudit(WorkflowMonitorCommon):
 
     def test_audit_can_be_disabled(self):
         count = len(self.config_events(self.policy))
-        self.policy.with_context(workflow_audit_disable=True).write({"target_hours": 12.0})
+        # set by server code only: a client's context is ignored (test_governance_base)
+        self.policy.with_context(**server_context(workflow_audit_disable=True)).write(
+            {"target_hours": 12.0}
+        )
         self.assertEqual(len(self.config_events(self.policy)), count)

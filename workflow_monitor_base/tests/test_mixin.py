@@ -6,6 +6,7 @@ from odoo.sql_db import Cursor
 from odoo.tests import freeze_time, tagged
 from odoo.tools import SQL
 
+from ..tools.context import server_context
 from .common import TEST_MODEL, WorkflowMonitorCommon
 
 T0 = datetime(2025, 3, 3, 9, 0, 0)  # a Monday
@@ -155,7 +156,8 @@ class TestTrackedMixin(WorkflowMonitorCommon):
         self.assertEqual(len(self.events_of(cancel_doc)), 3)
 
     def test_capture_disabled_by_context(self):
-        Doc = self.env[TEST_MODEL].with_context(workflow_capture_disable=True)
+        # set by server code (a client's context cannot switch capture off)
+        Doc = self.env[TEST_MODEL].with_context(**server_context(workflow_capture_disable=True))
         doc = Doc.create({"name": "M-off", "line_ids": [Command.create({"delivered": True})]})
         doc.write({"state": "confirmed"})
         # the stored compute (delivery_state) runs at flush: flush inside the context, as
@@ -207,9 +209,10 @@ class TestTrackedMixin(WorkflowMonitorCommon):
 
         write(warmup)
         small_write, small_apply = write(small)
-        small_off_write, small_off_apply = write(small_off, workflow_capture_disable=True)
+        off = server_context(workflow_capture_disable=True)
+        small_off_write, small_off_apply = write(small_off, **off)
         large_write, large_apply = write(large)
-        large_off_write, large_off_apply = write(large_off, workflow_capture_disable=True)
+        large_off_write, large_off_apply = write(large_off, **off)
 
         # on the write: a constant overhead, whatever the number of records
         small_overhead = len(small_write) - len(small_off_write)

@@ -10,9 +10,21 @@ def _tz_selection(self):
 
 class StockWarehouse(models.Model):
     """Per-node parameters of Workflow Monitor: empty values fall back to the defaults
-    of Settings › Workflow Monitor › Distribution."""
+    of Settings › Workflow Monitor › Distribution. Their changes are ``config`` events
+    (who, when, old and new values), like the rest of the suite's configuration."""
 
-    _inherit = "stock.warehouse"
+    _name = "stock.warehouse"
+    _inherit = ["stock.warehouse", "workflow.config.audit.mixin"]
+    _workflow_audit_fields = (
+        "workflow_tz",
+        "workflow_cutoff_time",
+        "workflow_late_tolerance_hours",
+        "workflow_backorder_aging_days",
+        "workflow_allocation_delay_hours",
+        "workflow_target_fill_rate",
+        "workflow_target_on_time",
+        "workflow_team_id",
+    )
 
     workflow_tz = fields.Selection(
         _tz_selection,

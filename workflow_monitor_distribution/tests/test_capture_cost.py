@@ -1,5 +1,7 @@
 from odoo.tests import freeze_time, tagged
 
+from odoo.addons.workflow_monitor_base.tools.context import server_context
+
 from .common import DistributionCommon
 
 
@@ -37,7 +39,11 @@ class TestCaptureCost(DistributionCommon):
 
     def queries(self, mode, step):
         """SQL statements of ``step`` on the order of ``mode``, commit work included."""
-        env = self.env(context=dict(self.env.context, workflow_capture_disable=mode == "off"))
+        env = self.env(
+            context=dict(
+                self.env.context, **server_context(workflow_capture_disable=mode == "off")
+            )
+        )
         order = self.orders[mode].with_env(env)
         self.run_deferred()
         self.env.invalidate_all()
