@@ -3,12 +3,17 @@ from . import workflow_approval_tier
 from . import workflow_approval_delegation
 from . import workflow_approval_decision
 from . import workflow_approval_request
+from . import workflow_approval_author
+from . import workflow_approval_gate
 from . import workflow_approval_mixin
+from . import workflow_approval_line_mixin
 from . import sale_order
 from . import purchase_order
 from . import account_move
 from . import stock_picking
+from . import stock_move
 from . import stock_quant
+from . import stock_scrap
 from . import workflow_kpi
 from . import workflow_dashboard
 from . import res_config_settings

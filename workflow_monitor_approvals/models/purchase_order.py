@@ -1,41 +1,22 @@
-from odoo import _, api, models
+from odoo import _, models
 
 
 class PurchaseOrder(models.Model):
     _name = "purchase.order"
     _inherit = ["purchase.order", "workflow.approval.mixin"]
     _approval_action = "confirm"
-    _approval_target_states = ("purchase", "done")
-    _approval_open_states = ("draft", "sent", "to approve")
-
-    # ------------------------------------------------------------
-    # DOORS: button_confirm, and button_approve (public, no state check)
-    # ------------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        orders = super().create(vals_list)
-        for order, vals in zip(orders, vals_list):
-            order._approval_guard_state(vals, door="create")
-        return orders
-
-    def write(self, vals):
-        self._approval_guard_state(vals)
-        return super().write(vals)
-
-    def button_confirm(self):
-        allowed, notification = self._approval_check()
-        if not allowed:
-            return notification
-        result = super(PurchaseOrder, allowed).button_confirm()
-        return notification or result
-
-    def button_approve(self, force=False):
-        allowed, notification = self._approval_check()
-        if not allowed:
-            return notification
-        result = super(PurchaseOrder, allowed).button_approve(force=force)
-        return notification or result
+    _approval_done_states = ("purchase", "done")
+    # button_approve is public and has no state check: a door of its own
+    _approval_doors = {"button_confirm": "notify", "button_approve": "notify"}
+    _approval_conditions = ("amount", "discount", "domain")
+    _approval_fingerprint_fields = (
+        "partner_id",
+        "payment_term_id",
+        "picking_type_id",
+        "dest_address_id",
+        "currency_id",
+        "order_line",
+    )
 
     # ------------------------------------------------------------
     # APPROVAL HOOKS
@@ -50,11 +31,24 @@ class PurchaseOrder(models.Model):
     def _approval_max_discount(self, policy):
         return self._approval_order_max_discount(policy)
 
-    def _approval_hash_values(self):
-        return self._approval_order_hash_values("product_qty")
+    def _approval_author_lines(self):
+        return [self.order_line]
 
-    def _approval_context_rows(self, policy, info):
-        rows = super()._approval_context_rows(policy, info)
+    def _approval_hash_values(self):
+        return {
+            "amount_total": self.amount_total,
+            "currency": self.currency_id.id,
+            "partner": self.partner_id.id,
+            "payment_term": self.payment_term_id.id,
+            "destination": self.picking_type_id.id,
+            "dropship_address": self.dest_address_id.id,
+            "lines": self._approval_lines_fingerprint(
+                self._approval_order_lines(), "product_qty", "product_uom"
+            ),
+        }
+
+    def _approval_context_rows(self, policy, measure):
+        rows = super()._approval_context_rows(policy, measure)
         partner = self._approval_partner()
         orders = self.search_count(
             [
@@ -74,3 +68,17 @@ class PurchaseOrder(models.Model):
     def _approval_is_done(self):
         # with two-step validation, "to approve" is Odoo's own step after our approval
         return self.state in ("purchase", "done", "to approve")
+
+
+class PurchaseOrderLine(models.Model):
+    _name = "purchase.order.line"
+    _inherit = ["purchase.order.line", "workflow.approval.line.mixin"]
+    _approval_document_field = "order_id"
+    _approval_watched_fields = (
+        "product_id",
+        "product_qty",
+        "product_uom",
+        "price_unit",
+        "discount",
+        "taxes_id",
+    )

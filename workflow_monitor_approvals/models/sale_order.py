@@ -1,34 +1,25 @@
-from odoo import _, api, models
+from odoo import _, models
+
+from .workflow_approval_gate import Measure
 
 
 class SaleOrder(models.Model):
     _name = "sale.order"
     _inherit = ["sale.order", "workflow.approval.mixin"]
     _approval_action = "confirm"
-    _approval_target_states = ("sale",)
-    _approval_open_states = ("draft", "sent")
-
-    # ------------------------------------------------------------
-    # DOORS
-    # ------------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        orders = super().create(vals_list)
-        for order, vals in zip(orders, vals_list):
-            order._approval_guard_state(vals, door="create")
-        return orders
-
-    def write(self, vals):
-        self._approval_guard_state(vals)
-        return super().write(vals)
-
-    def action_confirm(self):
-        allowed, notification = self._approval_check()
-        if not allowed:
-            return notification
-        result = super(SaleOrder, allowed).action_confirm()
-        return notification or result
+    _approval_done_states = ("sale",)
+    _approval_doors = {"action_confirm": "notify"}
+    _approval_conditions = ("amount", "discount", "margin", "credit_limit", "domain")
+    _approval_fingerprint_fields = (
+        "partner_id",
+        "partner_invoice_id",
+        "partner_shipping_id",
+        "payment_term_id",
+        "warehouse_id",
+        "currency_id",
+        "pricelist_id",
+        "order_line",
+    )
 
     # ------------------------------------------------------------
     # APPROVAL HOOKS
@@ -43,8 +34,14 @@ class SaleOrder(models.Model):
     def _approval_max_discount(self, policy):
         return self._approval_order_max_discount(policy)
 
+    def _approval_condition_margin(self, policy):
+        margin = self._approval_margin_percent(policy)
+        triggered = margin is not None and margin < policy.threshold
+        return Measure(triggered, margin or 0.0, self._approval_amount(policy))
+
     def _approval_margin_percent(self, policy):
-        lines = self.order_line.filtered(lambda line: not line.display_type)
+        """Margin in % of the untaxed amount (None without amount)."""
+        lines = self._approval_order_lines()
         if policy.product_category_id:
             lines = self._approval_category_lines(lines, policy)
             untaxed = sum(lines.mapped("price_subtotal"))
@@ -53,11 +50,25 @@ class SaleOrder(models.Model):
             return None
         return 100.0 * self.margin_percent  # sale_margin stores a ratio
 
-    def _approval_hash_values(self):
-        return self._approval_order_hash_values("product_uom_qty")
+    def _approval_author_lines(self):
+        return [self.order_line]
 
-    def _approval_context_rows(self, policy, info):
-        rows = super()._approval_context_rows(policy, info)
+    def _approval_hash_values(self):
+        return {
+            "amount_total": self.amount_total,
+            "currency": self.currency_id.id,
+            "partner": self.partner_id.id,
+            "invoice_address": self.partner_invoice_id.id,
+            "delivery_address": self.partner_shipping_id.id,
+            "payment_term": self.payment_term_id.id,
+            "warehouse": self.warehouse_id.id,
+            "lines": self._approval_lines_fingerprint(
+                self._approval_order_lines(), "product_uom_qty", "product_uom"
+            ),
+        }
+
+    def _approval_context_rows(self, policy, measure):
+        rows = super()._approval_context_rows(policy, measure)
         partner = self._approval_partner()
         orders = self.search_count(
             [
@@ -72,3 +83,17 @@ class SaleOrder(models.Model):
 
     def _approval_continue(self):
         return self.action_confirm()
+
+
+class SaleOrderLine(models.Model):
+    _name = "sale.order.line"
+    _inherit = ["sale.order.line", "workflow.approval.line.mixin"]
+    _approval_document_field = "order_id"
+    _approval_watched_fields = (
+        "product_id",
+        "product_uom_qty",
+        "product_uom",
+        "price_unit",
+        "discount",
+        "tax_id",
+    )

@@ -1,79 +1,70 @@
-from odoo import _, api, models
+from odoo import _, models
 
 
 class StockPicking(models.Model):
     _name = "stock.picking"
     _inherit = ["stock.picking", "workflow.approval.mixin"]
+    _approval_label = "Transfer"
     _approval_action = "validate"
-    _approval_target_states = ("done",)
-    _approval_open_states = ("draft", "waiting", "confirmed", "assigned")
-
-    # ------------------------------------------------------------
-    # DOORS: button_validate (the backorder wizard calls it again)
-    # ------------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        pickings = super().create(vals_list)
-        for picking, vals in zip(pickings, vals_list):
-            picking._approval_guard_state(vals, door="create")
-        return pickings
-
-    def write(self, vals):
-        self._approval_guard_state(vals)
-        return super().write(vals)
-
-    def button_validate(self):
-        allowed, notification = self._approval_check()
-        if not allowed:
-            return notification
-        result = super(StockPicking, allowed).button_validate()
-        return notification or result
+    # ``state`` is computed from the moves: the transition itself is the lower door
+    # stock.move._action_done (see stock_move.py); a direct write of the state is a door too
+    _approval_done_states = ("done",)
+    _approval_doors = {"button_validate": "notify"}  # the backorder wizard calls it again
+    _approval_conditions = ("amount", "return", "domain")
+    _approval_fingerprint_fields = (
+        "partner_id",
+        "location_id",
+        "location_dest_id",
+        "picking_type_id",
+        "move_ids",
+        "move_line_ids",
+    )
 
     # ------------------------------------------------------------
     # APPROVAL HOOKS
     # ------------------------------------------------------------
 
-    def _approval_candidates(self, door="action"):
-        if door == "create":  # created directly in state done
-            return self
-        return self.filtered(lambda p: p.state in self._approval_open_states)
-
     def _approval_warehouse(self):
         return self.picking_type_id.warehouse_id
+
+    def _approval_moves(self):
+        return self.move_ids.filtered(lambda m: m.state != "cancel")
 
     def _approval_amount(self, policy):
         """Value of the goods moved, at cost (company currency)."""
         company = self.company_id
-        moves = self.move_ids.filtered(lambda m: m.state != "cancel")
-        if policy.product_category_id:
-            moves = moves.filtered(
-                lambda m: m.product_id.categ_id.parent_path.startswith(
-                    policy.product_category_id.parent_path
-                )
-            )
+        moves = self._approval_category_lines(self._approval_moves(), policy)
         return sum(
-            (m.quantity or m.product_uom_qty) * m.product_id.with_company(company).standard_price
+            m._approval_quantity() * m.product_id.with_company(company).standard_price
             for m in moves
         )
 
     def _approval_is_return(self):
         return bool(self.return_id) or any(self.move_ids.mapped("origin_returned_move_id"))
 
+    def _approval_author_lines(self):
+        return [self.move_ids, self.move_line_ids]
+
     def _approval_hash_values(self):
         return {
             "partner": self.partner_id.id,
+            "operation_type": self.picking_type_id.id,
             "location": self.location_id.id,
             "location_dest": self.location_dest_id.id,
             "moves": sorted(
-                (m.product_id.id, m.product_uom_qty, m.quantity)
-                for m in self.move_ids
-                if m.state != "cancel"
+                (
+                    m.product_id.id,
+                    m._approval_quantity(),
+                    m.product_uom.id,
+                    m.location_id.id,
+                    m.location_dest_id.id,
+                )
+                for m in self._approval_moves()
             ),
         }
 
-    def _approval_context_rows(self, policy, info):
-        rows = super()._approval_context_rows(policy, info)
+    def _approval_context_rows(self, policy, measure):
+        rows = super()._approval_context_rows(policy, measure)
         if self.return_id:
             rows.append((_("Return of"), self.return_id.display_name))
         rows.append((_("Origin"), self.origin or "-"))

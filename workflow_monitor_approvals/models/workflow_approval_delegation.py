@@ -1,5 +1,7 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
+
+MANAGER_GROUP = "workflow_monitor_base.group_workflow_manager"
 
 
 class WorkflowApprovalDelegation(models.Model):
@@ -74,19 +76,45 @@ class WorkflowApprovalDelegation(models.Model):
             ("date_to", ">=", day),
         ]
 
+    # ------------------------------------------------------------
+    # CRUD: only the delegating approver (or an approval manager) makes or changes a
+    # delegation, and nobody moves one onto somebody else
+    # ------------------------------------------------------------
+
     @api.model_create_multi
     def create(self, vals_list):
+        if not self._may_manage_others():
+            for vals in vals_list:
+                if vals.get("user_id", self.env.uid) != self.env.uid:
+                    raise AccessError(
+                        _(
+                            "You can only delegate your own approvals (field: Approver); an "
+                            "approval manager sets up delegations for others."
+                        )
+                    )
         delegations = super().create(vals_list)
         delegations._sync_pending_requests()
         return delegations
 
     def write(self, vals):
+        if not self._may_manage_others():
+            if "user_id" in vals and any(d.user_id.id != vals["user_id"] for d in self):
+                raise AccessError(
+                    _("A delegation stays with the approver who made it (field: Approver).")
+                )
+            if any(d.user_id != self.env.user for d in self):
+                raise AccessError(_("You can only change your own delegations."))
+        previous = self.user_id
         result = super().write(vals)
-        self._sync_pending_requests()
+        self._sync_pending_requests(previous)
         return result
 
-    def _sync_pending_requests(self):
+    def _may_manage_others(self):
+        return self.env.su or self.env.user.has_group(MANAGER_GROUP)
+
+    def _sync_pending_requests(self, previous=None):
         """Pending requests of the delegating approvers now go to the substitutes too."""
+        users = self.user_id | (previous or self.env["res.users"])
         # sudo: activities of requests are engine data; delegations are per-user records
         requests = (
             self.env["workflow.approval.request"]
@@ -94,7 +122,7 @@ class WorkflowApprovalDelegation(models.Model):
             .search(
                 [
                     ("state", "=", "pending"),
-                    ("tier_approver_ids", "in", self.user_id.ids),
+                    ("tier_approver_ids", "in", users.ids),
                 ]
             )
         )

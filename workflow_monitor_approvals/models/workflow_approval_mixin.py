@@ -1,3 +1,4 @@
+import contextlib
 import hashlib
 import json
 
@@ -5,30 +6,66 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_round, format_amount
 
+from .workflow_approval_gate import MEMO_CONSUMED, Measure
+
 APPROVAL_STATES = [
     ("none", "No approval"),
     ("pending", "Waiting for approval"),
     ("approved", "Approved"),
     ("rejected", "Rejected"),
 ]
+# documents whose gated action runs right now (cursor memo, never reachable by a client)
+MEMO_ACTING = "workflow_approval.acting"
+MEMO_CREATING = "workflow_approval.creating"  # models whose create() runs right now
+DOOR_MODES = ("notify", "filter")
+
+
+def _make_door(model_name, name, mode, origin):
+    """The approval door wrapped around ``origin`` (the registry class's method)."""
+
+    def door(self, *args, **kwargs):
+        return self._approval_door(mode, origin, args, kwargs, name)
+
+    door.__name__ = name
+    door.__doc__ = origin.__doc__
+    door._approval_door = (model_name, name)
+    door.origin = origin
+    return door
 
 
 class WorkflowApprovalMixin(models.AbstractModel):
     """Server-side approval gate of a business document.
 
-    A model inherits it, sets the class attributes below and calls
-    :meth:`_approval_check` at the start of every door that performs its action
-    (confirm, post, validate, apply), plus :meth:`_approval_guard_state` in ``create``
-    and ``write`` for direct writes of the final state. Hooks describe the document:
-    company, warehouse, partner, amount, the values an approval is valid for, and how
-    to continue the action after the final approval.
+    A model joins by inheriting this mixin and declaring what its gated action is; the
+    mixin then owns every door of that action (as OCA ``base_tier_validation`` does):
+
+    - the buttons listed in ``_approval_doors`` are wrapped by :meth:`_register_hook`:
+      ``notify`` doors hold the records that need an approval (the request is created,
+      the approvers get an activity, a notification is returned, nothing raises, so the
+      request is kept), ``filter`` doors (funnels such as ``account.move._post``) go on
+      with the allowed records only;
+    - ``create`` and ``write`` of the state field into ``_approval_done_states``, from
+      *any* state, are the transition itself: it consumes an unused approval for the
+      current values (``consumed_at``) or is refused with a UserError;
+    - a change of ``_approval_fingerprint_fields`` (or of lines, through
+      ``workflow.approval.line.mixin``) on a done document is refused unless an approval
+      covers the new values.
+
+    Conditions dispatch to ``_approval_condition_<code>()``; the engine is
+    ``workflow.approval.gate``. Hooks below describe the document.
     """
 
     _name = "workflow.approval.mixin"
     _description = "Approval-gated Document"
-    _approval_action = "confirm"
-    _approval_target_states = ()  # states written by the gated action
-    _approval_open_states = ()  # states from which the action may start
+
+    # What a gated model declares
+    _approval_label = None  # how policies name the documents (default: _description)
+    _approval_action = "confirm"  # the action its policies gate (confirm/post/validate/apply)
+    _approval_state_field = "state"  # None: no state, the door performs the action itself
+    _approval_done_states = ()  # states the gated action writes
+    _approval_doors = {}  # {method name: "notify" | "filter"}
+    _approval_conditions = ("amount", "domain")  # conditions a policy may use here
+    _approval_fingerprint_fields = ()  # own fields whose later change needs an approval
 
     approval_state = fields.Selection(
         APPROVAL_STATES,
@@ -38,6 +75,38 @@ class WorkflowApprovalMixin(models.AbstractModel):
     )
     approval_request_count = fields.Integer(compute="_compute_approval_state")
     approval_can_decide = fields.Boolean(compute="_compute_approval_state")
+
+    # ------------------------------------------------------------
+    # REGISTRY HOOK: the doors
+    # ------------------------------------------------------------
+
+    def _register_hook(self):
+        """Wrap the declared doors of every gated model (as base_automation patches the
+        models it watches). Idempotent: a door is wrapped once per registry class."""
+        super()._register_hook()
+        if self._abstract or not self._approval_doors:
+            return
+        ModelClass = self.env.registry[self._name]
+        for name, mode in self._approval_doors.items():
+            if mode not in DOOR_MODES:
+                raise ValueError(f"{self._name}._approval_doors[{name!r}]: unknown mode {mode!r}")
+            current = getattr(ModelClass, name)
+            if getattr(current, "_approval_door", None) == (self._name, name):
+                continue
+            setattr(ModelClass, name, _make_door(self._name, name, mode, current))
+
+    def _approval_door(self, mode, origin, args, kwargs, name):
+        allowed, notification = self._approval_check(door=name)
+        if not allowed:
+            return notification if mode == "notify" else self.browse()
+        if mode == "filter" and not self._approval_state_field:
+            # no state to write: the funnel itself is the transition
+            allowed._approval_pass(door=name)
+        with allowed._approval_acting():
+            result = origin(allowed, *args, **kwargs)
+        if mode == "notify":
+            return notification or result
+        return result
 
     # ------------------------------------------------------------
     # COMPUTES
@@ -63,8 +132,7 @@ class WorkflowApprovalMixin(models.AbstractModel):
         for request in requests:
             counts[request.res_id] = counts.get(request.res_id, 0) + 1
             if request.state == "pending":
-                pending.setdefault(request.res_id, Request)
-                pending[request.res_id] |= request
+                pending[request.res_id] = pending.get(request.res_id, Request) | request
             if request.res_id not in latest or (
                 request.state == "pending" and latest[request.res_id].state != "pending"
             ):
@@ -102,53 +170,135 @@ class WorkflowApprovalMixin(models.AbstractModel):
             current = latest.get(row["res_id"])
             if current is None or (row["state"] == "pending" and current != "pending"):
                 latest[row["res_id"]] = row["state"]
-        wanted_none = "none" in values
-        ids = [rid for rid, state in latest.items() if state in values]
         positive = operator in ("=", "in")
-        if wanted_none:
+        if "none" in values:
             domain = [("id", "not in", [rid for rid, s in latest.items() if s not in values])]
             return domain if positive else ["!"] + domain
+        ids = [rid for rid, state in latest.items() if state in values]
         return [("id", "in" if positive else "not in", ids)]
+
+    # ------------------------------------------------------------
+    # CRUD: the state transition and changes of approved values
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # lines created with their document are part of its creation: the create door
+        # below decides on the complete document
+        creating = self.env.cr.cache.setdefault(MEMO_CREATING, [])
+        creating.append(self._name)
+        try:
+            records = super().create(vals_list)
+        finally:
+            creating.remove(self._name)
+        if self._approval_state_field and records._approval_policy_ids():
+            state = self._approval_state_field
+            # created directly in the final state (an import, an RPC create): a transition
+            records.filtered(
+                lambda r: r[state] in self._approval_done_states
+            )._approval_pass(door="create")
+        return records
+
+    def write(self, vals):
+        if not self or not self._approval_policy_ids():
+            return super().write(vals)
+        entering = self._approval_entering(vals)
+        # checked before the write, on the values the approval saw; a change of approved
+        # values in the same write is checked after it, as any change of a done document
+        entering._approval_pass(door="write")
+        locked = self.browse()
+        if set(vals) & set(self._approval_fingerprint_fields):
+            locked = self._approval_locked()
+            self._approval_note_change()
+        result = super().write(vals)
+        if locked:
+            locked._approval_check_locked(door="write")
+        return result
+
+    def _approval_entering(self, vals):
+        """The records of self that ``vals`` moves into a final state."""
+        state = self._approval_state_field
+        if not state or vals.get(state) not in self._approval_done_states:
+            return self.browse()
+        return self.filtered(lambda r: r[state] not in self._approval_done_states)
+
+    def _approval_locked(self):
+        """The records of self whose approved values are locked: the gated action
+        happened (they are in a final state) and is not running right now."""
+        state = self._approval_state_field
+        if self._name in self.env.cr.cache.get(MEMO_CREATING, ()):
+            return self.browse()
+        acting = self.env.cr.cache.get(MEMO_ACTING, set())
+        return self.filtered(
+            lambda r: (r._name, r.id) not in acting
+            and (r[state] in self._approval_done_states if state else False)
+        )
 
     # ------------------------------------------------------------
     # GATE
     # ------------------------------------------------------------
 
+    def _approval_policy_ids(self):
+        return self.env["workflow.approval.policy"]._active_policy_ids(self._name)
+
     def _approval_check(self, door="action"):
-        """Run the gate on ``self``. Returns ``(allowed, notification)``: the records
-        that may go on, and the client notification for the held ones (or None)."""
-        candidates = self._approval_candidates(door)
-        if not candidates:
+        """A button: ``(allowed, notification)``, the records that may go on and the
+        client notification for the held ones (or None). Never raises."""
+        candidates = self._approval_candidates()
+        if not candidates or not self._approval_policy_ids():
             return self, None
-        Request = self.env["workflow.approval.request"]
-        held, requests = Request._gate(candidates, door=door)
+        Gate = self.env["workflow.approval.gate"]
+        held, requests = Gate._hold(candidates, door)
         if not held:
             return self, None
-        if door != "action":
-            raise UserError(
-                _(
-                    "%(documents)s must be approved before they can be set to this state "
-                    "(%(requests)s). Use the %(action)s button: it asks for the approval.",
-                    documents=", ".join(held.mapped("display_name")[:10]),
-                    requests=", ".join(requests.mapped("name")[:10]) or _("no request yet"),
-                    action=self._approval_action,
-                )
+        return self - held, Gate._notification(held, requests)
+
+    def _approval_pass(self, door):
+        """The transition happens now: consume the approvals or raise a UserError."""
+        candidates = self._approval_candidates()
+        if candidates and self._approval_policy_ids():
+            self.env["workflow.approval.gate"]._pass(candidates, door)
+
+    def _approval_check_locked(self, door):
+        """Approved values of done records changed: refuse unless still approved."""
+        records = self._approval_locked()
+        if records and self._approval_policy_ids():
+            self.env["workflow.approval.gate"]._check_locked(records, door)
+
+    @contextlib.contextmanager
+    def _approval_acting(self):
+        """While the gated action of self runs, its own writes are not changes of a done
+        document; afterwards, the approvals it consumed also cover the values it left
+        (e.g. the quantities of a validated transfer after its backorder split)."""
+        memo = self.env.cr.cache.setdefault(MEMO_ACTING, set())
+        keys = {(self._name, rid) for rid in self.ids} - memo
+        memo |= keys
+        try:
+            yield
+        finally:
+            memo -= keys
+        consumed = self.env.cr.cache.get(MEMO_CONSUMED, set())
+        if consumed and keys:
+            requests = (
+                self.env["workflow.approval.request"]
+                .sudo()
+                .browse(sorted(consumed))
+                .filtered(lambda r: r.res_model == self._name and r.res_id in self.ids)
             )
-        return self - held, Request._notification(held, requests)
+            consumed -= set(requests.ids)
+            for request in requests:
+                record = self.browse(request.res_id).sudo().exists()
+                if record:
+                    request.consumed_hash = record._approval_values()[1]
 
-    def _approval_guard_state(self, vals, door="write"):
-        """Direct writes (or creates) of the state the gated action sets."""
-        if vals.get("state") in self._approval_target_states:
-            if door == "create":
-                # created directly in the final state: the gate treats them as if they
-                # were being moved there (open state check does not apply)
-                self._approval_check(door=door)
-            else:
-                self.filtered(lambda r: r.state in self._approval_open_states)._approval_check(
-                    door=door
-                )
+    def _approval_note_change(self):
+        """The current user changes approved values of self (not the action itself)."""
+        acting = self.env.cr.cache.get(MEMO_ACTING, set())
+        changed = self.filtered(lambda r: (r._name, r.id) not in acting)
+        # sudo: the author log is engine data written on behalf of every user
+        self.env["workflow.approval.author"].sudo()._note(changed)
 
-    def _approval_candidates(self, door="action"):
+    def _approval_candidates(self):
         """Hook: the records of self the gate concerns (e.g. invoices, not entries)."""
         return self
 
@@ -170,34 +320,37 @@ class WorkflowApprovalMixin(models.AbstractModel):
             records = records.filtered_domain(domain)
         return records
 
-    def _approval_evaluate(self, policy):
-        """{triggered, value, amount}: whether the condition of ``policy`` holds, what
-        it measured, and the document value in company currency."""
+    def _approval_measure(self, policy):
+        """Measure: whether the condition of ``policy`` holds, what it measured and the
+        document value in company currency (``_approval_condition_<code>``)."""
         self.ensure_one()
+        measure = getattr(self, f"_approval_condition_{policy.condition}")(policy)
+        return measure._replace(value=float_round(measure.value, 4))
+
+    def _approval_condition_amount(self, policy):
         amount = self._approval_amount(policy)
-        condition = policy.condition
-        value, triggered = amount, False
-        if condition == "amount":
-            triggered = amount > policy.threshold
-        elif condition == "discount":
-            value = self._approval_max_discount(policy)
-            triggered = value > policy.threshold
-        elif condition == "margin":
-            # None from the default hook: only sale orders have a margin
-            value = self._approval_margin_percent(policy)  # pylint: disable=assignment-from-none
-            triggered = value is not None and value < policy.threshold
-            value = value or 0.0
-        elif condition == "credit_limit":
-            exposure, limit = self._approval_credit_exposure(amount)
-            value = exposure - limit if limit else 0.0
-            triggered = bool(limit) and exposure > limit + policy.threshold
-        elif condition == "return":
-            triggered = self._approval_is_return() and amount > policy.threshold
-        elif condition == "inventory_adjustment":
-            triggered = amount > policy.threshold
-        elif condition == "domain":
-            triggered = True  # the scope already applied the domain
-        return {"triggered": triggered, "value": float_round(value, 4), "amount": amount}
+        return Measure(amount > policy.threshold, amount, amount)
+
+    def _approval_condition_discount(self, policy):
+        value = self._approval_max_discount(policy)
+        return Measure(value > policy.threshold, value, self._approval_amount(policy))
+
+    def _approval_condition_credit_limit(self, policy):
+        amount = self._approval_amount(policy)
+        exposure, limit = self._approval_credit_exposure(amount)
+        triggered = bool(limit) and exposure > limit + policy.threshold
+        return Measure(triggered, exposure - limit if limit else 0.0, amount)
+
+    def _approval_condition_return(self, policy):
+        amount = self._approval_amount(policy)
+        return Measure(self._approval_is_return() and amount > policy.threshold, amount, amount)
+
+    def _approval_condition_inventory_adjustment(self, policy):
+        return self._approval_condition_amount(policy)
+
+    def _approval_condition_domain(self, policy):
+        # the scope already applied the domain
+        return Measure(True, 0.0, self._approval_amount(policy))
 
     def _approval_values(self):
         """(values, hash): the values an approval is valid for, and their fingerprint."""
@@ -208,23 +361,23 @@ class WorkflowApprovalMixin(models.AbstractModel):
         ).hexdigest()
         return values, digest
 
-    def _approval_context_html(self, policy, info):
+    def _approval_context_html(self, policy, measure):
         self.ensure_one()
         company = self._approval_company()
         currency = company.currency_id
         rows = [
             (_("Document"), self.display_name),
             (_("Policy"), policy.name),
-            (_("Value"), format_amount(self.env, info["amount"], currency)),
+            (_("Value"), format_amount(self.env, measure.amount, currency)),
         ]
         if policy.condition in ("discount", "margin"):
-            rows.append((_("Measured"), "%s %%" % round(info["value"], 2)))
+            rows.append((_("Measured"), "%s %%" % round(measure.value, 2)))
         elif policy.condition == "credit_limit":
-            exposure, limit = self._approval_credit_exposure(info["amount"])
+            exposure, limit = self._approval_credit_exposure(measure.amount)
             rows.append((_("Credit exposure"), format_amount(self.env, exposure, currency)))
             rows.append((_("Credit limit"), format_amount(self.env, limit, currency)))
         rows.append((_("Threshold"), policy.threshold))
-        rows += self._approval_context_rows(policy, info)
+        rows += self._approval_context_rows(policy, measure)
         if policy.description:
             rows.append((_("Why"), policy.description))
         return self.env["workflow.approval.request"]._context_table(rows)
@@ -243,22 +396,36 @@ class WorkflowApprovalMixin(models.AbstractModel):
         partner = self.partner_id if "partner_id" in self._fields else self.env["res.partner"]
         return partner.commercial_partner_id
 
+    def _approval_responsible(self):
+        """Hook: the internal user answerable for the document (salesperson...)."""
+        return self.user_id if "user_id" in self._fields else self.env["res.users"]
+
     def _approval_requester(self):
         user = self.env.user
         if user._is_superuser() or user._is_public() or user.share:
-            responsible = self.user_id if "user_id" in self._fields else user.browse()
-            return responsible or self.env.ref("base.user_admin")
+            return self._approval_responsible() or self.env.ref("base.user_admin")
         return user
+
+    def _approval_authors(self):
+        """Users who created or changed the values an approval covers: none of them may
+        approve it (four eyes). The document's and its lines' creators, the responsible
+        user and whoever changed fingerprinted values (``workflow.approval.author``)."""
+        self.ensure_one()
+        users = self.create_uid | self._approval_responsible()
+        for lines in self._approval_author_lines():
+            users |= lines.create_uid
+        users |= self.env["workflow.approval.author"].sudo()._authors(self).get(self.id, users)
+        return users.filtered(lambda u: not u._is_superuser())
+
+    def _approval_author_lines(self):
+        """Hook: the line recordsets whose authors count as the document's."""
+        return []
 
     def _approval_amount(self, policy):
         return 0.0
 
     def _approval_max_discount(self, policy):
         return 0.0
-
-    def _approval_margin_percent(self, policy):
-        """Hook: margin of the document in % of its untaxed amount; None when unknown."""
-        return None
 
     def _approval_credit_exposure(self, amount):
         """(exposure, limit) in company currency; limit 0 means no limit applies."""
@@ -278,9 +445,10 @@ class WorkflowApprovalMixin(models.AbstractModel):
         return False
 
     def _approval_hash_values(self):
+        """Hook: everything that changes value, quantity, payee or destination."""
         return {"id": self.id}
 
-    def _approval_context_rows(self, policy, info):
+    def _approval_context_rows(self, policy, measure):
         """Hook: more (label, value) rows for the approver, e.g. customer history."""
         partner = self._approval_partner()
         if not partner:
@@ -304,52 +472,55 @@ class WorkflowApprovalMixin(models.AbstractModel):
 
     def _approval_is_done(self):
         """Hook: whether the gated action has happened."""
-        return bool(self._approval_target_states) and self.state in self._approval_target_states
+        state = self._approval_state_field
+        return bool(state) and self[state] in self._approval_done_states
 
-    def _approval_line_amount(self, lines, policy, amount_field="price_total"):
-        """Sum ``amount_field`` of ``lines`` in company currency, restricted to the
-        policy's product category when it has one."""
-        return sum(self._approval_category_lines(lines, policy).mapped(amount_field))
+    # shared by the order-like documents ---------------------------------
 
     def _approval_category_lines(self, lines, policy):
         """``lines`` restricted to the policy's product category (and its children)."""
         if not policy.product_category_id:
             return lines
+        prefix = policy.product_category_id.parent_path
         return lines.filtered(
-            lambda line: line.product_id.categ_id.parent_path
-            and line.product_id.categ_id.parent_path.startswith(
-                policy.product_category_id.parent_path
-            )
+            lambda line: (line.product_id.categ_id.parent_path or "").startswith(prefix)
         )
+
+    def _approval_line_amount(self, lines, policy, amount_field="price_total"):
+        """Sum ``amount_field`` of ``lines`` restricted to the policy's category."""
+        return sum(self._approval_category_lines(lines, policy).mapped(amount_field))
+
+    def _approval_order_lines(self):
+        return self.order_line.filtered(lambda line: not line.display_type)
 
     def _approval_order_amount(self, policy):
         """Amount of an order (sale or purchase) in company currency: its total, or the
         total of the policy's product category lines."""
-        lines = self.order_line.filtered(lambda line: not line.display_type)
         total = (
-            self._approval_line_amount(lines, policy)
+            self._approval_line_amount(self._approval_order_lines(), policy)
             if policy.product_category_id
             else self.amount_total
         )
         return self._approval_to_company_currency(total, self.currency_id, self.date_order)
 
-    def _approval_order_hash_values(self, qty_field):
-        """The values an approval of an order (sale or purchase) is valid for."""
-        return {
-            "amount_total": self.amount_total,
-            "currency": self.currency_id.id,
-            "partner": self.partner_id.id,
-            "lines": sorted(
-                (line.product_id.id, line[qty_field], line.price_unit, line.discount)
-                for line in self.order_line
-                if not line.display_type
-            ),
-        }
-
     def _approval_order_max_discount(self, policy):
         """Largest line discount of an order (sale or purchase), in %."""
-        lines = self.order_line.filtered(lambda line: not line.display_type)
-        return max(self._approval_category_lines(lines, policy).mapped("discount") or [0.0])
+        lines = self._approval_category_lines(self._approval_order_lines(), policy)
+        return max(lines.mapped("discount") or [0.0])
+
+    def _approval_lines_fingerprint(self, lines, qty_field, uom_field):
+        """(product, quantity, unit, price, discount) of each line with a quantity."""
+        return sorted(
+            (
+                line.product_id.id,
+                line[qty_field],
+                line[uom_field].id,
+                line.price_unit,
+                line.discount,
+            )
+            for line in lines
+            if line[qty_field]
+        )
 
     def _approval_to_company_currency(self, amount, currency, date=None):
         company = self._approval_company()
@@ -371,33 +542,26 @@ class WorkflowApprovalMixin(models.AbstractModel):
         action["domain"] = [("res_model", "=", self._name), ("res_id", "=", self.id)]
         return action
 
-    def _approval_pending_requests(self):
+    def _approval_decidable_requests(self):
         self.ensure_one()
-        return self.env["workflow.approval.request"].search(
+        requests = self.env["workflow.approval.request"].search(
             [("res_model", "=", self._name), ("res_id", "=", self.id), ("state", "=", "pending")]
         )
-
-    def action_approval_approve(self):
-        requests = self._approval_pending_requests().filtered("can_decide")
+        requests = requests.filtered("can_decide")
         if not requests:
             raise UserError(
                 _("Nothing waits for your approval on %(document)s.", document=self.display_name)
             )
-        requests.action_approve()
+        return requests
+
+    def action_approval_approve(self):
+        self._approval_decidable_requests().action_approve()
         return True
 
     def action_approval_reject(self):
-        requests = self._approval_pending_requests().filtered("can_decide")
-        if not requests:
-            raise UserError(
-                _("Nothing waits for your approval on %(document)s.", document=self.display_name)
-            )
+        requests = self._approval_decidable_requests()
         return requests.with_context(approval_decision="rejected").action_open_decision_wizard()
 
     def action_approval_request_changes(self):
-        requests = self._approval_pending_requests().filtered("can_decide")
-        if not requests:
-            raise UserError(
-                _("Nothing waits for your approval on %(document)s.", document=self.display_name)
-            )
+        requests = self._approval_decidable_requests()
         return requests.with_context(approval_decision="changes").action_open_decision_wizard()

@@ -3,27 +3,12 @@ import ast
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 
-APPROVAL_MODELS = [
-    ("sale.order", "Sales Order"),
-    ("purchase.order", "Purchase Order"),
-    ("account.move", "Invoice / Bill"),
-    ("stock.picking", "Transfer"),
-    ("stock.quant", "Inventory Adjustment"),
-]
 APPROVAL_ACTIONS = [
     ("confirm", "Confirm"),
     ("post", "Post"),
     ("validate", "Validate"),
     ("apply", "Apply"),
 ]
-# The action each model's door performs (the only one a policy of that model can gate).
-MODEL_ACTION = {
-    "sale.order": "confirm",
-    "purchase.order": "confirm",
-    "account.move": "post",
-    "stock.picking": "validate",
-    "stock.quant": "apply",
-}
 CONDITIONS = [
     ("amount", "Amount above threshold"),
     ("discount", "Line discount above threshold (%)"),
@@ -33,16 +18,6 @@ CONDITIONS = [
     ("inventory_adjustment", "Inventory adjustment above threshold"),
     ("domain", "Matches the domain"),
 ]
-# Which conditions make sense on which model.
-CONDITION_MODELS = {
-    "amount": set(MODEL_ACTION),
-    "discount": {"sale.order", "purchase.order", "account.move"},
-    "margin": {"sale.order"},
-    "credit_limit": {"sale.order", "account.move"},
-    "return": {"stock.picking", "account.move"},
-    "inventory_adjustment": {"stock.quant"},
-    "domain": set(MODEL_ACTION),
-}
 
 
 class WorkflowApprovalPolicy(models.Model):
@@ -70,7 +45,9 @@ class WorkflowApprovalPolicy(models.Model):
 
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10, help="Policies are evaluated and listed in this order.")
-    res_model = fields.Selection(APPROVAL_MODELS, string="Document", required=True)
+    res_model = fields.Selection(
+        selection="_selection_approval_model", string="Document", required=True
+    )
     action = fields.Selection(
         APPROVAL_ACTIONS,
         compute="_compute_action",
@@ -132,7 +109,8 @@ class WorkflowApprovalPolicy(models.Model):
     @api.depends("res_model")
     def _compute_action(self):
         for policy in self:
-            policy.action = MODEL_ACTION.get(policy.res_model)
+            model = self.env.get(policy.res_model) if policy.res_model else None
+            policy.action = model._approval_action if model is not None else False
 
     def _compute_request_count(self):
         counts = dict(
@@ -146,9 +124,9 @@ class WorkflowApprovalPolicy(models.Model):
     @api.constrains("res_model", "condition")
     def _check_condition(self):
         labels = dict(CONDITIONS)
-        models_labels = dict(APPROVAL_MODELS)
+        models_labels = dict(self._selection_approval_model())
         for policy in self:
-            if policy.res_model not in CONDITION_MODELS[policy.condition]:
+            if policy.condition not in self.env[policy.res_model]._approval_conditions:
                 raise ValidationError(
                     _(
                         "%(policy)s: the condition '%(condition)s' does not apply to "
@@ -250,6 +228,24 @@ class WorkflowApprovalPolicy(models.Model):
     # ------------------------------------------------------------
     # HELPERS
     # ------------------------------------------------------------
+
+    @api.model
+    def _get_approval_model_names(self):
+        """The gated models: every model of the registry that inherits
+        ``workflow.approval.mixin`` (the one hook through which models join)."""
+        Mixin = self.env.registry["workflow.approval.mixin"]
+        return sorted(
+            name
+            for name, model in self.env.registry.items()
+            if not model._abstract and name != Mixin._name and issubclass(model, Mixin)
+        )
+
+    @api.model
+    def _selection_approval_model(self):
+        return [
+            (name, self.env[name]._approval_label or self.env[name]._description)
+            for name in self._get_approval_model_names()
+        ]
 
     def _parsed_domain(self):
         """The domain as a list. Only literals are accepted (never evaluated code)."""

@@ -10,7 +10,8 @@ from odoo.tools import SQL
 
 from odoo.addons.workflow_monitor_base.models.workflow_dashboard import AGE_BUCKETS
 
-from .workflow_approval_policy import APPROVAL_ACTIONS, APPROVAL_MODELS
+from .workflow_approval_gate import MEMO_CONTINUATION
+from .workflow_approval_policy import APPROVAL_ACTIONS
 
 _logger = logging.getLogger(__name__)
 
@@ -20,11 +21,6 @@ STATES = [
     ("rejected", "Rejected"),
     ("cancelled", "Cancelled"),
 ]
-# Transaction-scoped memos (cleared on commit/rollback with the precommit hooks). They
-# only avoid logging the same blocked attempt twice in one transaction; enforcement never
-# reads them.
-MEMO_HELD = "workflow_approval.held"
-MEMO_CONTINUATION = "workflow_approval.continuation"
 ACTIVITY_TYPE = "workflow_monitor_approvals.mail_activity_type_approval"
 OVERDUE_CATEGORY = "approval_overdue"
 
@@ -52,16 +48,42 @@ class WorkflowApprovalRequest(models.Model):
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     res_model = fields.Selection(
-        APPROVAL_MODELS, string="Document Model", required=True, readonly=True, index=True
+        selection="_selection_approval_model",
+        string="Document Model",
+        required=True,
+        readonly=True,
+        index=True,
     )
     res_id = fields.Many2oneReference(
         string="Document ID", model_field="res_model", required=True, readonly=True, index=True
     )
     res_ref = fields.Reference(
-        selection=APPROVAL_MODELS, string="Document", compute="_compute_res_ref"
+        selection="_selection_approval_model", string="Document", compute="_compute_res_ref"
     )
     res_name = fields.Char(string="Document Name", readonly=True)
     requester_id = fields.Many2one("res.users", required=True, readonly=True, index=True)
+    author_ids = fields.Many2many(
+        "res.users",
+        "workflow_approval_request_author_rel",
+        "request_id",
+        "user_id",
+        string="Authors",
+        readonly=True,
+        help="Who created or changed the submitted values (creator, last writers, "
+        "salesperson or invoice user, requester): none of them may approve (four eyes).",
+    )
+    consumed_at = fields.Datetime(
+        readonly=True,
+        copy=False,
+        help="When the approved action used this approval. An approval is single use: "
+        "doing the action again (after a cancel or a reset to draft) needs a new one.",
+    )
+    consumed_hash = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Fingerprint of the values the approved action left (e.g. after a "
+        "backorder split); later changes of a done document are compared with it.",
+    )
     state = fields.Selection(
         STATES, required=True, default="pending", readonly=True, index=True, tracking=True
     )
@@ -204,7 +226,8 @@ class WorkflowApprovalRequest(models.Model):
             allowed = request.state == "pending" and user in live.get(request.id, user.browse())
             request.is_my_approval = allowed
             request.can_decide = allowed and (
-                request.requester_id != user or request.policy_id.sudo().allow_self_approval
+                user not in request.sudo()._four_eyes_authors()
+                or request.policy_id.sudo().allow_self_approval
             )
 
     def _search_is_my_approval(self, operator, value):
@@ -255,6 +278,12 @@ class WorkflowApprovalRequest(models.Model):
             "escalated",
             "execution_state",
             "company_id",
+            "author_ids",
+            "consumed_at",
+            "consumed_hash",
+            "condition_value",
+            "context_html",
+            "requested_at",
         }
     )
 
@@ -297,7 +326,11 @@ class WorkflowApprovalRequest(models.Model):
         """Check the current user may decide each request, then record the decision."""
         for request in self:
             on_behalf = request._check_can_decide()
-            # sudo: the decision is written once the permission check above passed
+            if request._is_outdated():
+                # sudo: the engine asks again once the approver checks above passed
+                request.sudo()._resubmit()
+                continue
+            # sudo: the decision is written once the permission checks above passed
             request.sudo()._decide(decision, comment, on_behalf)
         return True
 
@@ -405,15 +438,7 @@ class WorkflowApprovalRequest(models.Model):
                     state=dict(STATES)[self.state].lower(),
                 )
             )
-        if user == self.requester_id and not self.sudo().policy_id.allow_self_approval:
-            self._refuse(
-                "approval_self",
-                _(
-                    "%(user)s requested %(name)s and cannot approve their own request.",
-                    user=user.name,
-                    name=self.name,
-                ),
-            )
+        self._check_four_eyes()
         direct = self.sudo().tier_approver_ids
         on_behalf = self.env["res.users"]
         if user not in direct:
@@ -431,11 +456,50 @@ class WorkflowApprovalRequest(models.Model):
                 )
         return on_behalf
 
+    def _check_four_eyes(self):
+        """Raise unless the current user is none of the authors of the submitted values:
+        recorded when requested, and the document's current ones (a salesperson changed
+        since, a line edited by the approver)."""
+        self.ensure_one()
+        request = self.sudo()  # sudo: the document is read for its authors only
+        if request.policy_id.allow_self_approval:
+            return
+        record = request._record()
+        authors = request._four_eyes_authors()
+        if record is not None:
+            authors |= record._approval_authors()
+        if self.env.user in authors:
+            self._refuse(
+                "approval_self",
+                _(
+                    "%(user)s created or changed the values of %(document)s and cannot "
+                    "approve %(name)s (four eyes).",
+                    user=self.env.user.name,
+                    document=request.res_name,
+                    name=self.name,
+                ),
+            )
+
+    def _is_outdated(self):
+        """Whether the document changed since the request: its values no longer match."""
+        self.ensure_one()
+        record = self.sudo()._record()
+        return record is not None and record._approval_values()[1] != self.values_hash
+
+    def _resubmit(self):
+        """The document changed while pending: ask again for its current values, as its
+        requester would by pressing the button again (the gate cancels this request as
+        outdated and creates the new one)."""
+        self.ensure_one()
+        record = self._record()
+        requester = record.with_user(self.requester_id).with_company(self.company_id)
+        self.env["workflow.approval.gate"]._hold(requester, "resubmit")
+
     def _refuse(self, signal, message):
         """Log a refused decision (event + security signal) outside this transaction,
         which the UserError rolls back, then raise."""
         request = self.sudo()  # the user may not even read the request they tried
-        self._log_outside(
+        self.env["workflow.approval.gate"]._log_outside(
             [
                 {
                     "res_model": self._name,
@@ -447,6 +511,16 @@ class WorkflowApprovalRequest(models.Model):
             [(signal, message, self._name, self.id)],
         )
         raise UserError(message)
+
+    def _four_eyes_authors(self):
+        """Users who may not approve this request: its requester and the authors of the
+        submitted values (recorded when it was requested)."""
+        self.ensure_one()
+        return self.author_ids | self.requester_id
+
+    @api.model
+    def _selection_approval_model(self):
+        return self.env["workflow.approval.policy"]._selection_approval_model()
 
     def _current_delegators(self, user):
         delegations = (
@@ -610,7 +684,7 @@ class WorkflowApprovalRequest(models.Model):
                 }
             )
             return
-        memo = self.env.cr.precommit.data.setdefault(MEMO_CONTINUATION, set())
+        memo = self.env.cr.cache.setdefault(MEMO_CONTINUATION, set())
         memo.add((self.res_model, self.res_id))
         requester_record = record.with_user(self.requester_id).with_company(self.company_id)
         try:
@@ -629,7 +703,7 @@ class WorkflowApprovalRequest(models.Model):
             return
         finally:
             memo.discard((self.res_model, self.res_id))
-        if record._approval_is_done():
+        if self.consumed_at or record._approval_is_done():
             self.write({"execution_state": "done", "execution_message": False})
             self._log_approval_events("executed")
         else:
@@ -678,7 +752,7 @@ class WorkflowApprovalRequest(models.Model):
                 lambda u: u.active and not u.share and company in u.company_ids
             )
             if not self.policy_id.allow_self_approval:
-                candidates -= self.requester_id
+                candidates -= self.author_ids | self.requester_id
             return candidates
 
         for fallback in (
@@ -731,7 +805,7 @@ class WorkflowApprovalRequest(models.Model):
                 ):
                     users |= delegation.substitute_id
             if not request.policy_id.allow_self_approval:
-                users -= request.requester_id
+                users -= request.author_ids | request.requester_id
             result[request.id] = users
         return result
 
@@ -803,214 +877,29 @@ class WorkflowApprovalRequest(models.Model):
         (activities - mine).exists().unlink()
 
     # ------------------------------------------------------------
-    # ENFORCEMENT ENGINE
+    # ENGINE HELPERS (the gate itself is workflow.approval.gate)
     # ------------------------------------------------------------
 
-    @api.model
-    def _gate(self, records, door="action"):
-        """Decide which of ``records`` may perform their gated action now.
+    def _is_usable(self, digest):
+        """Whether this request lets its document perform the gated action now: approved
+        for exactly these values and not used yet (an approval is single use)."""
+        self.ensure_one()
+        return self.state == "approved" and not self.consumed_at and self.values_hash == digest
 
-        For every active policy whose scope and condition match a record: an approved
-        request with the record's current ``values_hash`` lets it pass; otherwise a
-        request is created (approved at once below the auto-approval amount) or the
-        pending one is kept, and the record is held. Independent of context, user and
-        sudo. Returns (held records, requests they wait for).
-        """
-        Policy = self.env["workflow.approval.policy"]
-        policies = Policy._policies_for(records._name)
-        empty = (records.browse(), self.browse())
-        if not policies or not records:
-            return empty
-        # sudo: conditions read totals, costs and customer credit the user may not see;
-        # only the decision (held or not) goes back to the caller.
-        records_su = records.sudo()
-        triggered = []
-        for policy in policies:
-            for record in records_su._approval_in_scope(policy):
-                info = record._approval_evaluate(policy)
-                if info["triggered"]:
-                    triggered.append((record, policy, info))
-        if not triggered:
-            return empty
-        hashed = {}
-        for record, _policy, _info in triggered:
-            if record.id not in hashed:
-                hashed[record.id] = record._approval_values()
-        Request = self.sudo()
-        existing = Request.search(
-            [
-                ("res_model", "=", records._name),
-                ("res_id", "in", list(hashed)),
-                ("policy_id", "in", policies.ids),
-                ("state", "in", ("pending", "approved")),
-            ],
-            order="id desc",
-        )
-        by_key = {}
-        for request in existing:
-            by_key.setdefault((request.res_id, request.policy_id.id), []).append(request)
-        now = fields.Datetime.now()
-        held_ids, waiting, outdated, blocked = set(), Request, Request, Request
-        to_create = []
-        for record, policy, info in triggered:
-            values, values_hash = hashed[record.id]
-            requests = by_key.get((record.id, policy.id), [])
-            if any(r.state == "approved" and r.values_hash == values_hash for r in requests):
-                continue
-            pending = [r for r in requests if r.state == "pending"]
-            same = [r for r in pending if r.values_hash == values_hash]
-            if same:
-                held_ids.add(record.id)
-                waiting |= same[0]
-                blocked |= same[0]
-                continue
-            for request in pending:
-                outdated |= request
-            auto = bool(policy.auto_approve_below) and info["amount"] < policy.auto_approve_below
-            if not auto:
-                held_ids.add(record.id)
-            to_create.append(
-                {
-                    "policy_id": policy.id,
-                    "res_model": record._name,
-                    "res_id": record.id,
-                    "res_name": record.display_name,
-                    "company_id": record._approval_company().id,
-                    "requester_id": record._approval_requester().id,
-                    "state": "approved" if auto else "pending",
-                    "auto_approved": auto,
-                    "decided_at": now if auto else False,
-                    "requested_at": now,
-                    "amount": info["amount"],
-                    "condition_value": info["value"],
-                    "values_hash": values_hash,
-                    "values_json": values,
-                    "context_html": record._approval_context_html(policy, info),
-                    "execution_state": "done" if auto else "none",
-                }
-            )
-        if door != "action" and held_ids:
-            # a direct write/create of the final state: refused by the caller (UserError),
-            # so nothing is created here and the attempt is logged outside the transaction
-            held = records.browse(sorted(held_ids))
-            self._log_blocked(held, waiting, door, outside=True)
-            auto_vals = [v for v in to_create if v["state"] == "approved"]
-            if auto_vals:
-                Request.create(auto_vals)._log_approval_events("auto_approved")
-            return held, waiting
-        if outdated:
-            outdated._close_activities()
-            outdated.write(
-                {
-                    "state": "cancelled",
-                    "decided_at": now,
-                    "execution_message": _("The document changed while pending."),
-                }
-            )
-            outdated._log_approval_events("outdated")
-            outdated._resolve_overdue()
-        created = Request.create(to_create) if to_create else Request
-        auto = created.filtered("auto_approved")
-        new_pending = created - auto
-        auto._log_approval_events("auto_approved")
-        for policy in new_pending.policy_id:
-            requests = new_pending.filtered(lambda r, p=policy: r.policy_id == p)
-            requests._enter_tier(policy.tier_ids[:1], now)
-        new_pending._log_approval_events("requested")
-        if blocked:
-            self._log_blocked(
-                records.browse(sorted({r.res_id for r in blocked})), blocked, door, outside=False
-            )
-        held = records.browse(sorted(held_ids))
-        memo = self.env.cr.precommit.data.setdefault(MEMO_HELD, set())
-        memo.update((held._name, rid) for rid in held.ids)
-        return held, waiting | new_pending
-
-    def _log_blocked(self, held, requests, door, outside):
-        """A held attempt on a record that already waits (or a direct write of its final
-        state): an ``approval`` event plus an ``approval_bypass`` security signal. Not
-        counted twice in one transaction, nor for the engine's own continuation."""
-        memo = self.env.cr.precommit.data.get(MEMO_HELD, set())
-        continuing = self.env.cr.precommit.data.get(MEMO_CONTINUATION, set())
-        events, signals = [], []
-        by_record = {}
-        for request in requests:
-            by_record.setdefault(request.res_id, request)
-        for record in held:
-            key = (record._name, record.id)
-            if door == "action" and (key in memo or key in continuing):
-                continue
-            request = by_record.get(record.id)
-            message = _(
-                "%(user)s attempted to %(action)s %(document)s, which waits for approval "
-                "%(request)s (door: %(door)s).",
-                user=self.env.user.name,
-                action=record._approval_action,
-                document=record.display_name,
-                request=request.name if request else "-",
-                door=door,
-            )
-            events.append(
-                {
-                    "res_model": record._name,
-                    "res_id": record.id,
-                    "company_id": record._approval_company().id,
-                    "payload": {
-                        "action": "blocked",
-                        "door": door,
-                        "request_id": request.id if request else False,
-                        "request": request.name if request else False,
-                        "context_keys": sorted(str(k) for k in self.env.context)[:20],
-                    },
-                }
-            )
-            # the engine's own continuation and the superuser's scheduled jobs (e.g. the
-            # auto-post of a waiting bill) are blocked and logged, but are no bypass attempt
-            if key not in continuing and self.env.uid != SUPERUSER_ID:
-                signals.append(("approval_bypass", message, record._name, record.id))
-        if not events:
+    def _cancel_outdated(self, now):
+        """Pending requests whose document changed: cancelled, a new one is asked for."""
+        if not self:
             return
-        if outside:
-            self._log_outside(events, signals)
-            return
-        self.env["workflow.event"]._log_events(
-            [dict(e, event_type="approval", occurred_at=fields.Datetime.now()) for e in events]
+        self._close_activities()
+        self.write(
+            {
+                "state": "cancelled",
+                "decided_at": now,
+                "execution_message": _("The document changed while pending."),
+            }
         )
-        for signal in signals:
-            self.env["workflow.event"]._log_security_signal(*signal)
-
-    def _log_outside(self, events, signals):
-        """Write events and security signals from a separate cursor: they must survive
-        the UserError that refuses the attempt. The user is named in the payload too: if
-        the user (or company) row is not committed yet, the row is written without it."""
-        uid = self.env.uid
-        events = [dict(e, payload=dict(e["payload"], uid=uid)) for e in events]
-        for strict in (True, False):
-            try:
-                with self.env.registry.cursor() as cr:
-                    env = api.Environment(cr, SUPERUSER_ID, {})
-                    env["workflow.event"]._log_events(
-                        [
-                            dict(
-                                e,
-                                event_type="approval",
-                                source="user",
-                                user_id=uid if strict else False,
-                                company_id=e.get("company_id") if strict else False,
-                            )
-                            for e in events
-                        ]
-                    )
-                    for signal, message, res_model, res_id in signals:
-                        env["workflow.event"]._log_security_signal(
-                            signal, message, res_model, res_id
-                        )
-                return
-            except psycopg2.IntegrityError:
-                continue
-            except Exception:  # noqa: BLE001 - logging must never hide the refusal itself
-                _logger.exception("Could not log the refused approval attempt")
-                return
+        self._log_approval_events("outdated")
+        self._resolve_overdue()
 
     def _log_approval_events(self, action, comment=None):
         if not self:

@@ -160,13 +160,15 @@ class TestEnforcement(ApprovalCommon):
         first = self.requests_of(order, "pending")
         first.with_user(self.approver).action_approve()
         self.assertEqual(order.state, "sale")
+        self.assertTrue(first.consumed_at, "the confirmation used the approval")
         order._action_cancel()
         order.action_draft()
-        # same values: the approval still holds
-        order.action_confirm()
-        self.assertEqual(order.state, "sale")
-        order._action_cancel()
-        order.action_draft()
+        # same values, but an approval is single use: confirming again asks again
+        result = order.action_confirm()
+        self.assertEqual(result["tag"], "display_notification")
+        self.assertEqual(order.state, "draft")
+        again = self.requests_of(order, "pending")
+        self.assertEqual(again.values_hash, first.values_hash)
         order.order_line.product_uom_qty = 30
         result = order.action_confirm()
         self.assertEqual(result["tag"], "display_notification")
@@ -175,17 +177,22 @@ class TestEnforcement(ApprovalCommon):
         self.assertEqual(len(second), 1)
         self.assertNotEqual(second.values_hash, first.values_hash)
         self.assertEqual(second.amount, 3000.0)
+        self.assertEqual(again.state, "cancelled", "outdated by the change")
 
     def test_change_while_pending_asks_again(self):
         order = self.sale_order(qty=20)
         order.action_confirm()
         request = self.requests_of(order, "pending")
         order.order_line.product_uom_qty = 25  # raised after asking
+        # approving the request for 2000 asks again for the 2500 instead
         request.with_user(self.approver).action_approve()
-        self.assertEqual(request.state, "approved")
-        self.assertEqual(order.state, "draft", "the approval was for 2000, not 2500")
+        self.assertEqual(request.state, "cancelled", "outdated: it was for 2000, not 2500")
+        self.assertEqual(order.state, "draft")
         new = self.requests_of(order, "pending")
         self.assertEqual(new.amount, 2500.0)
+        self.assertEqual(new.requester_id, self.salesperson)
+        new.with_user(self.approver).action_approve()
+        self.assertEqual(order.state, "sale")
 
     def test_automation_rule_cannot_bypass(self):
         order = self.sale_order(qty=20)

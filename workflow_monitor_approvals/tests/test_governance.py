@@ -82,7 +82,8 @@ class TestGovernance(ApprovalCommon):
         self.assertEqual(decisions[0].comment, "Fine by me")
         actions = [e.payload["action"] for e in self.approval_events(order)]
         self.assertEqual(
-            actions, ["requested", "tier_approved", "tier_approved", "approved", "executed"]
+            actions,
+            ["requested", "tier_approved", "tier_approved", "approved", "consumed", "executed"],
         )
 
     def test_reject_needs_reason_and_notifies(self):
