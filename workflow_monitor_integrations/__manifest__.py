@@ -16,6 +16,7 @@
         "data/ir_cron_data.xml",
         "views/workflow_integration_views.xml",
         "views/workflow_integration_message_views.xml",
+        "views/workflow_integration_refusal_views.xml",
         "views/ir_actions_server_views.xml",
         "views/res_config_settings_views.xml",
         "views/workflow_monitor_integrations_menus.xml",

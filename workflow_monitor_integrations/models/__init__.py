@@ -2,6 +2,7 @@ from . import (
     workflow_integration,
     workflow_integration_route,
     workflow_integration_message,
+    workflow_integration_refusal,
     workflow_event,
     ir_actions_server,
     workflow_dashboard,

@@ -2,8 +2,10 @@ import uuid
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
+
+from odoo.addons.workflow_monitor_base.tools.context import server_context
 
 from ..tools import signature
 
@@ -26,6 +28,10 @@ HEALTH_WINDOW_HOURS = 24
 DEGRADED_SUCCESS_RATE = 95.0  # percent
 DEGRADED_QUEUE_AGE_MINUTES = 15
 QUEUED_STATES = ("pending", "sending", "failed")
+# refused inbound requests are shown over this window on the integration
+REFUSED_WINDOW_HOURS = 24
+GROUP_ADMIN = "workflow_monitor_base.group_workflow_admin"
+GROUP_MANAGER = "workflow_monitor_base.group_workflow_manager"
 
 
 class WorkflowIntegration(models.Model):
@@ -57,9 +63,11 @@ class WorkflowIntegration(models.Model):
     kind = fields.Selection(INTEGRATION_KINDS, required=True, default="n8n", tracking=True)
     company_id = fields.Many2one(
         "res.company",
+        required=True,
         index=True,
         default=lambda self: self.env.company,
-        help="Only events of this company are sent; empty = all companies.",
+        help="Only events of this company are sent, and inbound webhooks act on this "
+        "company's documents only.",
     )
     url = fields.Char(
         string="Endpoint URL",
@@ -145,11 +153,22 @@ class WorkflowIntegration(models.Model):
     last_error = fields.Char(readonly=True, copy=False)
     health_checked_at = fields.Datetime(readonly=True, copy=False)
     color = fields.Integer(compute="_compute_color")
+    inbound_refused_count = fields.Integer(
+        string="Refused Requests (24 h)",
+        compute="_compute_inbound_refused",
+        help="Inbound requests refused before their sender was authenticated (bad or "
+        "missing signature, stale timestamp, body too large, paused or disabled) over "
+        "the last 24 hours. They are counted, not stored one by one.",
+    )
+    inbound_refused_last_at = fields.Datetime(
+        string="Last Refused Request", compute="_compute_inbound_refused"
+    )
 
     _sql_constraints = [
         ("inbound_uuid_unique", "unique(inbound_uuid)", "The inbound key must be unique."),
     ]
 
+    @api.private
     def init(self):
         result = super().init()
         # the open-circuit and pause filters run before every delivery batch
@@ -185,6 +204,24 @@ class WorkflowIntegration(models.Model):
         for integration in self:
             integration.route_count = routes.get(integration, 0)
             integration.message_count = messages.get(integration, 0)
+
+    def _compute_inbound_refused(self):
+        since = fields.Datetime.now() - timedelta(hours=REFUSED_WINDOW_HOURS)
+        # sudo: counters of the integrations the user reads, nothing else is returned
+        groups = (
+            self.env["workflow.integration.refusal"]
+            .sudo()
+            ._read_group(
+                [("integration_id", "in", self.ids), ("bucket_start", ">=", since)],
+                ["integration_id"],
+                ["count:sum", "last_seen:max"],
+            )
+        )
+        figures = {integration.id: (count, last) for integration, count, last in groups}
+        for integration in self:
+            count, last = figures.get(integration.id, (0, False))
+            integration.inbound_refused_count = count
+            integration.inbound_refused_last_at = last
 
     @api.depends("state")
     def _compute_color(self):
@@ -247,6 +284,32 @@ class WorkflowIntegration(models.Model):
     # CRUD
     # ------------------------------------------------------------
 
+    def _auto_init(self):
+        # company_id became required: integrations of "all companies" (empty) belong to
+        # the first company from now on, their routes and messages with them
+        cr = self.env.cr
+        cr.execute(
+            """SELECT 1 FROM information_schema.columns
+                WHERE table_name = 'workflow_integration' AND column_name = 'company_id'"""
+        )
+        if cr.fetchone():
+            cr.execute(
+                """UPDATE workflow_integration
+                      SET company_id = (SELECT min(id) FROM res_company)
+                    WHERE company_id IS NULL"""
+            )
+            if cr.rowcount:
+                for table in ("workflow_integration_route", "workflow_integration_message"):
+                    cr.execute(
+                        SQL(
+                            """UPDATE %(table)s t SET company_id = i.company_id
+                                 FROM workflow_integration i
+                                WHERE t.integration_id = i.id AND t.company_id IS NULL""",
+                            table=SQL.identifier(table),
+                        )
+                    )
+        return super()._auto_init()
+
     @api.model_create_multi
     def create(self, vals_list):
         integrations = super().create(vals_list)
@@ -268,11 +331,25 @@ class WorkflowIntegration(models.Model):
     # ACTIONS
     # ------------------------------------------------------------
 
+    def _check_workflow_group(self, group):
+        """User actions: refuse callers without ``group`` (engine code runs as the
+        superuser). Any logged-in user can call a public method over RPC."""
+        if self.env.su or self.env.user.has_group(group):
+            return
+        raise AccessError(
+            _(
+                "Only Workflow Monitor %(level)s users can do this on integrations.",
+                level=_("administrators") if group == GROUP_ADMIN else _("managers"),
+            )
+        )
+
     def action_pause(self):
+        self._check_workflow_group(GROUP_ADMIN)
         self.write({"paused": True, "state": "paused"})
 
     def action_resume(self):
         """Resume by hand: close the circuit breaker and deliver what waits."""
+        self._check_workflow_group(GROUP_ADMIN)
         self.write(
             {
                 "paused": False,
@@ -285,14 +362,21 @@ class WorkflowIntegration(models.Model):
         self.env["workflow.integration.message"]._schedule_delivery_trigger()
 
     def action_rotate_secret(self):
+        self._check_workflow_group(GROUP_ADMIN)
         for integration in self:
             integration.signing_secret = signature.generate_secret()
 
     def action_refresh_health(self):
-        self._refresh_health()
+        """Managers may refresh the figures they read: the refresh itself writes
+        derived figures only, as the health job does."""
+        self._check_workflow_group(GROUP_MANAGER)
+        self.check_access("read")
+        # sudo: health figures are derived from the messages, not configuration
+        self.sudo()._refresh_health()
 
     def action_send_test(self):
         """Queue a signed ``ping`` message, delivered by the outbox like any other."""
+        self._check_workflow_group(GROUP_ADMIN)
         Message = self.env["workflow.integration.message"]
         for integration in self:
             if not integration.url:
@@ -318,38 +402,52 @@ class WorkflowIntegration(models.Model):
             ]
         )
 
-    def action_view_messages(self):
+    def _open_related(self, xmlid, domain, context):
+        self._check_workflow_group(GROUP_MANAGER)
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "workflow_monitor_integrations.action_workflow_integration_message"
-        )
-        action["domain"] = [("integration_id", "=", self.id)]
-        action["context"] = {"default_integration_id": self.id}
+        self.check_access("read")
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        action["domain"] = domain
+        action["context"] = context
         return action
 
-    def action_view_routes(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "workflow_monitor_integrations.action_workflow_integration_route"
+    def action_view_messages(self):
+        return self._open_related(
+            "workflow_monitor_integrations.action_workflow_integration_message",
+            [("integration_id", "=", self.id)],
+            {"default_integration_id": self.id},
         )
-        action["domain"] = [("integration_id", "=", self.id)]
-        action["context"] = {"default_integration_id": self.id, "active_test": False}
-        return action
+
+    def action_view_routes(self):
+        return self._open_related(
+            "workflow_monitor_integrations.action_workflow_integration_route",
+            [("integration_id", "=", self.id)],
+            {"default_integration_id": self.id, "active_test": False},
+        )
+
+    def action_view_refusals(self):
+        return self._open_related(
+            "workflow_monitor_integrations.action_workflow_integration_refusal",
+            [("integration_id", "=", self.id)],
+            {},
+        )
 
     # ------------------------------------------------------------
     # HEALTH
     # ------------------------------------------------------------
 
     @api.model
+    @api.private
     def _cron_health(self):
         """Refresh the health of every active integration (one grouped query), raise one
         ``integration_failure`` per integration that is down, resolve the recovered ones,
-        retry failed inbound messages and purge old messages."""
+        retry failed inbound messages and purge old messages and refusal counters."""
         self.search([])._refresh_health()
         Message = self.env["workflow.integration.message"]
         Message._cron_retry_inbound()
         Message._purge_old_messages()
 
+    @api.private
     def _health_figures(self, now):
         """{integration id: figures} from one grouped query over the messages."""
         if not self:
@@ -382,6 +480,7 @@ class WorkflowIntegration(models.Model):
         )
         return {row[0]: row[1:] for row in self.env.cr.fetchall()}
 
+    @api.private
     def _refresh_health(self, now=None):
         now = now or fields.Datetime.now()
         figures = self._health_figures(now)
@@ -423,9 +522,9 @@ class WorkflowIntegration(models.Model):
             }
             if changed:
                 # health figures are not configuration: no audit event, no chatter
-                integration.with_context(workflow_audit_disable=True, tracking_disable=True).write(
-                    vals
-                )
+                integration.with_context(
+                    **server_context(workflow_audit_disable=True), tracking_disable=True
+                ).write(vals)
             key = f"integration_down:{integration.id}"
             if state == "down":
                 down_keys.append(key)

@@ -14,6 +14,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from odoo.addons.workflow_monitor_base.tools import bulk_update, commit_chunk
+from odoo.addons.workflow_monitor_base.tools.context import server_context
 
 from ..tools import signature
 
@@ -39,6 +40,21 @@ CIRCUIT_MAX_COOLDOWN = 3600
 DEFAULT_LEASE_SECONDS = 300
 INBOUND_RETRY_STATES = ("received", "failed")
 MAX_ERROR = 2000
+GROUP_ADMIN = "workflow_monitor_base.group_workflow_admin"
+GROUP_MANAGER = "workflow_monitor_base.group_workflow_manager"
+PG_INT_MAX = 2**31 - 1
+# event types a webhook may log: the others are written by the engine only (SLA,
+# exceptions, approvals, configuration audit)
+INBOUND_EVENT_TYPES = ("stage", "integration", "custom")
+# categories raised by the engine only (DESIGN.md section 10): never from a webhook
+ENGINE_CATEGORIES = (
+    "sla_breach",
+    "stale_record",
+    "automation_failure",
+    "cron_failure",
+    "anomaly",
+    "security_signal",
+)
 
 # keep-alive HTTP sessions per cron thread and integration
 _sessions = threading.local()
@@ -119,6 +135,7 @@ class WorkflowIntegrationMessage(models.Model):
         selection="_selection_target_model", string="Document", compute="_compute_res_ref"
     )
 
+    @api.private
     def init(self):
         cr = self.env.cr
         # webhook-id is unique per integration and direction; duplicates and rejected
@@ -191,6 +208,7 @@ class WorkflowIntegrationMessage(models.Model):
         return messages
 
     @api.model
+    @api.private
     def _queue_outbound(self, vals_list):
         """Write outbound messages in the current (business) transaction: they exist
         only if it commits, and the delivery job is triggered right after the commit."""
@@ -207,6 +225,7 @@ class WorkflowIntegrationMessage(models.Model):
         return messages
 
     @api.model
+    @api.private
     def _schedule_delivery_trigger(self):
         """Trigger the delivery job once, after the current transaction commits."""
         cr = self.env.cr
@@ -234,9 +253,14 @@ class WorkflowIntegrationMessage(models.Model):
     # ACTIONS
     # ------------------------------------------------------------
 
+    def _check_workflow_group(self, group):
+        self.env["workflow.integration"]._check_workflow_group(group)
+
     def action_replay(self):
         """Send again (outbound) or process again (inbound). Outbound messages keep
-        their webhook-id, so receivers can tell a replay from a new message."""
+        their webhook-id, so receivers can tell a replay from a new message. Inbound
+        ones go through the same checks as when they arrived."""
+        self._check_workflow_group(GROUP_ADMIN)
         outbound = self.filtered(lambda m: m.direction == "out" and m.state != "sending")
         inbound = self.filtered(
             lambda m: m.direction == "in" and m.state in ("failed", "received", "dead", "stale")
@@ -260,6 +284,7 @@ class WorkflowIntegrationMessage(models.Model):
         return True
 
     def action_open_document(self):
+        self._check_workflow_group(GROUP_MANAGER)
         self.ensure_one()
         if not self.res_model or self.res_model not in self.env or not self.res_id:
             raise UserError(_("This message is not linked to a document."))
@@ -283,6 +308,7 @@ class WorkflowIntegrationMessage(models.Model):
         )
 
     @api.model
+    @api.private
     def _reclaim_expired_leases(self, now):
         """Messages left 'sending' by a crashed worker go back to 'pending'."""
         self.env.cr.execute(
@@ -325,6 +351,7 @@ class WorkflowIntegrationMessage(models.Model):
         return open_, probing, blocked
 
     @api.model
+    @api.private
     def _claim(self, integration_ids, limit, now, lease_until):
         """Take up to ``limit`` due messages of these integrations, skipping rows other
         workers hold, and mark them 'sending' under a lease."""
@@ -370,6 +397,7 @@ class WorkflowIntegrationMessage(models.Model):
         return session
 
     @api.model
+    @api.private
     def _post(self, integration, webhook_id, body):
         """POST one signed body; returns (HTTP status or None, error or None, ms)."""
         headers = signature.sign_headers(
@@ -396,6 +424,7 @@ class WorkflowIntegrationMessage(models.Model):
         return status, error, (time.perf_counter() - start) * 1000.0
 
     @api.model
+    @api.private
     def _cron_deliver(self, batch_size=200, time_budget=50):
         """Deliver due outbound messages, batch after batch, within ``time_budget``
         seconds (the cron runner stops after 10 progress batches, so the loop is here).
@@ -412,9 +441,8 @@ class WorkflowIntegrationMessage(models.Model):
         if reclaimed:
             _logger.warning("%s webhook message(s) reclaimed after their lease expired", reclaimed)
         touched = set()
-        this = self.with_context(workflow_delivery_touched=touched)
         while True:
-            sent = this._deliver_batch(batch_size, started, time_budget)
+            sent = self._deliver_batch(batch_size, started, time_budget, touched=touched)
             done += sent
             commit_chunk(self.env)
             if not sent or time.monotonic() - started >= time_budget:
@@ -441,7 +469,10 @@ class WorkflowIntegrationMessage(models.Model):
         return False
 
     @api.model
-    def _deliver_batch(self, batch_size, started=None, time_budget=None):
+    @api.private
+    def _deliver_batch(self, batch_size, started=None, time_budget=None, touched=None):
+        """Claim and send one batch; the ids of the integrations it touched are added to
+        ``touched`` (a set) when given, for one health refresh at the end of the job."""
         self._read_committed()
         now = fields.Datetime.now()
         lease_seconds = self._lease_seconds()
@@ -457,14 +488,14 @@ class WorkflowIntegrationMessage(models.Model):
         results = []  # (id, state, attempts, attempt_at, status, error, ms, delivered_at, next_at)
         released = []
         failures = {iid: settings[iid]["consecutive_failures"] for iid in settings}
-        touched = {}
+        touched_now = {}
         dead, gone_routes = [], {}
         for msg_id, integration_id, route_id, webhook_id, payload, attempts, _state in claimed:
             integration = settings[integration_id]
             # a probe (half-open circuit) starts above the threshold: only failures of
             # this batch can trip the circuit
             tripped = (
-                integration_id in touched
+                integration_id in touched_now
                 and failures[integration_id] >= integration["circuit_threshold"]
             )
             # stop early: circuit opened in this batch, or the lease is about to expire
@@ -479,7 +510,7 @@ class WorkflowIntegrationMessage(models.Model):
                 status, error, ms = self._post(integration, webhook_id, message_body(payload))
             attempt_at = fields.Datetime.now()
             attempts += 1
-            stats = touched.setdefault(integration_id, {"success": None, "failure": None})
+            stats = touched_now.setdefault(integration_id, {"success": None, "failure": None})
             if error is None:
                 results.append(
                     (msg_id, "delivered", attempts, attempt_at, status, None, ms, attempt_at, None)
@@ -514,20 +545,22 @@ class WorkflowIntegrationMessage(models.Model):
                 if state == "dead":
                     dead.append((msg_id, integration_id, route_id, status, error))
         self._store_results(results, released)
-        self._update_integrations(settings, touched, failures, probing)
+        self._update_integrations(settings, touched_now, failures, probing)
         if gone_routes:
             self._disable_gone_routes(gone_routes)
         if dead:
             self._raise_dead_letters(dead, settings)
         # health: at once when something failed (down must show quickly), otherwise
         # once at the end of the job's call (see _cron_deliver)
-        failing = [iid for iid, stats in touched.items() if stats["failure"]]
+        failing = [iid for iid, stats in touched_now.items() if stats["failure"]]
         if failing:
             self.env["workflow.integration"].browse(failing)._refresh_health()
-        self.env.context.get("workflow_delivery_touched", set()).update(touched)
+        if touched is not None:
+            touched.update(touched_now)
         return len(results)
 
     @api.model
+    @api.private
     def _store_results(self, results, released):
         cr = self.env.cr
         now = fields.Datetime.now()
@@ -565,6 +598,7 @@ class WorkflowIntegrationMessage(models.Model):
         self.invalidate_model()
 
     @api.model
+    @api.private
     def _update_integrations(self, settings, touched, failures, probing):
         """Consecutive failures, last success/failure and the circuit breaker, in one
         UPDATE for the integrations of the batch."""
@@ -616,6 +650,7 @@ class WorkflowIntegrationMessage(models.Model):
         self.env["workflow.integration"].invalidate_model()
 
     @api.model
+    @api.private
     def _disable_gone_routes(self, gone_routes):
         """410 Gone: the service asks us to stop. Deactivate the route, turn what it still
         queues into dead letters and tell the technical team once per route."""
@@ -657,6 +692,7 @@ class WorkflowIntegrationMessage(models.Model):
         )
 
     @api.model
+    @api.private
     def _raise_dead_letters(self, dead, settings):
         """One ``integration_failure`` per integration, counting its dead letters."""
         self.env["workflow.exception"].sudo().raise_exceptions(
@@ -685,6 +721,7 @@ class WorkflowIntegrationMessage(models.Model):
         )
 
     @api.model
+    @api.private
     def _schedule_next_run(self):
         """Count what is still due now; trigger the job for the next retry or the end of
         an open circuit. Returns the number of messages due now."""
@@ -760,10 +797,35 @@ class WorkflowIntegrationMessage(models.Model):
         if missing:
             return _("Missing field(s) in data: %(fields)s.", fields=", ".join(missing))
         res_model = data.get("res_model")
+        if res_model is not None and not isinstance(res_model, str):
+            return _("'res_model' must be a model name (field: data.res_model).")
         if res_model and res_model not in self.env:
             return _("Unknown model %(model)r (field: data.res_model).", model=res_model)
-        if data.get("res_id") is not None and not isinstance(data.get("res_id"), int):
-            return _("'res_id' must be an integer (field: data.res_id).")
+        res_id = data.get("res_id")
+        if res_id is not None and (
+            not isinstance(res_id, int) or isinstance(res_id, bool) or not 0 < res_id <= PG_INT_MAX
+        ):
+            return _(
+                "'res_id' must be a record id, a positive integer up to %(max)s "
+                "(field: data.res_id).",
+                max=PG_INT_MAX,
+            )
+        for key, value in (
+            ("data.correlation_id", data.get("correlation_id")),
+            ("data.key", data.get("key")),
+            ("key", envelope.get("key")),
+        ):
+            scalar = isinstance(value, (str, int)) and not isinstance(value, bool)
+            if value is not None and (not scalar or len(str(value)) > 255):
+                return _(
+                    "'%(key)s' must be a string of at most 255 characters (field: %(key)s).",
+                    key=key,
+                )
+        for key in ("definition", "stage_from", "stage_to", "dedupe_key"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                return _("'%(key)s' must be a string (field: data.%(key)s).", key=key)
+        if data.get("payload") is not None and not isinstance(data["payload"], dict):
+            return _("'payload' must be a JSON object (field: data.payload).")
         if kind == "workflow.exception":
             category = (
                 self.env["workflow.exception.category"]
@@ -790,6 +852,101 @@ class WorkflowIntegrationMessage(models.Model):
                 return _(
                     "Unknown event type %(value)r (field: data.event_type).",
                     value=data.get("event_type"),
+                )
+        return None
+
+    @api.model
+    def _inbound_allowed_models(self, kind):
+        """Models whose records a webhook of ``kind`` may name in data.res_model: the
+        documents followed by a workflow (and, for events, the exceptions an outside
+        service reports about). Extend to accept more."""
+        models_ = set(
+            self.env["workflow.definition"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([])
+            .mapped("res_model")
+        )
+        if kind in ("workflow.event", "n8n.execution"):
+            models_.add("workflow.exception")
+        return models_
+
+    @api.model
+    def _inbound_refused_categories(self):
+        """Codes of the exception categories a webhook may not raise: those the engine
+        raises (system categories), except ``integration_failure``, which is what
+        outside services report."""
+        Category = self.env["workflow.exception.category"].sudo().with_context(active_test=False)
+        codes = set(ENGINE_CATEGORIES)
+        if "is_system" in Category._fields:
+            codes.update(Category.search([("is_system", "=", True)]).mapped("code"))
+        codes.discard("integration_failure")
+        return codes
+
+    @api.model
+    def _inbound_scope_problem(self, integration, envelope):
+        """None, or why a schema-valid message must not be applied: handlers act only
+        on the integration's company and on the models they are written for. The
+        message is then rejected (422) with this text."""
+        kind = envelope.get("type")
+        data = envelope.get("data") or {}
+        if kind == "workflow.event":
+            event_type = data.get("event_type") or "custom"
+            if event_type not in INBOUND_EVENT_TYPES:
+                return _(
+                    "Events of type %(type)r are written by Odoo only; webhooks may log "
+                    "%(types)s (field: data.event_type).",
+                    type=event_type,
+                    types=", ".join(INBOUND_EVENT_TYPES),
+                )
+        refused_categories = self._inbound_refused_categories()
+        if kind == "workflow.exception" and data.get("category") in refused_categories:
+            return _(
+                "The category %(code)r is raised by Odoo only (field: data.category).",
+                code=data["category"],
+            )
+        res_model = data.get("res_model")
+        if res_model:
+            allowed = self._inbound_allowed_models(kind)
+            if res_model not in allowed:
+                return _(
+                    "%(type)s webhooks do not act on %(model)s records; accepted models: "
+                    "%(models)s (field: data.res_model).",
+                    type=kind,
+                    model=res_model,
+                    models=", ".join(sorted(allowed)) or "-",
+                )
+        if kind == "workflow.event" and data.get("definition"):
+            definition = (
+                self.env["workflow.definition"]
+                .sudo()
+                .search([("code", "=", data["definition"])], limit=1)
+            )
+            if definition and res_model and definition.res_model != res_model:
+                return _(
+                    "The workflow %(code)s follows %(wf_model)s records, not %(model)s "
+                    "(field: data.definition).",
+                    code=definition.code,
+                    wf_model=definition.res_model,
+                    model=res_model,
+                )
+        if res_model and data.get("res_id"):
+            # sudo: existence and company of the named record, nothing is returned
+            record = self.env[res_model].sudo().browse(data["res_id"]).exists()
+            if not record:
+                return _(
+                    "No %(model)s record with id %(id)s (field: data.res_id).",
+                    model=res_model,
+                    id=data["res_id"],
+                )
+            company = record.company_id if "company_id" in record._fields else None
+            if company and company != integration.company_id:
+                return _(
+                    "The %(model)s record %(id)s belongs to another company than the "
+                    "integration %(integration)s (field: data.res_id).",
+                    model=res_model,
+                    id=record.id,
+                    integration=integration.name,
                 )
         return None
 
@@ -839,21 +996,41 @@ class WorkflowIntegrationMessage(models.Model):
         )
         return bool(cr.fetchone())
 
+    @api.private
     def _process_inbound(self):
-        """Run the handler of each received message in a savepoint: success ->
-        'processed', out of order -> 'stale', handler error -> 'failed' (retried by the
-        health job), never lost."""
+        """Run the handler of each received message in a savepoint, as the superuser in
+        the integration's company: success -> 'processed', out of order -> 'stale',
+        outside what the handler is written for -> 'rejected' (422), handler error ->
+        'failed' (retried by the health job), never lost. The checks run again on each
+        replay, so an edited payload cannot bypass them."""
         handlers = self._inbound_handlers()
         for message in self:
             if message.state not in INBOUND_RETRY_STATES:
                 continue
             envelope = message.payload or {}
+            integration = message.integration_id
+            problem = self._inbound_validate(envelope) or self._inbound_scope_problem(
+                integration, envelope
+            )
+            if problem:
+                message.write(
+                    {
+                        "state": "rejected",
+                        "last_http_status": 422,
+                        "last_error": str(problem)[:MAX_ERROR],
+                        "processed_at": fields.Datetime.now(),
+                    }
+                )
+                continue
             if message._is_stale():
                 message.write({"state": "stale", "processed_at": fields.Datetime.now()})
                 continue
+            # sudo: the sender is authenticated by the signature; the checks above keep
+            # the handler on its company's documents of the models it is written for
+            handler_self = message.sudo().with_company(integration.company_id)
             try:
                 with self.env.cr.savepoint():
-                    record = getattr(message.sudo(), handlers[envelope["type"]])(
+                    record = getattr(handler_self, handlers[envelope["type"]])(
                         envelope.get("data") or {}
                     )
                     vals = {
@@ -867,6 +1044,7 @@ class WorkflowIntegrationMessage(models.Model):
                     message.write(vals)
             except Exception as error:
                 _logger.warning("Inbound webhook %s failed: %s", message.webhook_id, error)
+                # kept for the administrator (Integrations > Messages), never sent back
                 message.write(
                     {
                         "state": "failed",
@@ -878,6 +1056,7 @@ class WorkflowIntegrationMessage(models.Model):
         return self
 
     @api.model
+    @api.private
     def _cron_retry_inbound(self, batch_size=200):
         """Process again inbound messages whose handler failed (or that a crash left
         'received'); after max_attempts they become dead letters."""
@@ -919,6 +1098,7 @@ class WorkflowIntegrationMessage(models.Model):
         return messages
 
     @api.model
+    @api.private
     def _purge_old_messages(self, batch_size=10000):
         days = int(
             self.env["ir.config_parameter"]
@@ -939,8 +1119,10 @@ class WorkflowIntegrationMessage(models.Model):
                 batch_size,
             )
         )
+        purged = self.env.cr.rowcount
         self.invalidate_model()
-        return self.env.cr.rowcount
+        self.env["workflow.integration.refusal"]._purge_old(days)
+        return purged
 
     # handlers ------------------------------------------------------
 
@@ -950,12 +1132,18 @@ class WorkflowIntegrationMessage(models.Model):
             return record or None
         return None
 
+    def _inbound_context(self, data):
+        """Labels of the events a webhook logs, as server flags (a client context can
+        neither forge nor drop them)."""
+        return server_context(
+            workflow_source="webhook",
+            workflow_source_ref=f"workflow.integration,{self.integration_id.id}",
+            workflow_correlation_id=str(data.get("correlation_id") or self.webhook_id),
+        )
+
+    @api.private
     def _inbound_workflow_event(self, data):
-        ctx = {
-            "workflow_source": "webhook",
-            "workflow_source_ref": f"workflow.integration,{self.integration_id.id}",
-            "workflow_correlation_id": data.get("correlation_id") or self.webhook_id,
-        }
+        ctx = self._inbound_context(data)
         record = self._inbound_record(data)
         payload = dict(data.get("payload") or {}, webhook_id=self.webhook_id)
         if data.get("definition") and data.get("stage_to") and record:
@@ -972,38 +1160,39 @@ class WorkflowIntegrationMessage(models.Model):
         else:
             vals = {
                 key: data[key]
-                for key in (
-                    "res_model",
-                    "res_id",
-                    "definition",
-                    "stage_from",
-                    "stage_to",
-                    "correlation_id",
-                )
+                for key in ("res_model", "res_id", "definition", "stage_from", "stage_to")
                 if data.get(key)
             }
             vals.update(
                 event_type=data.get("event_type") or "custom",
                 source="webhook",
+                source_ref=str(ctx["workflow_source_ref"]),
+                correlation_id=str(ctx["workflow_correlation_id"]),
                 payload=payload,
                 occurred_at=self.occurred_at or fields.Datetime.now(),
-                company_id=self.integration_id.company_id.id or self.env.company.id,
+                company_id=self.integration_id.company_id.id,
             )
             events = self.env["workflow.event"].with_context(**ctx)._log_events([vals])
         return record or events[:1]
 
+    @api.private
     def _inbound_workflow_exception(self, data):
         record = self._inbound_record(data)
+        integration = self.integration_id
+        # the key is namespaced by the integration: a webhook counts again its own
+        # exceptions, never merges into one raised by Odoo or another integration
+        key = data.get("dedupe_key") or f"{data['category']}:{data['message']}"
         return self.env["workflow.exception"].raise_exception(
-            record if record is not None else self.integration_id,
+            record if record is not None else integration,
             data["category"],
             str(data["message"]),
             severity=data.get("severity") or None,
-            dedupe_key=data.get("dedupe_key")
-            or f"webhook:{self.integration_id.id}:{data['category']}:{data['message']}"[:250],
+            dedupe_key=f"webhook:{integration.id}:{key}"[:250],
             description=data.get("description") or None,
+            company_id=integration.company_id.id,
         )
 
+    @api.private
     def _inbound_n8n_execution(self, data):
         status = str(data["status"]).lower()
         execution_id = str(data["execution_id"])
@@ -1027,12 +1216,13 @@ class WorkflowIntegrationMessage(models.Model):
                 severity=data.get("severity") or None,
                 dedupe_key=f"n8n_execution:{self.integration_id.id}:{execution_id}",
                 description="\n".join(lines),
-                company_id=self.integration_id.company_id.id or None,
+                company_id=self.integration_id.company_id.id,
             )
         return self._log_integration_event(
             {"n8n_execution": execution_id, "status": status, "workflow": workflow}, data
         )
 
+    @api.private
     def _inbound_carrier_status(self, data):
         return self._log_integration_event(
             {
@@ -1046,9 +1236,10 @@ class WorkflowIntegrationMessage(models.Model):
 
     def _log_integration_event(self, payload, data):
         record = self._inbound_record(data)
+        ctx = self._inbound_context(data)
         events = (
             self.env["workflow.event"]
-            .with_context(workflow_source="webhook")
+            .with_context(**ctx)
             ._log_events(
                 [
                     {
@@ -1056,10 +1247,10 @@ class WorkflowIntegrationMessage(models.Model):
                         "res_model": record._name if record else None,
                         "res_id": record.id if record else None,
                         "source": "webhook",
-                        "source_ref": f"workflow.integration,{self.integration_id.id}",
-                        "correlation_id": data.get("correlation_id") or self.webhook_id,
+                        "source_ref": str(ctx["workflow_source_ref"]),
+                        "correlation_id": str(ctx["workflow_correlation_id"]),
                         "occurred_at": self.occurred_at or fields.Datetime.now(),
-                        "company_id": self.integration_id.company_id.id or self.env.company.id,
+                        "company_id": self.integration_id.company_id.id,
                         "payload": dict(payload, webhook_id=self.webhook_id),
                     }
                 ]

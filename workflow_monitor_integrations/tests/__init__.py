@@ -5,4 +5,5 @@ from . import (
     test_concurrency,
     test_inbound,
     test_health_metrics,
+    test_governance_integrations,
 )

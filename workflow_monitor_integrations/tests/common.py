@@ -107,7 +107,6 @@ class IntegrationCommon(WorkflowMonitorCommon):
                 "signing_secret": SECRET,
                 "timeout_seconds": 2,
                 "max_attempts": 3,
-                "company_id": False,
             }
         )
         cls.Message = cls.env["workflow.integration.message"]

@@ -20,7 +20,6 @@ class TestConcurrentDelivery(IntegrationCommon):
                     "name": "WM concurrent",
                     "url": self.receiver.url,
                     "signing_secret": SECRET,
-                    "company_id": False,
                 }
             )
             messages = env["workflow.integration.message"]._queue_outbound(
@@ -83,7 +82,7 @@ class TestConcurrentDelivery(IntegrationCommon):
         with registry.cursor() as cr:
             env = self.real_env(cr)
             integration = env["workflow.integration"].create(
-                {"name": "WM locked", "url": self.receiver.url, "company_id": False}
+                {"name": "WM locked", "url": self.receiver.url}
             )
             env["workflow.integration.message"]._queue_outbound(
                 [{"integration_id": integration.id, "payload": {"n": n}} for n in range(10)]

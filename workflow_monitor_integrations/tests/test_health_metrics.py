@@ -95,7 +95,7 @@ class TestMetrics(HttpCase):
             "workflow_monitor.metrics_token", "wm-test-token"
         )
         integration = cls.env["workflow.integration"].create(
-            {"name": 'WM "metrics"', "url": "http://127.0.0.1:9/none", "company_id": False}
+            {"name": 'WM "metrics"', "url": "http://127.0.0.1:9/none"}
         )
         cls.env["workflow.integration.message"].create(
             [

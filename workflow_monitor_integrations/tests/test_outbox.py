@@ -203,7 +203,7 @@ class TestOutbox(IntegrationCommon):
         with dbname_registry.cursor() as cr:
             env = self.real_env(cr)
             integration = env["workflow.integration"].create(
-                {"name": "WM committed", "url": self.receiver.url, "company_id": False}
+                {"name": "WM committed", "url": self.receiver.url}
             )
             env["workflow.integration.route"].create(
                 {"name": "all custom", "integration_id": integration.id, "event_type": "custom"}
