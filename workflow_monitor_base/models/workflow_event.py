@@ -212,6 +212,13 @@ class WorkflowEvent(models.Model):
         if self.env.su:
             return self._log_events(vals_list)
         self.browse().check_access("create")
+        for vals in vals_list:
+            # the caller's source is replaced, but a wrong one is still an error
+            source = vals.get("source")
+            if source and (not isinstance(source, str) or source not in dict(EVENT_SOURCES)):
+                raise ValidationError(
+                    _("Unknown event source '%(value)s' (field: source).", value=source)
+                )
         self._check_caller_references(vals_list)
         now = fields.Datetime.now()
         forced = [
@@ -263,7 +270,10 @@ class WorkflowEvent(models.Model):
             res_model, res_id = vals.get("res_model"), vals.get("res_id")
             if res_id and not res_model:
                 raise ValidationError(
-                    _("A document id needs its model (field: res_model, res_id: %(id)s).", id=res_id)
+                    _(
+                        "A document id needs its model (field: res_model, res_id: %(id)s).",
+                        id=res_id,
+                    )
                 )
             if res_model:
                 by_model.setdefault(res_model, set())
@@ -391,9 +401,7 @@ class WorkflowEvent(models.Model):
             source,
             vals.get("source_ref") or context_flag(self.env, "workflow_source_ref") or None,
             vals.get("user_id", self.env.uid) or None,
-            vals.get("correlation_id")
-            or context_flag(self.env, "workflow_correlation_id")
-            or None,
+            vals.get("correlation_id") or context_flag(self.env, "workflow_correlation_id") or None,
             payload,
             vals.get("company_id") or self.env.company.id,
         )

@@ -170,9 +170,7 @@ class WorkflowException(models.Model):
         # (nor reveals) an exception of another. Earlier versions indexed (category,
         # key) only: recreate an index of another definition.
         cr = self.env.cr
-        cr.execute(
-            "SELECT pg_get_indexdef(to_regclass('workflow_exception_open_dedupe_uniq'))"
-        )
+        cr.execute("SELECT pg_get_indexdef(to_regclass('workflow_exception_open_dedupe_uniq'))")
         definition = cr.fetchone()[0]
         if definition and "(category_id, company_id, dedupe_key)" not in definition:
             cr.execute("DROP INDEX workflow_exception_open_dedupe_uniq")
@@ -347,9 +345,7 @@ class WorkflowException(models.Model):
                     continue
                 value = vals[fname]
                 if fname in engine_values:
-                    allowed = value == engine_values[fname] or (
-                        fname == "company_id" and not value
-                    )
+                    allowed = value == engine_values[fname] or (fname == "company_id" and not value)
                 else:
                     allowed = not value
                 if not allowed:
@@ -376,7 +372,9 @@ class WorkflowException(models.Model):
                 continue
             field = self._fields[fname]
             for exception in self:
-                new = field.convert_to_record(field.convert_to_cache(vals[fname], exception), exception)
+                new = field.convert_to_record(
+                    field.convert_to_cache(vals[fname], exception), exception
+                )
                 if new != exception[fname]:
                     raise AccessError(
                         _(
@@ -517,6 +515,47 @@ class WorkflowException(models.Model):
             "res_id": self.res_id,
             "views": [(False, "form")],
         }
+
+    def _move_to_category(self, category):
+        """Move ``self`` to ``category`` (a reviewed AI suggestion, a person's decision)
+        the one way it may happen: with write access on the exceptions, never into or
+        out of a system category outside engine code, and not while an open exception
+        of that category and company already tracks the same problem. The team follows
+        when it was the old category's."""
+        for exception in self.filtered(lambda e: e.category_id != category):
+            if not self.env.su:
+                exception.check_access("write")
+                if category.is_system or exception.category_id.is_system:
+                    raise AccessError(
+                        _(
+                            "%(name)s: exceptions of system categories are raised and "
+                            "routed by the engine only (field: Category).",
+                            name=exception.display_name,
+                        )
+                    )
+            # sudo: the duplicate is looked for whatever the caller may read
+            if exception.state in OPEN_STATES and self.sudo().search_count(
+                [
+                    ("id", "!=", exception.id),
+                    ("category_id", "=", category.id),
+                    ("company_id", "=", exception.company_id.id),
+                    ("dedupe_key", "=", exception.dedupe_key),
+                    ("state", "in", OPEN_STATES),
+                ]
+            ):
+                raise UserError(
+                    _(
+                        "%(name)s cannot move to %(category)s: an open exception of that "
+                        "category already tracks the same problem (field: Category).",
+                        name=exception.display_name,
+                        category=category.display_name,
+                    )
+                )
+            vals = {"category_id": category.id}
+            if exception.team_id == exception.category_id.team_id and category.team_id:
+                vals["team_id"] = category.team_id.id
+            # sudo: category and team are the engine's fields; access is checked above
+            exception.sudo().write(vals)
 
     def _check_open(self):
         if closed := self.filtered(lambda e: e.state not in OPEN_STATES):

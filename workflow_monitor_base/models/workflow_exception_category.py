@@ -60,34 +60,36 @@ class WorkflowExceptionCategory(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.su and any(vals.get("is_system") for vals in vals_list):
-            raise AccessError(
-                _("System categories are shipped by the modules, not created by hand (field: is_system).")
-            )
+            raise AccessError(_("System categories are shipped by the modules (field: is_system)."))
         return super().create(vals_list)
 
     def write(self, vals):
         if not self.env.su:
-            changed = [fname for fname in self._workflow_system_fields if fname in vals]
-            if "is_system" in vals and any(c.is_system != bool(vals["is_system"]) for c in self):
-                raise AccessError(
-                    _("Whether a category is a system one is set by the modules (field: is_system).")
-                )
-            if system := self.filtered("is_system"):
-                for fname in changed:
-                    field = self._fields[fname]
-                    if any(
-                        field.convert_to_record(field.convert_to_cache(vals[fname], c), c) != c[fname]
-                        for c in system
-                    ):
-                        raise AccessError(
-                            _(
-                                "%(name)s is a system category: the engine raises into it by "
-                                "its code, which stays as shipped (field: %(fname)s).",
-                                name=system[0].display_name,
-                                fname=fname,
-                            )
-                        )
+            self._check_user_write(vals)
         return super().write(vals)
+
+    def _check_user_write(self, vals):
+        """Managers configure categories; whether one is a system category, and the code
+        the engine raises into it by, are the modules' (it stays active too)."""
+        for fname in self._workflow_system_fields:
+            if fname not in vals:
+                continue
+            field = self._fields[fname]
+            scope = self if fname == "is_system" else self.filtered("is_system")
+            for category in scope:
+                value = field.convert_to_record(
+                    field.convert_to_cache(vals[fname], category), category
+                )
+                if value != category[fname]:
+                    raise AccessError(
+                        _(
+                            "%(name)s: whether a category is a system one, and the code and "
+                            "activity of a system category, are set by the modules "
+                            "(field: %(fname)s).",
+                            name=category.display_name,
+                            fname=fname,
+                        )
+                    )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_system(self):

@@ -261,8 +261,13 @@ class WorkflowKpi(models.Model):
         )
 
     def _kpi_compute_failing_crons(self, date_from, date_to):
-        self.env["ir.cron"].flush_model(["active", "failure_count"])
-        self.env.cr.execute("SELECT count(*) FROM ir_cron WHERE active AND failure_count > 0")
+        self.env["ir.cron"].flush_model(["active", "failure_count", "workflow_deactivated_at"])
+        # a job Odoo deactivated after its failures still counts (its failure count was
+        # reset by the deactivation) until it runs successfully again
+        self.env.cr.execute(
+            """SELECT count(*) FROM ir_cron
+                WHERE workflow_deactivated_at IS NOT NULL OR (active AND failure_count > 0)"""
+        )
         count = self.env.cr.fetchone()[0]
         return [
             {"company_id": company.id, "value": count, "numerator": count, "denominator": None}

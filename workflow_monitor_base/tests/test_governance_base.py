@@ -5,7 +5,7 @@ dispatcher does (``odoo.service.model.get_public_method``)."""
 
 from datetime import datetime, timedelta
 
-from odoo import Command, fields
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import get_public_method
 from odoo.tests import freeze_time, tagged
@@ -60,8 +60,10 @@ class TestServerContext(GovernanceCommon):
         self.write_doc(doc, {"state": "confirmed"})
         self.assertEqual(self.events_of(self.doc)[-1].stage_to_id, self.stage_confirmed)
         # server code still switches capture off
-        self.write_doc(self.doc.with_context(**server_context(workflow_capture_disable=True)),
-                       {"state": "done"})
+        self.write_doc(
+            self.doc.with_context(**server_context(workflow_capture_disable=True)),
+            {"state": "done"},
+        )
         self.assertEqual(self.events_of(self.doc)[-1].stage_to_id, self.stage_confirmed)
 
     def test_client_context_does_not_label_events(self):
@@ -147,7 +149,9 @@ class TestAuditTrail(GovernanceCommon):
         with self.assertRaisesRegex(AccessError, "instance_id"):
             manager.log_events([{"event_type": "custom", "instance_id": instance_b.id}])
         # its own instance is fine
-        own = Event.log_events([{"event_type": "custom", "instance_id": self.instance_of(self.doc).id}])
+        own = Event.log_events(
+            [{"event_type": "custom", "instance_id": self.instance_of(self.doc).id}]
+        )
         self.assertEqual(own.sudo().instance_id, self.instance_of(self.doc))
 
     def test_refuses_a_record_the_caller_cannot_read(self):
@@ -161,8 +165,9 @@ class TestAuditTrail(GovernanceCommon):
             ("ir.config_parameter", param.id),
             (TEST_MODEL, 10**9),
         ):
-            with self.subTest(res_model=res_model), self.assertRaisesRegex(
-                (AccessError, UserError), "res_model|res_id"
+            with (
+                self.subTest(res_model=res_model),
+                self.assertRaisesRegex((AccessError, UserError), "res_model|res_id"),
             ):
                 Event.log_events(
                     [{"event_type": "custom", "res_model": res_model, "res_id": res_id}]
@@ -208,7 +213,9 @@ class TestConfigEventsDigest(GovernanceCommon):
         # fields without groups keep their values
         action.write({"name": "WM renamed action"})
         renamed = self.config_events(action)[-1]
-        self.assertEqual(renamed.payload["changes"]["name"], ["WM secret action", "WM renamed action"])
+        self.assertEqual(
+            renamed.payload["changes"]["name"], ["WM secret action", "WM renamed action"]
+        )
 
     def test_cron_code_is_not_copied(self):
         cron = self.env.ref("workflow_monitor_base.ir_cron_kpi_snapshot")
@@ -223,8 +230,10 @@ class TestConfigEventsDigest(GovernanceCommon):
         Event = self.Event
         before = Event.search([("event_type", "=", "config")])
         with freeze_time(NOW):
-            settings = self.env["res.config.settings"].with_user(self.user_admin).create(
-                {"workflow_stale_days": 9, "workflow_cron_lag_minutes": 60}
+            settings = (
+                self.env["res.config.settings"]
+                .with_user(self.user_admin)
+                .create({"workflow_stale_days": 9, "workflow_cron_lag_minutes": 60})
             )
             settings.execute()
         events = (Event.search([("event_type", "=", "config")]) - before).filtered(
@@ -282,10 +291,19 @@ class TestAlerts(GovernanceCommon):
         self.assertEqual((in_a.occurrence_count, in_b.occurrence_count), (1, 1))
         again = self.Exception.raise_exceptions(
             [
-                {"record": self.doc, "category_code": "wm_test_category", "name": "A",
-                 "dedupe_key": "k"},
-                {"record": self.doc, "category_code": "wm_test_category", "name": "B",
-                 "dedupe_key": "k", "company_id": self.company_b.id},
+                {
+                    "record": self.doc,
+                    "category_code": "wm_test_category",
+                    "name": "A",
+                    "dedupe_key": "k",
+                },
+                {
+                    "record": self.doc,
+                    "category_code": "wm_test_category",
+                    "name": "B",
+                    "dedupe_key": "k",
+                    "company_id": self.company_b.id,
+                },
             ]
         )
         self.assertEqual(again, in_a | in_b)
@@ -299,13 +317,21 @@ class TestAlerts(GovernanceCommon):
         # the attack: a company-A user bumps the severity and count of a company-B
         # exception through raise_exception and gets its id back
         theirs = self.Exception.raise_exception(
-            self.doc, "wm_test_category", "B", dedupe_key="b-key", company_id=self.company_b.id,
+            self.doc,
+            "wm_test_category",
+            "B",
+            dedupe_key="b-key",
+            company_id=self.company_b.id,
             severity="low",
         )
         as_user = self.Exception.with_user(self.workflow_user)
         with self.assertRaisesRegex(AccessError, "company_id"):
             as_user.raise_exception(
-                self.doc, "wm_test_category", "bump", severity="critical", dedupe_key="b-key",
+                self.doc,
+                "wm_test_category",
+                "bump",
+                severity="critical",
+                dedupe_key="b-key",
                 company_id=self.company_b.id,
             )
         # without naming the company: a new exception in the user's own company
@@ -319,7 +345,11 @@ class TestAlerts(GovernanceCommon):
     def test_non_su_raise_never_merges_into_an_unreadable_row(self):
         # a manager allowed in both companies, with only company A active
         theirs = self.Exception.raise_exception(
-            self.doc, "wm_test_category", "B", dedupe_key="b-key", company_id=self.company_b.id,
+            self.doc,
+            "wm_test_category",
+            "B",
+            dedupe_key="b-key",
+            company_id=self.company_b.id,
         )
         manager = self.Exception.with_user(self.workflow_manager).with_context(
             allowed_company_ids=self.company_a.ids
@@ -332,7 +362,11 @@ class TestAlerts(GovernanceCommon):
 
     def test_shipped_categories_are_system(self):
         for code in (
-            "sla_breach", "stale_record", "automation_failure", "cron_failure", "anomaly",
+            "sla_breach",
+            "stale_record",
+            "automation_failure",
+            "cron_failure",
+            "anomaly",
             "security_signal",
         ):
             category = self.env["workflow.exception.category"]._get_by_code(code)
@@ -390,8 +424,9 @@ class TestAlerts(GovernanceCommon):
             ("escalation_level", 3),
             ("state", "resolved"),
         ):
-            with self.subTest(create=fname), self.assertRaisesRegex(
-                (AccessError, UserError), fname
+            with (
+                self.subTest(create=fname),
+                self.assertRaisesRegex((AccessError, UserError), fname),
             ):
                 Exception.create(dict(base, **{fname: value}))
         mine = Exception.create(base)
@@ -416,6 +451,28 @@ class TestAlerts(GovernanceCommon):
         mine.action_escalate()
         self.assertEqual(mine.escalation_level, 1)
         self.assertEqual(mine.sudo().team_id, self.team_escalation)
+
+    def test_category_moves_through_the_engine(self):
+        exc = self.Exception.with_user(self.workflow_user).create(
+            {"name": "misfiled", "category_id": self.category.id}
+        )
+        self.assertEqual(exc.team_id, self.team_a)
+        with self.assertRaisesRegex(AccessError, "category_id"):
+            exc.write({"category_id": self.category_no_hours.id})
+        # the one door (AI suggestions reviewed by a person): the team follows
+        exc._move_to_category(self.category_no_hours)
+        self.assertEqual(exc.category_id, self.category_no_hours)
+        self.assertEqual(exc.sudo().team_id, self.team_other)
+        # never into or out of a system category outside engine code
+        mine = self.Exception.with_user(self.workflow_manager).create(
+            {"name": "mine", "category_id": self.category.id}
+        )
+        with self.assertRaisesRegex(AccessError, "system"):
+            mine._move_to_category(self.signal_category)
+        signal = self.Exception.raise_exception(self.doc, "security_signal", "burst")
+        with self.assertRaisesRegex(AccessError, "system"):
+            signal.with_user(self.workflow_manager)._move_to_category(self.category)
+        self.assertEqual(signal.category_id, self.signal_category)
 
     def test_state_write_goes_through_the_action_checks(self):
         exc = self.Exception.raise_exception(self.doc, "wm_test_category", "kanban")
@@ -460,8 +517,9 @@ class TestAlerts(GovernanceCommon):
                 lambda u=as_user: u.write({"state": "dismissed"}),
                 lambda u=as_user: u.write({"state": "resolved"}),
             ):
-                with self.subTest(user=user.login), self.assertRaisesRegex(
-                    AccessError, "administrator"
+                with (
+                    self.subTest(user=user.login),
+                    self.assertRaisesRegex(AccessError, "administrator"),
                 ):
                     close()
             with self.assertRaises(AccessError):
@@ -521,7 +579,9 @@ class TestCronDeactivation(GovernanceCommon):
 
     def technical_crons(self, when):
         with freeze_time(when):
-            data = self.env["workflow.dashboard"].with_user(self.workflow_admin).get_dashboard_data({})
+            data = (
+                self.env["workflow.dashboard"].with_user(self.workflow_admin).get_dashboard_data({})
+            )
         return {cron["id"]: cron for cron in data["technical"]["crons"]}
 
     def test_deactivated_job_stays_open_and_listed(self):
@@ -538,6 +598,10 @@ class TestCronDeactivation(GovernanceCommon):
         self.watch(NOW + timedelta(minutes=15))
         self.assertEqual(self.cron_exception(), exc, "still open")
         self.assertEqual(exc.severity, "critical")
+        # the failing-jobs KPI still counts it (Odoo reset its failure count)
+        kpi = self.env.ref("workflow_monitor_base.kpi_failing_crons")
+        values = kpi._compute_values(NOW, NOW + timedelta(days=1))
+        self.assertEqual({v["value"] for v in values}, {1})
         listed = self.technical_crons(NOW + timedelta(minutes=16))
         self.assertIn(self.cron.id, listed)
         self.assertTrue(listed[self.cron.id]["workflow_deactivated_at"])
@@ -577,13 +641,18 @@ class TestDeadEnds(GovernanceCommon):
 
     def test_exception_actions_need_write_access(self):
         theirs = self.Exception.raise_exception(
-            self.doc, "wm_test_category", "other team", dedupe_key="other",
+            self.doc,
+            "wm_test_category",
+            "other team",
+            dedupe_key="other",
             team_id=self.team_other.id,
         )
         theirs.resolution = "x"
         as_user = theirs.with_user(self.workflow_user)
         for action in (
-            as_user.action_escalate, as_user.action_resolve, as_user.action_dismiss,
+            as_user.action_escalate,
+            as_user.action_resolve,
+            as_user.action_dismiss,
             as_user.action_start,
         ):
             with self.subTest(action=action.__name__), self.assertRaises(AccessError):
@@ -591,9 +660,7 @@ class TestDeadEnds(GovernanceCommon):
         self.assertEqual((theirs.state, theirs.escalation_level), ("new", 0))
         for user in (self.plain_user, self.portal_user):
             for action in ("action_reopen", "action_open_document", "action_assign_to_me"):
-                with self.subTest(user=user.login, action=action), self.assertRaises(
-                    AccessError
-                ):
+                with self.subTest(user=user.login, action=action), self.assertRaises(AccessError):
                     getattr(theirs.with_user(user), action)()
 
     def test_dashboard_and_instances_refused_without_the_groups(self):

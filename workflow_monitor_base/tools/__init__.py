@@ -2,6 +2,7 @@ import threading
 
 import psycopg2
 
+from odoo.http import request
 from odoo.modules import module
 
 from .sql import bulk_insert, bulk_update, drop_foreign_keys, drop_indexes
@@ -25,8 +26,11 @@ def cron_run_alone(env, name):
     COMMITTED every statement sees what other workers committed, so a job that follows
     another one updates its rows instead of failing on them (REPEATABLE READ raises
     unique or serialization errors). Only when run as a scheduled action (``cron_id`` in
-    the context): a direct call (simulator, tests) keeps its transaction."""
-    if env.context.get("cron_id"):
+    the context, set by Odoo's cron runner): a direct call (simulator, tests) keeps its
+    transaction. A client sets ``context`` freely, so ``cron_id`` alone is not trusted:
+    never inside an HTTP request (the callers are private cron methods, closed to RPC,
+    and this holds even if a public method calls them one day)."""
+    if env.context.get("cron_id") and not request:
         commit_chunk(env)
         cnx = env.cr._cnx
         if cnx.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE:
