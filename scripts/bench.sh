@@ -32,6 +32,9 @@ DB="${WM_BENCH_DB:-wm_bench}"
 bash "$REPO/scripts/bootstrap.sh"
 pg_export_env
 ensure_db "$DB" "$(wm_modules)" --without-demo=all
+# bench/approval_overhead.py compares with the same suite without the approvals module
+ensure_db "${DB}_noapprovals" "$(wm_modules | tr ',' '\n' | grep -vx workflow_monitor_approvals |
+    paste -sd,)" --without-demo=all
 
 export WM_ODOO_CONF="$CONF" ODOO_RC="$CONF" WM_BENCH_DB="$DB" WM_BENCH_OUT="$LOG_DIR/bench"
 export PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}"

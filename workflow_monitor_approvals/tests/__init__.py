@@ -1,5 +1,6 @@
 from . import test_conditions
 from . import test_enforcement
+from . import test_doors
 from . import test_governance
 from . import test_escalation
 from . import test_kpi
