@@ -26,10 +26,10 @@ REFUSAL_SIGNALS = {
     "bad_timestamp": "webhook_signature",
     "bad_signature": "webhook_signature",
 }
-BUCKET_SECONDS = 3600
-# at most this many security signal events per integration, reason and bucket (fewer
-# when the signal threshold is lower: reaching it is what raises the exception)
-MAX_SIGNALS_PER_BUCKET = 100
+# Security signals: the first refusal of a bucket is logged as a signal event
+# (workflow.event._log_security_signal), and the one that reaches the signal threshold
+# raises the security_signal exception; the others are only counted. A flood of any
+# size thus writes at most two events per integration, reason and hour.
 
 
 def bucket_start(moment):
@@ -58,7 +58,9 @@ class WorkflowIntegrationRefusal(models.Model):
         readonly=True,
         help="Empty: the inbound key of the request matches no integration.",
     )
-    company_id = fields.Many2one("res.company", index=True, readonly=True)
+    company_id = fields.Many2one(
+        related="integration_id.company_id", store=True, index=True, readonly=True
+    )
     reason = fields.Selection(REFUSAL_REASONS, required=True, readonly=True)
     http_status = fields.Integer(string="HTTP Status", readonly=True)
     bucket_start = fields.Datetime(string="Hour", required=True, readonly=True)
@@ -136,51 +138,81 @@ class WorkflowIntegrationRefusal(models.Model):
                 )
             )
             count = cr.fetchone()[0]
+            Refusal = env["workflow.integration.refusal"]
             signal = REFUSAL_SIGNALS.get(reason)
-            if signal and count <= env["workflow.integration.refusal"]._signals_per_bucket():
+            threshold = Refusal._signal_threshold()
+            if signal and (count == 1 or count == threshold):
                 try:
                     with cr.savepoint():
-                        env["workflow.integration.refusal"]._feed_security_signal(
-                            integration_id, reason, signal, reference, remote_addr
+                        Refusal._feed_security_signal(
+                            integration_id, reason, signal, reference, remote_addr, count
                         )
                 except Exception:
-                    # the count above is what matters; the signal is logged next time
-                    _logger.exception("Could not log the security signal %s", signal)
+                    # the count above is what matters; the signal is fed next bucket
+                    _logger.exception("Could not feed the security signal %s", signal)
         return count
 
     @api.model
     @api.private
-    def _feed_security_signal(self, integration_id, reason, signal, reference, remote_addr):
+    def _feed_security_signal(self, integration_id, reason, signal, reference, remote_addr, count):
+        """First refusal of a bucket: one signal event (which may raise the exception
+        when the signals of the last hour reach the threshold). Refusal that reaches the
+        threshold within the bucket: the ``security_signal`` exception itself."""
         integration = self.env["workflow.integration"].browse(integration_id)
-        Event = self.env["workflow.event"]
-        if integration:
-            Event = Event.with_company(integration.company_id)
+        company = integration.company_id or self.env.company
         labels = dict(self._fields["reason"].selection)
-        Event._log_security_signal(
-            signal,
+        where = integration.name or _("an unknown inbound key")
+        if count == 1:
+            self.env["workflow.event"].with_company(company)._log_security_signal(
+                signal,
+                _(
+                    "Inbound webhook refused (%(reason)s) for %(integration)s from "
+                    "%(address)s, reference %(reference)s; the next ones of this hour are "
+                    "counted under Integrations > Refused Requests.",
+                    reason=labels[reason],
+                    integration=where,
+                    address=remote_addr or "?",
+                    reference=reference,
+                ),
+                res_model="workflow.integration" if integration else None,
+                res_id=integration.id or None,
+            )
+            return
+        threshold = self._signal_threshold()
+        self.env["workflow.exception"].with_company(company).raise_exception(
+            integration or company,
+            "security_signal",
             _(
-                "Inbound webhook refused (%(reason)s) for %(integration)s from %(address)s, "
-                "reference %(reference)s.",
+                "%(count)s '%(signal)s' security signals in the last hour (threshold "
+                "%(threshold)s)",
+                count=count,
+                signal=signal,
+                threshold=threshold,
+            ),
+            dedupe_key=f"signal:{signal}",
+            description=_(
+                "%(count)s inbound requests refused (%(reason)s) for %(integration)s within "
+                "the hour, the last one from %(address)s (reference %(reference)s). See "
+                "Integrations > Refused Requests for the exact counts.",
+                count=count,
                 reason=labels[reason],
-                integration=integration.name or _("an unknown inbound key"),
+                integration=where,
                 address=remote_addr or "?",
                 reference=reference,
             ),
-            res_model="workflow.integration" if integration else None,
-            res_id=integration.id or None,
+            company_id=company.id,
         )
 
     @api.model
-    def _signals_per_bucket(self):
-        """Security signal events logged per integration, reason and bucket: enough to
-        reach the signal threshold (which raises the exception), never more."""
-        threshold = int(
+    def _signal_threshold(self):
+        """Refused requests per integration, reason and hour that raise the
+        ``security_signal`` exception (0: never), the suite's signal threshold."""
+        return int(
             self.env["ir.config_parameter"]
             .sudo()
             .get_param("workflow_monitor.security_signal_threshold", 10)
             or 0
         )
-        return min(threshold, MAX_SIGNALS_PER_BUCKET) if threshold > 0 else 1
 
     @api.model
     @api.private
