@@ -35,6 +35,9 @@ SIGNATURE_ERRORS = {
     ),
     "bad_signature": "invalid signature: no webhook-signature matches the body",
 }
+SIGNATURE_ID_TOO_LONG = (
+    f"invalid signature: webhook-id is too long ({signature.MAX_ID_LENGTH} characters at most)"
+)
 REFUSED_WINDOW_HOURS = 24
 
 
@@ -131,8 +134,8 @@ class WorkflowMonitorWebhooks(http.Controller):
         try:
             signature.verify(integration.signing_secret, headers, body)
         except signature.SignatureError as error:
-            reason = self._signature_reason(headers, error)
-            return self._refuse(integration, reason, 401, SIGNATURE_ERRORS[reason])
+            reason, answer = self._signature_refusal(headers, error)
+            return self._refuse(integration, reason, 401, answer)
 
         # authenticated from here on: every request is stored
         webhook_id = headers["webhook-id"].replace("\x00", "\ufffd")
@@ -217,12 +220,17 @@ class WorkflowMonitorWebhooks(http.Controller):
         return _json(answer, 200)
 
     @staticmethod
-    def _signature_reason(headers, error):
+    def _signature_refusal(headers, error):
+        """(reason counted, fixed answer) of a refused signature."""
         if not all(headers.get(name) for name in SIGNATURE_HEADERS):
-            return "missing_signature"
-        if isinstance(error, signature.TimestampError):
-            return "bad_timestamp"
-        return "bad_signature"
+            reason = "missing_signature"
+        elif len(headers["webhook-id"]) > signature.MAX_ID_LENGTH:
+            return "missing_signature", SIGNATURE_ID_TOO_LONG
+        elif isinstance(error, signature.TimestampError):
+            reason = "bad_timestamp"
+        else:
+            reason = "bad_signature"
+        return reason, SIGNATURE_ERRORS[reason]
 
     def _refuse(self, integration, reason, status, error, headers=None):
         """Answer a request whose sender is not authenticated: count it (bounded, see

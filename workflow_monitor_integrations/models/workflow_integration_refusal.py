@@ -14,7 +14,7 @@ REFUSAL_REASONS = [
     ("disabled", "Inbound disabled or integration archived"),
     ("paused", "Integration paused"),
     ("too_large", "Body too large to be verified"),
-    ("missing_signature", "Missing signature headers"),
+    ("missing_signature", "Missing or malformed signature headers"),
     ("bad_timestamp", "Timestamp outside the tolerance"),
     ("bad_signature", "Signature does not match"),
 ]

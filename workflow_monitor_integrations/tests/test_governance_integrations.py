@@ -368,6 +368,26 @@ class TestInboundGovernance(HttpCase):
             self.assert_no_leak(response)
             self.assert_reference(response)
 
+    def test_unexpected_error_answers_a_reference_only(self):
+        """A broken configuration (a secret emptied in the database) makes verifying
+        fail inside the server: a fixed 500 with a reference, the details in the log."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE workflow_integration SET signing_secret = NULL WHERE id = %s",
+            [self.integration.id],
+        )
+        self.env.invalidate_all()
+        with self.assertLogs(
+            "odoo.addons.workflow_monitor_integrations.controllers.main", "ERROR"
+        ) as logs:
+            response = self.post(self.carrier())
+        self.assertEqual(response.status_code, 500)
+        self.assertEqual(response.json()["error"], "internal error")
+        reference = response.json()["reference"]
+        self.assertIn(reference, logs.output[0])
+        self.assert_no_leak(response)
+        self.assertNotIn("whsec", response.text)
+
     # ------------------------------------------------------------
     # 4. handlers: the integration's company, the models they are written for
     # ------------------------------------------------------------

@@ -43,6 +43,7 @@ import time
 
 SECRET_PREFIX = "whsec_"
 DEFAULT_TOLERANCE = 300  # seconds
+MAX_ID_LENGTH = 255  # characters of webhook-id
 
 TEST_VECTORS = (
     {
@@ -132,8 +133,8 @@ def verify(secret, headers, body, tolerance=DEFAULT_TOLERANCE, now=None):
     signatures = _header(headers, "webhook-signature")
     if not msg_id or not raw_timestamp or not signatures:
         raise SignatureError("missing webhook-id, webhook-timestamp or webhook-signature header")
-    if len(msg_id) > 255:
-        raise SignatureError("webhook-id is too long (255 characters at most)")
+    if len(msg_id) > MAX_ID_LENGTH:
+        raise SignatureError(f"webhook-id is too long ({MAX_ID_LENGTH} characters at most)")
     try:
         timestamp = int(raw_timestamp)
     except (TypeError, ValueError) as error:
