@@ -899,8 +899,10 @@ class WorkflowIntegrationMessage(models.Model):
                     type=event_type,
                     types=", ".join(INBOUND_EVENT_TYPES),
                 )
-        refused_categories = self._inbound_refused_categories()
-        if kind == "workflow.exception" and data.get("category") in refused_categories:
+        if (
+            kind == "workflow.exception"
+            and data.get("category") in self._inbound_refused_categories()
+        ):
             return _(
                 "The category %(code)r is raised by Odoo only (field: data.category).",
                 code=data["category"],
