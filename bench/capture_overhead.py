@@ -37,6 +37,7 @@ from _common import check, environment, parse_args, report
 
 import odoo  # noqa: E402  (path set by _common)
 from odoo import Command, sql_db  # noqa: E402
+
 from odoo.addons.workflow_monitor_base.tools.context import server_context  # noqa: E402
 
 STEPS = ("confirm", "deliver", "invoice")
