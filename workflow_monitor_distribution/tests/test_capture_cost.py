@@ -40,9 +40,7 @@ class TestCaptureCost(DistributionCommon):
     def queries(self, mode, step):
         """SQL statements of ``step`` on the order of ``mode``, commit work included."""
         env = self.env(
-            context=dict(
-                self.env.context, **server_context(workflow_capture_disable=mode == "off")
-            )
+            context=dict(self.env.context, **server_context(workflow_capture_disable=mode == "off"))
         )
         order = self.orders[mode].with_env(env)
         self.run_deferred()
