@@ -516,16 +516,30 @@ class WorkflowException(models.Model):
             "views": [(False, "form")],
         }
 
-    def _move_to_category(self, category):
-        """Move ``self`` to ``category`` (a reviewed AI suggestion, a person's decision)
-        the one way it may happen: with write access on the exceptions, never into or
-        out of a system category outside engine code, and not while an open exception
-        of that category and company already tracks the same problem. The team follows
-        when it was the old category's."""
+    def _move_to_category(self, category, proposed_by_engine=False):
+        """Move ``self`` to ``category`` (a person's decision, or an engine proposal a
+        person reviews: an AI suggestion) the one way it may happen. Outside engine code:
+        with write access on the exceptions, never out of a security signal but by an
+        administrator, and into or out of a system category only when the engine
+        proposed the move (``proposed_by_engine``, Python only: this method is private).
+        Never while an open exception of that category and company already tracks the
+        same problem. The team follows when it was the old category's."""
         for exception in self.filtered(lambda e: e.category_id != category):
             if not self.env.su:
                 exception.check_access("write")
-                if category.is_system or exception.category_id.is_system:
+                if exception.category_id.code == SECURITY_SIGNAL and not self.env.user.has_group(
+                    ADMIN_GROUP
+                ):
+                    raise AccessError(
+                        _(
+                            "%(name)s is a security signal: only Workflow Monitor "
+                            "administrators move it to another category (field: Category).",
+                            name=exception.display_name,
+                        )
+                    )
+                if not proposed_by_engine and (
+                    category.is_system or exception.category_id.is_system
+                ):
                     raise AccessError(
                         _(
                             "%(name)s: exceptions of system categories are raised and "

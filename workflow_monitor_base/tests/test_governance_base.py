@@ -470,9 +470,32 @@ class TestAlerts(GovernanceCommon):
         with self.assertRaisesRegex(AccessError, "system"):
             mine._move_to_category(self.signal_category)
         signal = self.Exception.raise_exception(self.doc, "security_signal", "burst")
-        with self.assertRaisesRegex(AccessError, "system"):
+        with self.assertRaisesRegex(AccessError, "administrators"):
             signal.with_user(self.workflow_manager)._move_to_category(self.category)
+        # a move the engine proposed (an AI suggestion a person accepts) may reach a
+        # system category, with the person's write access; a security signal still
+        # leaves its category by an administrator only
+        stale = self.env.ref("workflow_monitor_base.category_stale_record")
+        mine._move_to_category(stale, proposed_by_engine=True)
+        self.assertEqual(mine.category_id, stale)
+        with self.assertRaisesRegex(AccessError, "administrators"):
+            signal.with_user(self.workflow_manager)._move_to_category(
+                self.category, proposed_by_engine=True
+            )
         self.assertEqual(signal.category_id, self.signal_category)
+        theirs = self.Exception.raise_exception(
+            self.doc, "wm_test_category", "other team", dedupe_key="t", team_id=self.team_other.id
+        )
+        with self.assertRaises(AccessError):
+            theirs.with_user(self.workflow_user)._move_to_category(
+                self.category_no_hours, proposed_by_engine=True
+            )
+        with self.assertRaisesRegex(AccessError, "system"):
+            signal.with_user(self.workflow_admin)._move_to_category(self.category)
+        signal.with_user(self.workflow_admin)._move_to_category(
+            self.category, proposed_by_engine=True
+        )
+        self.assertEqual(signal.category_id, self.category)
 
     def test_state_write_goes_through_the_action_checks(self):
         exc = self.Exception.raise_exception(self.doc, "wm_test_category", "kanban")
