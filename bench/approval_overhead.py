@@ -21,7 +21,6 @@ statements per order and step in each mode, and the extra statements of ``inert`
 import time
 
 from _common import check, environment, parse_args, report
-from capture_overhead import STEP_FUNCS, STEPS, StatementRecorder, make_orders
 
 import odoo  # noqa: E402  (path set by _common)
 from odoo import Command, sql_db  # noqa: E402
@@ -91,6 +90,11 @@ def run_cell(registry, size, lines, mode, recorder):
 
 def main():
     args = parse_args(__doc__, extra_args)
+    # the orders and steps of the capture benchmark (importable once Odoo's addons path
+    # is set by the configuration)
+    global STEP_FUNCS, STEPS, StatementRecorder, make_orders  # noqa: PLW0603
+    from capture_overhead import STEP_FUNCS, STEPS, StatementRecorder, make_orders
+
     baseline_db = args.baseline_db or f"{args.db}_noapprovals"
     registry, cr, env = environment(args.db)
     installed = env["ir.module.module"].search_count(

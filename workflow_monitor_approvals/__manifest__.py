@@ -19,6 +19,7 @@
         "data/ir_sequence_data.xml",
         "data/mail_activity_type_data.xml",
         "data/workflow_exception_category_data.xml",
+        "data/workflow_exception_category_system.xml",
         "data/workflow_kpi_data.xml",
         "data/ir_cron_data.xml",
         "views/workflow_approval_request_views.xml",

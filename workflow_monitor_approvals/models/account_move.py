@@ -33,7 +33,7 @@ class AccountMove(models.Model):
         return self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
 
     def _approval_amount(self, policy):
-        if policy.product_category_id:
+        if policy.category_path:
             total = self._approval_line_amount(self._approval_product_lines(), policy)
             return abs(self._approval_to_company_currency(total, self.currency_id, self.date))
         return abs(self.amount_total_signed)

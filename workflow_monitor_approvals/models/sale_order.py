@@ -42,7 +42,7 @@ class SaleOrder(models.Model):
     def _approval_margin_percent(self, policy):
         """Margin in % of the untaxed amount (None without amount)."""
         lines = self._approval_order_lines()
-        if policy.product_category_id:
+        if policy.category_path:
             lines = self._approval_category_lines(lines, policy)
             untaxed = sum(lines.mapped("price_subtotal"))
             return 100.0 * sum(lines.mapped("margin")) / untaxed if untaxed else None

@@ -39,7 +39,7 @@ class StockMove(models.Model):
         server code): refused when an inventory adjustment policy would ask for an
         approval of that value. Adjustments go through the quants, which ask for it."""
         Quant = self.env["stock.quant"]
-        policies = self.env["workflow.approval.policy"]._policies_for(Quant._name)
+        policies = self.env["workflow.approval.policy"]._policy_specs(Quant._name)
         if not policies:
             return
         acting = self.env.cr.cache.get(MEMO_ACTING, set())
@@ -53,9 +53,8 @@ class StockMove(models.Model):
         )
         for policy in policies:
             in_scope = moves._approval_loss_in_scope(policy)
-            company = policy.company_id or self.env.company
             value = sum(
-                m.product_qty * m.product_id.with_company(m.company_id or company).standard_price
+                m.product_qty * m.product_id.with_company(m.company_id).standard_price
                 for m in in_scope
             )
             if in_scope and (policy.condition == "domain" or value > policy.threshold):
@@ -73,16 +72,17 @@ class StockMove(models.Model):
     def _approval_loss_in_scope(self, policy):
         moves = self
         if policy.company_id:
-            moves = moves.filtered(lambda m: m.company_id == policy.company_id)
+            moves = moves.filtered(lambda m: m.company_id.id == policy.company_id)
         if policy.warehouse_id:
             moves = moves.filtered(
                 lambda m: policy.warehouse_id
-                in (m.location_id.warehouse_id | m.location_dest_id.warehouse_id)
+                in (m.location_id.warehouse_id | m.location_dest_id.warehouse_id).ids
             )
-        if policy.product_category_id:
-            prefix = policy.product_category_id.parent_path
+        if policy.category_path:
             moves = moves.filtered(
-                lambda m: (m.product_id.categ_id.parent_path or "").startswith(prefix)
+                lambda m: (m.product_id.categ_id.parent_path or "").startswith(
+                    policy.category_path
+                )
             )
         return moves
 

@@ -21,7 +21,7 @@ class Trigger(NamedTuple):
     """A policy whose condition holds for a record, with what it measured."""
 
     record: models.BaseModel
-    policy: models.BaseModel
+    policy: "PolicySpec"  # noqa: F821 - workflow_approval_policy.PolicySpec
     measure: "Measure"
     digest: str
 
@@ -156,7 +156,7 @@ class WorkflowApprovalGate(models.AbstractModel):
     def _match(self, records):
         """([Trigger], {(res_id, policy id): requests}) for the active policies of the
         model of ``records``: which conditions hold, and the live requests."""
-        policies = self.env["workflow.approval.policy"]._policies_for(records._name)
+        policies = self.env["workflow.approval.policy"]._policy_specs(records._name)
         if not policies or not records:
             return [], {}
         # sudo: conditions read totals, costs and customer credit the user may not see;
@@ -182,7 +182,7 @@ class WorkflowApprovalGate(models.AbstractModel):
                 [
                     ("res_model", "=", records._name),
                     ("res_id", "in", list(digests)),
-                    ("policy_id", "in", policies.ids),
+                    ("policy_id", "in", [policy.id for policy in policies]),
                     ("state", "in", ("pending", "approved")),
                 ],
                 order="id desc",

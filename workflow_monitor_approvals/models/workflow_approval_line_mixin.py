@@ -44,6 +44,6 @@ class WorkflowApprovalLineMixin(models.AbstractModel):
         """The gated documents of these lines (empty when the document model has no
         active policy: nothing is read or written then)."""
         Document = self.env[self._fields[self._approval_document_field].comodel_name]
-        if not self or not Document._approval_policy_ids():
+        if not self or not Document._approval_policies():
             return Document
         return self[self._approval_document_field]

@@ -4,7 +4,7 @@ import json
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_round, format_amount
+from odoo.tools import SQL, float_round, format_amount
 
 from .workflow_approval_gate import MEMO_CONSUMED, Measure
 
@@ -17,6 +17,7 @@ APPROVAL_STATES = [
 # documents whose gated action runs right now (cursor memo, never reachable by a client)
 MEMO_ACTING = "workflow_approval.acting"
 MEMO_CREATING = "workflow_approval.creating"  # models whose create() runs right now
+MEMO_NEW = "workflow_approval.new"  # documents created in this transaction
 DOOR_MODES = ("notify", "filter")
 
 
@@ -191,7 +192,9 @@ class WorkflowApprovalMixin(models.AbstractModel):
             records = super().create(vals_list)
         finally:
             creating.remove(self._name)
-        if self._approval_state_field and records._approval_policy_ids():
+        if self._approval_state_field and records._approval_policies():
+            new = self.env.cr.precommit.data.setdefault(MEMO_NEW, set())
+            new.update((records._name, rid) for rid in records.ids)
             state = self._approval_state_field
             # created directly in the final state (an import, an RPC create): a transition
             records.filtered(
@@ -200,7 +203,7 @@ class WorkflowApprovalMixin(models.AbstractModel):
         return records
 
     def write(self, vals):
-        if not self or not self._approval_policy_ids():
+        if not self or not self._approval_policies():
             return super().write(vals)
         entering = self._approval_entering(vals)
         # checked before the write, on the values the approval saw; a change of approved
@@ -229,23 +232,44 @@ class WorkflowApprovalMixin(models.AbstractModel):
         if self._name in self.env.cr.cache.get(MEMO_CREATING, ()):
             return self.browse()
         acting = self.env.cr.cache.get(MEMO_ACTING, set())
-        return self.filtered(
-            lambda r: (r._name, r.id) not in acting
-            and (r[state] in self._approval_done_states if state else False)
-        )
+        records = self.filtered(lambda r: (r._name, r.id) not in acting)
+        if not state or not records:
+            return self.browse()
+        field = self._fields[state]
+        settled = self.env.not_to_compute(field, records) if field.compute else records
+        locked = settled.filtered(lambda r: r[state] in self._approval_done_states)
+        # documents created in this transaction and not validated since are not done in
+        # the database (the memo is dropped on every flush: then the database is asked)
+        new = self.env.cr.precommit.data.get(MEMO_NEW, set())
+        pending = (records - settled).filtered(lambda r: (r._name, r.id) not in new)
+        if pending:
+            # their state is being recomputed (a reservation, a validation): what counts is
+            # the state stored in the database; forcing the recomputation here would cost
+            # its queries twice
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM %s WHERE id = ANY(%s) AND %s = ANY(%s)",
+                    SQL.identifier(self._table),
+                    list(pending.ids),
+                    SQL.identifier(state),
+                    list(self._approval_done_states),
+                )
+            )
+            locked |= self.browse(row[0] for row in self.env.cr.fetchall())
+        return locked
 
     # ------------------------------------------------------------
     # GATE
     # ------------------------------------------------------------
 
-    def _approval_policy_ids(self):
-        return self.env["workflow.approval.policy"]._active_policy_ids(self._name)
+    def _approval_policies(self):
+        return self.env["workflow.approval.policy"]._policy_specs(self._name)
 
     def _approval_check(self, door="action"):
         """A button: ``(allowed, notification)``, the records that may go on and the
         client notification for the held ones (or None). Never raises."""
         candidates = self._approval_candidates()
-        if not candidates or not self._approval_policy_ids():
+        if not candidates or not self._approval_policies():
             return self, None
         Gate = self.env["workflow.approval.gate"]
         held, requests = Gate._hold(candidates, door)
@@ -256,13 +280,13 @@ class WorkflowApprovalMixin(models.AbstractModel):
     def _approval_pass(self, door):
         """The transition happens now: consume the approvals or raise a UserError."""
         candidates = self._approval_candidates()
-        if candidates and self._approval_policy_ids():
+        if candidates and self._approval_policies():
             self.env["workflow.approval.gate"]._pass(candidates, door)
 
     def _approval_check_locked(self, door):
         """Approved values of done records changed: refuse unless still approved."""
         records = self._approval_locked()
-        if records and self._approval_policy_ids():
+        if records and self._approval_policies():
             self.env["workflow.approval.gate"]._check_locked(records, door)
 
     @contextlib.contextmanager
@@ -273,6 +297,7 @@ class WorkflowApprovalMixin(models.AbstractModel):
         memo = self.env.cr.cache.setdefault(MEMO_ACTING, set())
         keys = {(self._name, rid) for rid in self.ids} - memo
         memo |= keys
+        self.env.cr.precommit.data.get(MEMO_NEW, set()).difference_update(keys)
         try:
             yield
         finally:
@@ -307,17 +332,18 @@ class WorkflowApprovalMixin(models.AbstractModel):
     # ------------------------------------------------------------
 
     def _approval_in_scope(self, policy):
+        """The records of self ``policy`` (a PolicySpec) concerns."""
         records = self
         if policy.company_id:
-            records = records.filtered(lambda r: r._approval_company() == policy.company_id)
+            records = records.filtered(lambda r: r._approval_company().id == policy.company_id)
         if policy.warehouse_id:
-            records = records.filtered(lambda r: r._approval_warehouse() == policy.warehouse_id)
+            records = records.filtered(
+                lambda r: r._approval_warehouse().id == policy.warehouse_id
+            )
         if policy.partner_ids:
-            partners = policy.partner_ids.commercial_partner_id | policy.partner_ids
-            records = records.filtered(lambda r: r._approval_partner() in partners)
-        domain = policy._parsed_domain()
-        if domain and records:
-            records = records.filtered_domain(domain)
+            records = records.filtered(lambda r: r._approval_partner().id in policy.partner_ids)
+        if policy.domain and records:
+            records = records.filtered_domain(list(policy.domain))
         return records
 
     def _approval_measure(self, policy):
@@ -363,6 +389,7 @@ class WorkflowApprovalMixin(models.AbstractModel):
 
     def _approval_context_html(self, policy, measure):
         self.ensure_one()
+        policy = self.env["workflow.approval.policy"].sudo().browse(policy.id)
         company = self._approval_company()
         currency = company.currency_id
         rows = [
@@ -479,9 +506,9 @@ class WorkflowApprovalMixin(models.AbstractModel):
 
     def _approval_category_lines(self, lines, policy):
         """``lines`` restricted to the policy's product category (and its children)."""
-        if not policy.product_category_id:
+        if not policy.category_path:
             return lines
-        prefix = policy.product_category_id.parent_path
+        prefix = policy.category_path
         return lines.filtered(
             lambda line: (line.product_id.categ_id.parent_path or "").startswith(prefix)
         )
@@ -498,7 +525,7 @@ class WorkflowApprovalMixin(models.AbstractModel):
         total of the policy's product category lines."""
         total = (
             self._approval_line_amount(self._approval_order_lines(), policy)
-            if policy.product_category_id
+            if policy.category_path
             else self.amount_total
         )
         return self._approval_to_company_currency(total, self.currency_id, self.date_order)

@@ -1,4 +1,5 @@
 import ast
+from typing import NamedTuple
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
@@ -20,13 +21,29 @@ CONDITIONS = [
 ]
 
 
+class PolicySpec(NamedTuple):
+    """What the gate needs of an active policy, cached per model in every worker (the
+    doors read it on every confirm, post and validation: no query per call)."""
+
+    id: int
+    name: str
+    condition: str
+    threshold: float
+    auto_approve_below: float
+    company_id: int  # 0: every company
+    warehouse_id: int  # 0: every warehouse
+    partner_ids: frozenset  # commercial entities and the partners named; empty: all
+    category_path: str  # parent_path of the product category; "": every product
+    domain: tuple
+
+
 class WorkflowApprovalPolicy(models.Model):
     """When a document needs an approval before its action (confirm, post, validate,
     apply) runs, and who approves it, tier after tier."""
 
     _name = "workflow.approval.policy"
     _description = "Approval Policy"
-    _inherit = ["workflow.config.audit.mixin"]
+    _inherit = ["workflow.config.audit.mixin", "workflow.cached.config.mixin"]
     _order = "res_model, sequence, id"
     _workflow_audit_fields = (
         "name",
@@ -196,23 +213,6 @@ class WorkflowApprovalPolicy(models.Model):
                 ) from error
 
     # ------------------------------------------------------------
-    # CRUD (the active policies are cached per model)
-    # ------------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
-
-    # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
 
@@ -259,15 +259,27 @@ class WorkflowApprovalPolicy(models.Model):
 
     @api.model
     @tools.ormcache("res_model")
-    def _active_policy_ids(self, res_model):
+    def _policy_specs(self, res_model):
+        """(PolicySpec, ...) of the active policies of ``res_model``, in order."""
         # sudo: policies are configuration read by the enforcement engine for every
-        # user; only their ids leave this method.
-        return tuple(
-            self.sudo()
-            .search([("res_model", "=", res_model), ("active", "=", True)], order="sequence, id")
-            .ids
+        # user; only these figures leave this method.
+        policies = self.sudo().search(
+            [("res_model", "=", res_model), ("active", "=", True)], order="sequence, id"
         )
-
-    @api.model
-    def _policies_for(self, res_model):
-        return self.sudo().browse(self._active_policy_ids(res_model))
+        return tuple(
+            PolicySpec(
+                id=policy.id,
+                name=policy.name,
+                condition=policy.condition,
+                threshold=policy.threshold,
+                auto_approve_below=policy.auto_approve_below,
+                company_id=policy.company_id.id,
+                warehouse_id=policy.warehouse_id.id,
+                partner_ids=frozenset(
+                    (policy.partner_ids.commercial_partner_id | policy.partner_ids).ids
+                ),
+                category_path=policy.product_category_id.parent_path or "",
+                domain=tuple(policy._parsed_domain()),
+            )
+            for policy in policies
+        )

@@ -256,7 +256,7 @@ class TestEnforcement(ApprovalCommon):
         orders = self.env["sale.order"]
         for _index in range(10):
             orders |= self.sale_order(qty=20)
-        self.env["workflow.approval.policy"]._policies_for("sale.order")  # warm the cache
+        self.env["workflow.approval.policy"]._policy_specs("sale.order")  # warm the cache
         self.env.flush_all()
         with self.assertQueryCount(0):
             allowed, notification = orders._approval_check()
