@@ -77,7 +77,7 @@ def run_drain(registry, base, round_no, count):
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         integration = env["workflow.integration"].create(
-            {"name": f"bench outbox {round_no}", "url": base + path, "company_id": False}
+            {"name": f"bench outbox {round_no}", "url": base + path}
         )
         secret = integration.signing_secret
         start = time.perf_counter()

@@ -28,7 +28,7 @@ employee named on a tier (the approvals module defines no ``res.groups``, checke
 
 import itertools
 from contextlib import contextmanager, suppress
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
@@ -78,9 +78,11 @@ MATRIX = {
     "workflow.approval.decision":       ("", "",     "r", "",    "r",    "r",    ""),
     "workflow.approval.delegation":     ("", "rwcd", "rwcd", "rwcd", "rwcd", "rwcd", "rwcd"),
     "workflow.approval.decision.wizard": ("", "rwcd", "rwcd", "rwcd", "rwcd", "rwcd", "rwcd"),
+    "workflow.approval.author":         ("", "",     "",  "",    "r",    "r",    ""),
     "workflow.integration":             ("", "",     "",  "",    "r",    "rwcd", ""),
     "workflow.integration.route":       ("", "",     "",  "",    "r",    "rwcd", ""),
     "workflow.integration.message":     ("", "",     "",  "",    "r",    "rwcd", ""),
+    "workflow.integration.refusal":     ("", "",     "",  "",    "r",    "r",    ""),
     "workflow.ai.suggestion":           ("", "",     "",  "r",   "r",    "rd",   ""),
     "workflow.ai.log":                  ("", "",     "",  "",    "r",    "rd",   ""),
     "workflow.ai.model":                ("", "",     "",  "",    "r",    "rwd",  ""),
@@ -105,6 +107,8 @@ ABSTRACT_MODELS = {
     "workflow.cached.config.mixin": "mixin",
     "workflow.config.audit.mixin": "mixin",
     "workflow.approval.mixin": "mixin",
+    "workflow.approval.line.mixin": "mixin",
+    "workflow.approval.gate": "engine",
     "workflow.ai.anomaly": "engine",
     "workflow.ai.briefing": "engine",
     "workflow.ai.provider": "engine",
@@ -205,7 +209,6 @@ class TestAccessMatrix(TransactionCase):
             return {
                 "name": f"Matrix {n}",
                 "category_id": self.category.id,
-                "dedupe_key": f"matrix-{n}",
                 "res_model": self.doc._name,
                 "res_id": self.doc.id,
                 "company_id": company.id,
@@ -274,6 +277,13 @@ class TestAccessMatrix(TransactionCase):
                 "date_from": date(2030, 1, 1) + timedelta(days=n),
                 "date_to": date(2030, 1, 2) + timedelta(days=n),
             }
+        if model == "workflow.approval.author":
+            return {
+                "res_model": "sale.order",
+                "res_id": 1000000 + n,  # one row per document and author
+                "user_id": self.requester.id,
+                "changed_at": datetime(2030, 1, 1),
+            }
         if model == "workflow.approval.decision.wizard":
             request = self._sample("workflow.approval.request", company)
             return {"request_ids": [Command.set(request.ids)], "comment": f"Matrix {n}"}
@@ -296,6 +306,13 @@ class TestAccessMatrix(TransactionCase):
                 "webhook_id": f"matrix-{n}",
                 "event_type": "custom",
                 "payload": {"matrix": n},
+            }
+        if model == "workflow.integration.refusal":
+            return {
+                "integration_id": self._sample("workflow.integration", company).id,
+                "reason": "bad_signature",
+                "bucket_start": f"2030-01-01 {n % 24:02d}:00:00",
+                "count": 1,
             }
         if model == "workflow.ai.suggestion":
             exception = self._sample("workflow.exception", company)
@@ -338,9 +355,11 @@ class TestAccessMatrix(TransactionCase):
         "workflow.approval.decision": {"comment": "Matrix renamed"},
         "workflow.approval.delegation": {"note": "Matrix note"},
         "workflow.approval.decision.wizard": {"comment": "Matrix renamed"},
+        "workflow.approval.author": {"changed_at": datetime(2030, 1, 2)},
         "workflow.integration": {"name": "Matrix renamed"},
         "workflow.integration.route": {"name": "Matrix renamed"},
         "workflow.integration.message": {"last_error": "Matrix note"},
+        "workflow.integration.refusal": {"count": 2},
         "workflow.ai.suggestion": {"evidence": "Matrix note"},
         "workflow.ai.log": {"message": "Matrix note"},
         "workflow.ai.model": {"active": False},

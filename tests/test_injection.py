@@ -591,7 +591,6 @@ class TestHostileWebhooks(HttpCase):
                 "name": "WM injection",
                 "kind": "other",
                 "signing_secret": cls.secret,
-                "company_id": False,
             }
         )
         cls.hook = f"/workflow_monitor/hook/{cls.integration.inbound_uuid}"

@@ -13,6 +13,7 @@
         "security/workflow_monitor_integrations_security.xml",
         "security/ir.model.access.csv",
         "data/workflow_exception_category_data.xml",
+        "data/workflow_exception_category_system.xml",
         "data/ir_cron_data.xml",
         "views/workflow_integration_views.xml",
         "views/workflow_integration_message_views.xml",

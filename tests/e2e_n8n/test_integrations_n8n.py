@@ -81,7 +81,6 @@ class TestN8nEndToEnd(HttpCase):
                 "kind": "n8n",
                 "url": N8N_URL + "/webhook/odoo-workflow-monitor",
                 "signing_secret": SECRET,
-                "company_id": False,
             }
         )
         # the inbound key n8n was started with
@@ -116,7 +115,7 @@ class TestN8nEndToEnd(HttpCase):
         self.assertEqual(set(messages.mapped("last_http_status")), {200})
         # the same endpoint with another secret: n8n's Code node refuses it
         forged = self.env["workflow.integration"].create(
-            {"name": "n8n wrong secret", "url": self.n8n.url, "company_id": False}
+            {"name": "n8n wrong secret", "url": self.n8n.url}
         )
         message = self.Message._queue_outbound(
             [{"integration_id": forged.id, "payload": {"type": "test", "data": {}}}]
@@ -150,7 +149,6 @@ class TestN8nEndToEnd(HttpCase):
                 "name": "n8n critical forwarder",
                 "url": N8N_URL + "/webhook/odoo-critical-exceptions",
                 "signing_secret": SECRET,
-                "company_id": False,
             }
         )
         self.env["workflow.integration.route"].create(

@@ -62,7 +62,6 @@ def test_outbox_survives_sigkill(database):
             f"""
 integration = env["workflow.integration"].create({{
     "name": "crash receiver", "url": {receiver.url!r}, "signing_secret": {SECRET!r},
-    "company_id": False,
 }})
 env["workflow.integration.route"].create({{
     "name": "custom events", "integration_id": integration.id, "event_type": "custom",

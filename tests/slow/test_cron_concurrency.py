@@ -36,7 +36,6 @@ SETUP = """
 env["workflow.simulator"].run(days=5, orders_per_day=8, seed=11, commit=True)
 integration = env["workflow.integration"].create({{
     "name": "concurrency receiver", "url": {url!r}, "signing_secret": {secret!r},
-    "company_id": False,
 }})
 env["workflow.integration.route"].create({{
     "name": "custom events", "integration_id": integration.id, "event_type": "custom",

@@ -60,7 +60,7 @@ order = env["sale.order"].create({
 order.action_confirm()
 integration = env["workflow.integration"].create({
     "name": "Upgrade test receiver", "kind": "other", "url": "http://127.0.0.1:9/hook",
-    "max_attempts": 3, "company_id": False,
+    "max_attempts": 3,
 })
 env["workflow.integration.route"].create(
     {"name": "Custom events", "integration_id": integration.id, "event_type": "custom"}
@@ -221,7 +221,7 @@ big = env["sale.order"].create({
 })
 big.action_confirm()
 integration = env["workflow.integration"].create(
-    {"name": "Reinstall receiver", "url": "http://127.0.0.1:9/hook", "company_id": False}
+    {"name": "Reinstall receiver", "url": "http://127.0.0.1:9/hook"}
 )
 env["workflow.integration.route"].create(
     {"name": "Everything", "integration_id": integration.id}
