@@ -80,9 +80,7 @@ class StockMove(models.Model):
             )
         if policy.category_path:
             moves = moves.filtered(
-                lambda m: (m.product_id.categ_id.parent_path or "").startswith(
-                    policy.category_path
-                )
+                lambda m: (m.product_id.categ_id.parent_path or "").startswith(policy.category_path)
             )
         return moves
 

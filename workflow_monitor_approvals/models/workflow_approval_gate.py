@@ -69,10 +69,10 @@ class WorkflowApprovalGate(models.AbstractModel):
         for trigger in triggers:
             record, policy = trigger.record, trigger.policy
             requests = by_key.get((record.id, policy.id), Request)
-            if requests.filtered(lambda r: r._is_usable(trigger.digest)):
+            if requests.filtered(lambda r, t=trigger: r._is_usable(t.digest)):
                 continue
             same = requests.filtered(
-                lambda r: r.state == "pending" and r.values_hash == trigger.digest
+                lambda r, t=trigger: r.state == "pending" and r.values_hash == t.digest
             )
             if same:
                 held_ids.add(record.id)

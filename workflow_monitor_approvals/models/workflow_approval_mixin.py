@@ -197,9 +197,9 @@ class WorkflowApprovalMixin(models.AbstractModel):
             new.update((records._name, rid) for rid in records.ids)
             state = self._approval_state_field
             # created directly in the final state (an import, an RPC create): a transition
-            records.filtered(
-                lambda r: r[state] in self._approval_done_states
-            )._approval_pass(door="create")
+            records.filtered(lambda r: r[state] in self._approval_done_states)._approval_pass(
+                door="create"
+            )
         return records
 
     def write(self, vals):
@@ -337,9 +337,7 @@ class WorkflowApprovalMixin(models.AbstractModel):
         if policy.company_id:
             records = records.filtered(lambda r: r._approval_company().id == policy.company_id)
         if policy.warehouse_id:
-            records = records.filtered(
-                lambda r: r._approval_warehouse().id == policy.warehouse_id
-            )
+            records = records.filtered(lambda r: r._approval_warehouse().id == policy.warehouse_id)
         if policy.partner_ids:
             records = records.filtered(lambda r: r._approval_partner().id in policy.partner_ids)
         if policy.domain and records:

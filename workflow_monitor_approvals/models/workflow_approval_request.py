@@ -1,10 +1,9 @@
 import logging
 from datetime import timedelta
 
-import psycopg2
 from markupsafe import Markup
 
-from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 

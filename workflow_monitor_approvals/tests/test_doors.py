@@ -241,7 +241,9 @@ class TestDoors(ApprovalCommon):
         return picking
 
     def sale_policy_off(self):
-        self.env["workflow.approval.policy"].search([("res_model", "=", "sale.order")]).active = False
+        self.env["workflow.approval.policy"].search(
+            [("res_model", "=", "sale.order")]
+        ).active = False
 
     def test_done_move_line_edit_needs_approval(self):
         picking = self._validated_picking()
