@@ -4,7 +4,7 @@ import logging
 import time
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..tools.classifier import (
@@ -94,6 +94,9 @@ class WorkflowAiModel(models.Model):
     # ------------------------------------------------------------
 
     def action_train_now(self):
+        # callable over RPC by any logged-in user: training is CPU-heavy and replaces
+        # the model in use, so check the group before anything else
+        self._check_may_train()
         model = self.env["workflow.ai.model"]._train()
         return {
             "type": "ir.actions.act_window",
@@ -116,6 +119,14 @@ class WorkflowAiModel(models.Model):
         if self.env.cr.fetchone()[0]:
             self._train()
         self.env["ir.cron"]._notify_progress(done=1, remaining=0)
+
+    @api.model
+    def _check_may_train(self):
+        """Administrators and the scheduled job (superuser) only."""
+        if not self.env.su and not self.env.user.has_group(
+            "workflow_monitor_base.group_workflow_admin"
+        ):
+            raise AccessError(_("Only Workflow Monitor administrators can train the classifier."))
 
     @api.model
     def _training_rows(self, limit):
@@ -142,11 +153,8 @@ class WorkflowAiModel(models.Model):
     def _train(self, rows=None):
         """Train a new version on resolved exceptions (or on ``rows``: [(text, category,
         severity)]) and make it the active model. Returns the new record."""
+        self._check_may_train()
         settings = self.env["workflow.ai.provider"]._ai_settings()
-        if not self.env.su and not self.env.user.has_group(
-            "workflow_monitor_base.group_workflow_admin"
-        ):
-            raise UserError(_("Only Workflow Monitor administrators can train the classifier."))
         Model = self.sudo().with_context(active_test=False)  # sudo: admins / the cron only
         if rows is None:
             rows = self._training_rows(settings["max_training_samples"])

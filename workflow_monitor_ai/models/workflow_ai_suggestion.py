@@ -3,7 +3,6 @@ from odoo.exceptions import UserError
 
 from odoo.addons.workflow_monitor_base.models.workflow_sla_policy import SEVERITIES
 
-OPEN_STATES = ("new", "assigned", "in_progress")
 SUGGESTION_KINDS = [
     ("category", "Category"),
     ("severity", "Severity"),
@@ -191,28 +190,13 @@ class WorkflowAiSuggestion(models.Model):
         )
 
     def _apply_category(self, exception, category=None):
-        """Move ``exception`` to ``category`` (default: the proposed one) and, when it was
-        routed to the old category's team, to the new category's team."""
+        """Move ``exception`` to ``category`` (default: the proposed one) the engine's one
+        way (``workflow.exception._move_to_category``): with the reviewer's write access
+        (the engine's when it applies above the threshold), never next to an open
+        exception of that category tracking the same problem; the team follows when it
+        was the old category's."""
         category = category or self.proposed_category_id
         if not category or exception.category_id == category:
             return
-        if exception.state in OPEN_STATES and exception.search_count(
-            [
-                ("id", "!=", exception.id),
-                ("category_id", "=", category.id),
-                ("dedupe_key", "=", exception.dedupe_key),
-                ("state", "in", OPEN_STATES),
-            ]
-        ):
-            raise UserError(
-                _(
-                    "%(name)s cannot move to %(category)s: an open exception of that "
-                    "category already tracks the same problem (field: Category).",
-                    name=exception.display_name,
-                    category=category.display_name,
-                )
-            )
-        vals = {"category_id": category.id}
-        if exception.team_id == exception.category_id.team_id and category.team_id:
-            vals["team_id"] = category.team_id.id
-        exception.write(vals)
+        # an AI suggestion (and putting its previous value back) is an engine proposal
+        exception._move_to_category(category, proposed_by_engine=True)

@@ -92,6 +92,8 @@ class WorkflowException(models.Model):
 
     def action_view_ai_suggestions(self):
         self.ensure_one()
+        # the action names the exception: refuse whoever may not read it (RPC reach)
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "workflow_monitor_ai.action_workflow_ai_suggestion"
         )

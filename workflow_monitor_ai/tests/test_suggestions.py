@@ -200,8 +200,10 @@ class TestSuggestions(AiCommon):
         self.assertTrue(self.env["workflow.ai.model"].with_user(self.workflow_manager).search([]))
         with self.assertRaises(AccessError):
             self.model.with_user(self.workflow_manager).model_json  # noqa: B018
-        with self.assertRaises(UserError):
+        with self.assertRaises(AccessError):
             self.env["workflow.ai.model"].with_user(self.workflow_manager)._train(rows=[])
+        with self.assertRaises(AccessError):
+            self.env["workflow.ai.model"].with_user(self.workflow_manager).action_train_now()
         # company rule: company B users do not see suggestions of company A
         self.assertFalse(
             Suggestion.with_user(self.workflow_user_b).search([("id", "=", suggestion.id)])
