@@ -97,6 +97,10 @@ class WorkflowApprovalMixin(models.AbstractModel):
             setattr(ModelClass, name, _make_door(self._name, name, mode, current))
 
     def _approval_door(self, mode, origin, args, kwargs, name):
+        if not self.env.su:
+            # a door is reachable over RPC on any id: only those who may change the
+            # documents knock (no request, activity or event for the others)
+            self.check_access("write")
         allowed, notification = self._approval_check(door=name)
         if not allowed:
             return notification if mode == "notify" else self.browse()
@@ -561,6 +565,7 @@ class WorkflowApprovalMixin(models.AbstractModel):
 
     def action_view_approval_requests(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "workflow_monitor_approvals.action_workflow_approval_request_document"
         )

@@ -218,6 +218,7 @@ class WorkflowApprovalPolicy(models.Model):
 
     def action_view_requests(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "workflow_monitor_approvals.action_workflow_approval_request_all"
         )

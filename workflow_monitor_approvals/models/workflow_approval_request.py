@@ -334,6 +334,7 @@ class WorkflowApprovalRequest(models.Model):
         return True
 
     def action_open_decision_wizard(self):
+        self._check_decidable()
         decision = self.env.context.get("approval_decision", "rejected")
         return {
             "type": "ir.actions.act_window",
@@ -346,6 +347,7 @@ class WorkflowApprovalRequest(models.Model):
         }
 
     def action_open_delegate_wizard(self):
+        self._check_decidable()
         return {
             "type": "ir.actions.act_window",
             "name": _("Delegate"),
@@ -355,6 +357,17 @@ class WorkflowApprovalRequest(models.Model):
             "target": "new",
             "context": {"default_request_ids": self.ids, "default_decision": "delegated"},
         }
+
+    def _check_decidable(self):
+        """The decision wizards open only for requests the user may decide now."""
+        self.check_access("read")
+        if undecidable := self.filtered(lambda r: not r.is_my_approval):
+            raise UserError(
+                _(
+                    "Nothing waits for your decision on %(name)s.",
+                    name=undecidable[0].name,
+                )
+            )
 
     def action_delegate(self, user, comment=None):
         """Hand this request to ``user``: they decide on the caller's behalf."""

@@ -49,6 +49,7 @@ class WorkflowDefinition(models.Model):
 
     def action_view_instances(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "workflow_monitor_base.action_workflow_instance"
         )

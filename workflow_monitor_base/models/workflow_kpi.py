@@ -133,6 +133,7 @@ class WorkflowKpi(models.Model):
 
     def action_view_values(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "workflow_monitor_base.action_workflow_kpi_value"
         )

@@ -46,6 +46,7 @@ class WorkflowTeam(models.Model):
 
     def action_view_exceptions(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "workflow_monitor_base.action_workflow_exception"
         )

@@ -124,6 +124,7 @@ class WorkflowTrackedMixin(models.AbstractModel):
     def action_view_workflow_instance(self):
         """Open the workflow instance of the document (smart button)."""
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "workflow_monitor_base.action_workflow_instance"
         )
