@@ -1065,24 +1065,3 @@ class WorkflowApprovalRequest(models.Model):
             for label, value in rows
         )
         return Markup("<table class='table table-sm o_wm_approval_context'>%s</table>") % body
-
-    @api.model
-    def _notification(self, held, requests):
-        names = ", ".join(held.mapped("display_name")[:10])
-        request_names = ", ".join(requests.mapped("name")[:10])
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": _("Waiting for approval"),
-                "message": _(
-                    "%(documents)s must be approved first (%(requests)s). The approvers "
-                    "were notified; the action runs by itself once approved.",
-                    documents=names,
-                    requests=request_names or "-",
-                ),
-                "type": "warning",
-                "sticky": False,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }

@@ -31,19 +31,7 @@ class WorkflowConfigAuditMixin(models.AbstractModel):
     def create(self, vals_list):
         records = super().create(vals_list)
         to_log = records._workflow_audit_records()
-        if to_log and self._workflow_audit_values_on_create and self._workflow_audit_active():
-            changes = {
-                record.id: {
-                    fname: [None, value]
-                    for fname in self._workflow_audit_fields
-                    if fname in record._fields
-                    and (value := self._workflow_audit_value(record, fname)) not in (None, False)
-                }
-                for record in to_log
-            }
-        else:
-            changes = {record.id: {} for record in to_log}
-        to_log._workflow_audit_log("create", changes)
+        to_log._workflow_audit_log("create", to_log._workflow_audit_snapshot(created=True))
         return records
 
     def write(self, vals):
@@ -71,20 +59,25 @@ class WorkflowConfigAuditMixin(models.AbstractModel):
 
     def unlink(self):
         to_log = self._workflow_audit_records()
-        if to_log and self._workflow_audit_values_on_create and self._workflow_audit_active():
-            changes = {
-                record.id: {
-                    fname: [value, None]
-                    for fname in self._workflow_audit_fields
-                    if fname in record._fields
-                    and (value := self._workflow_audit_value(record, fname)) not in (None, False)
-                }
-                for record in to_log
-            }
-        else:
-            changes = {record.id: {} for record in to_log}
-        to_log._workflow_audit_log("unlink", changes)
+        to_log._workflow_audit_log("unlink", to_log._workflow_audit_snapshot(created=False))
         return super().unlink()
+
+    def _workflow_audit_snapshot(self, created):
+        """{record id: {field: [old, new]}} of a record appearing (``created``) or
+        disappearing, when the model logs its values then; else empty changes."""
+        if not (self and self._workflow_audit_values_on_create and self._workflow_audit_active()):
+            return {record.id: {} for record in self}
+        snapshot = {}
+        for record in self:
+            values = {}
+            for fname in self._workflow_audit_fields:
+                if fname not in record._fields:
+                    continue
+                value = self._workflow_audit_value(record, fname)
+                if value not in (None, False):
+                    values[fname] = [None, value] if created else [value, None]
+            snapshot[record.id] = values
+        return snapshot
 
     # ------------------------------------------------------------
     # HOOKS

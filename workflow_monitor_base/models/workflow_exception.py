@@ -428,17 +428,8 @@ class WorkflowException(models.Model):
     def _check_reopen(self):
         """Refuse to reopen an exception while another open one tracks its problem."""
         for exception in self:
-            # sudo: the duplicate is looked for whatever the caller may read (the
-            # partial unique index would refuse the reopening anyway)
-            if self.sudo().search_count(
-                [
-                    ("id", "!=", exception.id),
-                    ("category_id", "=", exception.category_id.id),
-                    ("company_id", "=", exception.company_id.id),
-                    ("dedupe_key", "=", exception.dedupe_key),
-                    ("state", "in", OPEN_STATES),
-                ]
-            ):
+            # the partial unique index would refuse the reopening anyway
+            if exception._has_open_twin(exception.category_id):
                 raise UserError(
                     _(
                         "%(name)s cannot be reopened: another open exception tracks the same "
@@ -547,16 +538,7 @@ class WorkflowException(models.Model):
                             name=exception.display_name,
                         )
                     )
-            # sudo: the duplicate is looked for whatever the caller may read
-            if exception.state in OPEN_STATES and self.sudo().search_count(
-                [
-                    ("id", "!=", exception.id),
-                    ("category_id", "=", category.id),
-                    ("company_id", "=", exception.company_id.id),
-                    ("dedupe_key", "=", exception.dedupe_key),
-                    ("state", "in", OPEN_STATES),
-                ]
-            ):
+            if exception.state in OPEN_STATES and exception._has_open_twin(category):
                 raise UserError(
                     _(
                         "%(name)s cannot move to %(category)s: an open exception of that "
@@ -570,6 +552,24 @@ class WorkflowException(models.Model):
                 vals["team_id"] = category.team_id.id
             # sudo: category and team are the engine's fields; access is checked above
             exception.sudo().write(vals)
+
+    def _has_open_twin(self, category):
+        """Whether another open exception of ``category`` tracks the same problem (same
+        company and dedupe key) as this one."""
+        self.ensure_one()
+        # sudo: the duplicate is looked for whatever the caller may read
+        return bool(
+            self.sudo().search_count(
+                [
+                    ("id", "!=", self.id),
+                    ("category_id", "=", category.id),
+                    ("company_id", "=", self.company_id.id),
+                    ("dedupe_key", "=", self.dedupe_key),
+                    ("state", "in", OPEN_STATES),
+                ],
+                limit=1,
+            )
+        )
 
     def _check_open(self):
         if closed := self.filtered(lambda e: e.state not in OPEN_STATES):
