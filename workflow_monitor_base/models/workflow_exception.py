@@ -33,6 +33,10 @@ PROTECTED_FIELDS = (
     "dedupe_key",
     "escalation_level",
 )
+# What an exception is about: chosen at creation, never moved to another document or flow
+# afterwards (a problem re-pointed elsewhere would vanish from the document it is about).
+# The category changes through _move_to_category only.
+LINK_FIELDS = ("category_id", "res_model", "res_id", "instance_id", "node_ref")
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 DEFAULT_RESPONSE_HOURS = {"low": 72.0, "medium": 24.0, "high": 8.0, "critical": 2.0}
 RAISE_KEYS = {
@@ -366,8 +370,9 @@ class WorkflowException(models.Model):
                 )
 
     def _check_user_write(self, vals):
-        """Refuse a change of a protected field, or of the category once created."""
-        for fname in (*PROTECTED_FIELDS, "category_id"):
+        """Refuse a change of a protected field, or of what the exception is about (its
+        category, document, flow and node) once created."""
+        for fname in (*PROTECTED_FIELDS, *LINK_FIELDS):
             if fname not in vals:
                 continue
             field = self._fields[fname]

@@ -442,6 +442,9 @@ class TestAlerts(GovernanceCommon):
             ("dedupe_key", "other"),
             ("escalation_level", 3),
             ("category_id", self.category_no_hours.id),
+            ("res_model", "res.users"),
+            ("res_id", self.user_admin.id),
+            ("node_ref", "stock.warehouse,999"),
         ):
             with self.subTest(write=fname), self.assertRaisesRegex(AccessError, fname):
                 mine.write({fname: value})
