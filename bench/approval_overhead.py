@@ -15,7 +15,10 @@ Three modes, each an (N) cell in its own rolled-back transaction, with capture O
 The orders, steps and measurement are those of bench/capture_overhead.py (one order per
 "request": the step, ``flush_all`` and pre-commit inside the counting). Reported: SQL
 statements per order and step in each mode, and the extra statements of ``inert`` and
-``nomatch`` over ``without``. Target: at most 2 extra statements per action.
+``nomatch`` over ``without``. Target: at most 2 extra statements per action. The
+approvals module depends on ``sale_margin`` (the margin condition), whose stored margin
+and cost computations are part of what ``inert`` adds over ``without``; the statements of
+the approvals code itself are ``nomatch`` minus ``inert`` (the doors evaluating policies).
 """
 
 import time
@@ -141,7 +144,7 @@ def main():
         )
     checks = [
         check(
-            f"approvals, no matching policy: extra statements per order ({step})",
+            f"approvals module, no matching policy, vs the suite without it ({step})",
             steps[step]["nomatch_extra_per_order"],
             "<=",
             TARGET_EXTRA,
@@ -150,8 +153,15 @@ def main():
         for step in STEPS
     ] + [
         check(
-            "approvals, no active policy: extra statements per order (worst step)",
-            max(steps[step]["inert_extra_per_order"] for step in STEPS),
+            "approvals code itself: no matching policy vs no active policy (worst step)",
+            max(
+                round(
+                    steps[step]["nomatch_queries_per_order"]
+                    - steps[step]["inert_queries_per_order"],
+                    2,
+                )
+                for step in STEPS
+            ),
             "<=",
             TARGET_EXTRA,
             "queries",

@@ -38,8 +38,6 @@ from _common import check, environment, parse_args, report
 import odoo  # noqa: E402  (path set by _common)
 from odoo import Command, sql_db  # noqa: E402
 
-from odoo.addons.workflow_monitor_base.tools.context import server_context  # noqa: E402
-
 STEPS = ("confirm", "deliver", "invoice")
 TARGET_RATIO = 1.10
 TARGET_EXTRA_QUERIES = 3.0
@@ -175,6 +173,9 @@ def run_cell(registry, size, lines, capture, recorder, record_statements):
 
     :return: {step: (ms per order, queries per order, Counter of statements)}
     """
+    # importable once the configuration has set Odoo's addons path
+    from odoo.addons.workflow_monitor_base.tools.context import server_context
+
     with registry.cursor() as cr:
         # a server-side flag: a plain context key would be ignored (as from a client)
         context = {} if capture else server_context(workflow_capture_disable=True)
