@@ -2,7 +2,7 @@
     "name": "Workflow Monitor - Approvals",
     "summary": "Server-side approvals for orders, bills, transfers and inventory adjustments: "
     "policies, tiers, delegation, SLA escalation and compliance KPIs",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Productivity/Workflow Monitor",
     "author": "Workflow Monitor",
     "website": "https://github.com/workflow-monitor/workflow-monitor",
