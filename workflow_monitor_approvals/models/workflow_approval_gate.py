@@ -23,7 +23,8 @@ class Trigger(NamedTuple):
     record: models.BaseModel
     policy: "PolicySpec"  # noqa: F821 - workflow_approval_policy.PolicySpec
     measure: "Measure"
-    digest: str
+    values: dict  # what the approval covers (``_approval_hash_values``)
+    digest: str  # their fingerprint
 
 
 class Measure(NamedTuple):
@@ -162,16 +163,17 @@ class WorkflowApprovalGate(models.AbstractModel):
         # sudo: conditions read totals, costs and customer credit the user may not see;
         # only the decision (held or not) goes back to the caller.
         records_su = records.sudo()
-        digests, triggers = {}, []
+        fingerprints, triggers = {}, []
         for policy in policies:
             for record in records_su._approval_in_scope(policy):
                 measure = record._approval_measure(policy)
                 if not measure.triggered:
                     continue
-                if record.id not in digests:
-                    digests[record.id] = record._approval_values()[1]
+                if record.id not in fingerprints:
+                    fingerprints[record.id] = record._approval_values()
+                values, digest = fingerprints[record.id]
                 triggers.append(
-                    Trigger(record.with_env(records.env), policy, measure, digests[record.id])
+                    Trigger(record.with_env(records.env), policy, measure, values, digest)
                 )
         if not triggers:
             return [], {}
@@ -181,7 +183,7 @@ class WorkflowApprovalGate(models.AbstractModel):
             .search(
                 [
                     ("res_model", "=", records._name),
-                    ("res_id", "in", list(digests)),
+                    ("res_id", "in", list(fingerprints)),
                     ("policy_id", "in", [policy.id for policy in policies]),
                     ("state", "in", ("pending", "approved")),
                 ],
@@ -198,7 +200,6 @@ class WorkflowApprovalGate(models.AbstractModel):
     def _request_vals(self, trigger, now):
         record, policy, measure = trigger.record.sudo(), trigger.policy, trigger.measure
         auto = bool(policy.auto_approve_below) and measure.amount < policy.auto_approve_below
-        values, digest = record._approval_values()
         requester = record._approval_requester()
         return {
             "policy_id": policy.id,
@@ -214,8 +215,8 @@ class WorkflowApprovalGate(models.AbstractModel):
             "requested_at": now,
             "amount": measure.amount,
             "condition_value": measure.value,
-            "values_hash": digest,
-            "values_json": values,
+            "values_hash": trigger.digest,
+            "values_json": trigger.values,
             "context_html": record._approval_context_html(policy, measure),
             "execution_state": "done" if auto else "none",
         }
