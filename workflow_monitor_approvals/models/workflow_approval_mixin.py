@@ -272,8 +272,10 @@ class WorkflowApprovalMixin(models.AbstractModel):
     def _approval_check(self, door="action"):
         """A button: ``(allowed, notification)``, the records that may go on and the
         client notification for the held ones (or None). Never raises."""
+        if not self._approval_policies():  # cached: no query, the usual case
+            return self, None
         candidates = self._approval_candidates()
-        if not candidates or not self._approval_policies():
+        if not candidates:
             return self, None
         Gate = self.env["workflow.approval.gate"]
         held, requests = Gate._hold(candidates, door)
@@ -283,8 +285,7 @@ class WorkflowApprovalMixin(models.AbstractModel):
 
     def _approval_pass(self, door):
         """The transition happens now: consume the approvals or raise a UserError."""
-        candidates = self._approval_candidates()
-        if candidates and self._approval_policies():
+        if self._approval_policies() and (candidates := self._approval_candidates()):
             self.env["workflow.approval.gate"]._pass(candidates, door)
 
     def _approval_check_locked(self, door):
