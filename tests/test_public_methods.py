@@ -181,6 +181,7 @@ METHODS = {
     ("workflow.instance", "action_open_document"): WF_USER,
     ("workflow.instance", "action_view_events"): WF_USER,
     ("workflow.instance", "action_view_exceptions"): WF_USER,
+    ("workflow.event", "action_open_document"): WF_USER,  # read access on the event
     ("workflow.event", "create"): ACL,  # = log_events, with the forced audit fields
     ("workflow.event", "log_events"): WF_USER,  # the integrations' API: create access
     ("workflow.event", "write"): NOBODY,  # append-only audit trail
@@ -270,6 +271,7 @@ METHODS = {
 MIXINS = {
     "workflow.tracked.mixin",
     "workflow.cached.config.mixin",
+    "workflow.document.link.mixin",
     "workflow.config.audit.mixin",
     "workflow.approval.mixin",
     "workflow.approval.line.mixin",

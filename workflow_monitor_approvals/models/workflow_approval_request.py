@@ -34,7 +34,7 @@ class WorkflowApprovalRequest(models.Model):
 
     _name = "workflow.approval.request"
     _description = "Approval Request"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "workflow.document.link.mixin"]
     _order = "id desc"
     _mail_post_access = "read"  # approvers and requesters discuss without write access
 
@@ -53,12 +53,8 @@ class WorkflowApprovalRequest(models.Model):
         readonly=True,
         index=True,
     )
-    res_id = fields.Many2oneReference(
-        string="Document ID", model_field="res_model", required=True, readonly=True, index=True
-    )
-    res_ref = fields.Reference(
-        selection="_selection_approval_model", string="Document", compute="_compute_res_ref"
-    )
+    res_id = fields.Many2oneReference(required=True, readonly=True, index=True)
+    res_ref = fields.Reference(selection="_selection_approval_model")
     res_name = fields.Char(string="Document Name", readonly=True)
     requester_id = fields.Many2one("res.users", required=True, readonly=True, index=True)
     author_ids = fields.Many2many(
@@ -169,15 +165,6 @@ class WorkflowApprovalRequest(models.Model):
     # ------------------------------------------------------------
     # COMPUTES
     # ------------------------------------------------------------
-
-    @api.depends("res_model", "res_id")
-    def _compute_res_ref(self):
-        for request in self:
-            request.res_ref = (
-                f"{request.res_model},{request.res_id}"
-                if request.res_model and request.res_id
-                else False
-            )
 
     @api.depends("requested_at", "decided_at")
     def _compute_turnaround(self):
@@ -412,15 +399,6 @@ class WorkflowApprovalRequest(models.Model):
         pending.sudo()._log_approval_events("cancelled")
         pending.sudo()._resolve_overdue()
         return True
-
-    def action_open_document(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": self.res_id,
-            "views": [(False, "form")],
-        }
 
     # ------------------------------------------------------------
     # DECISIONS

@@ -1,5 +1,6 @@
 from . import workflow_config_audit
 from . import workflow_cache_mixin
+from . import workflow_document_link_mixin
 from . import workflow_definition
 from . import workflow_stage
 from . import workflow_team

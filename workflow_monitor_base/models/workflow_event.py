@@ -57,16 +57,13 @@ class WorkflowEvent(models.Model):
 
     _name = "workflow.event"
     _description = "Workflow Event"
+    _inherit = ["workflow.document.link.mixin"]
     _order = "occurred_at desc, id desc"
     _log_access = False  # occurred_at and user_id say who and when; keep the table narrow
 
     instance_id = fields.Many2one("workflow.instance", ondelete="set null")
     definition_id = fields.Many2one("workflow.definition", ondelete="set null")
-    res_model = fields.Char(string="Document Model")
-    res_id = fields.Many2oneReference(string="Document ID", model_field="res_model", index=True)
-    res_ref = fields.Reference(
-        selection="_selection_target_model", string="Document", compute="_compute_res_ref"
-    )
+    res_id = fields.Many2oneReference(index=True)
     event_type = fields.Selection(EVENT_TYPES, required=True, default="custom")
     stage_from_id = fields.Many2one("workflow.stage", string="From Stage", ondelete="set null")
     stage_to_id = fields.Many2one("workflow.stage", string="To Stage", ondelete="set null")
@@ -125,18 +122,6 @@ class WorkflowEvent(models.Model):
     # ------------------------------------------------------------
     # COMPUTES
     # ------------------------------------------------------------
-
-    @api.model
-    def _selection_target_model(self):
-        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
-
-    @api.depends("res_model", "res_id")
-    def _compute_res_ref(self):
-        for event in self:
-            if event.res_model and event.res_id and event.res_model in self.env:
-                event.res_ref = f"{event.res_model},{event.res_id}"
-            else:
-                event.res_ref = False
 
     @api.depends("duration_seconds")
     def _compute_duration_hours(self):

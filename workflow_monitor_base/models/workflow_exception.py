@@ -91,7 +91,8 @@ class WorkflowException(models.Model):
 
     _name = "workflow.exception"
     _description = "Workflow Exception"
-    _inherit = ["mail.thread", "mail.activity.mixin"]  # a work item people discuss
+    # a work item people discuss, about one document
+    _inherit = ["mail.thread", "mail.activity.mixin", "workflow.document.link.mixin"]
     _order = "severity_rank desc, last_seen desc, id desc"
 
     name = fields.Char(required=True, tracking=True)
@@ -122,11 +123,7 @@ class WorkflowException(models.Model):
         tracking=True,
         domain=[("share", "=", False)],
     )
-    res_model = fields.Char(string="Document Model")
-    res_id = fields.Many2oneReference(string="Document ID", model_field="res_model", index=True)
-    res_ref = fields.Reference(
-        selection="_selection_target_model", string="Document", compute="_compute_res_ref"
-    )
+    res_id = fields.Many2oneReference(index=True)
     instance_id = fields.Many2one("workflow.instance", index="btree_not_null", ondelete="set null")
     node_ref = fields.Char(
         string="Node", index="btree_not_null", help="Where it happens, e.g. stock.warehouse,3."
@@ -209,18 +206,6 @@ class WorkflowException(models.Model):
         colors = {"low": 10, "medium": 3, "high": 2, "critical": 1}
         for exception in self:
             exception.color = colors.get(exception.severity, 0)
-
-    @api.model
-    def _selection_target_model(self):
-        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
-
-    @api.depends("res_model", "res_id")
-    def _compute_res_ref(self):
-        for exception in self:
-            if exception.res_model in self.env and exception.res_id:
-                exception.res_ref = f"{exception.res_model},{exception.res_id}"
-            else:
-                exception.res_ref = False
 
     def _compute_age_hours(self):
         now = fields.Datetime.now()
@@ -500,17 +485,6 @@ class WorkflowException(models.Model):
         self._check_open()
         self.check_access("write")
         self._escalate()
-
-    def action_open_document(self):
-        self.ensure_one()
-        if not self.res_model or self.res_model not in self.env or not self.res_id:
-            raise UserError(_("This exception is not linked to a document."))
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": self.res_id,
-            "views": [(False, "form")],
-        }
 
     def _move_to_category(self, category, proposed_by_engine=False):
         """Move ``self`` to ``category`` (a person's decision, or an engine proposal a

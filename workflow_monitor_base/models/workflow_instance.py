@@ -154,17 +154,13 @@ class WorkflowInstance(models.Model):
 
     _name = "workflow.instance"
     _description = "Workflow Instance"
+    _inherit = ["workflow.document.link.mixin"]
     _order = "stage_entered_at desc, id desc"
 
     name = fields.Char(required=True)
     definition_id = fields.Many2one("workflow.definition", required=True, ondelete="cascade")
-    res_model = fields.Char(string="Document Model", required=True)
-    res_id = fields.Many2oneReference(
-        string="Document ID", model_field="res_model", required=True, index=True
-    )
-    res_ref = fields.Reference(
-        selection="_selection_target_model", string="Document", compute="_compute_res_ref"
-    )
+    res_model = fields.Char(required=True)
+    res_id = fields.Many2oneReference(required=True, index=True)
     company_id = fields.Many2one("res.company")
     node_ref = fields.Char(
         string="Node",
@@ -246,18 +242,6 @@ class WorkflowInstance(models.Model):
     # COMPUTES
     # ------------------------------------------------------------
 
-    @api.model
-    def _selection_target_model(self):
-        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
-
-    @api.depends("res_model", "res_id")
-    def _compute_res_ref(self):
-        for instance in self:
-            if instance.res_model in self.env and instance.res_id:
-                instance.res_ref = f"{instance.res_model},{instance.res_id}"
-            else:
-                instance.res_ref = False
-
     def _compute_event_count(self):
         counts = dict(
             self.env["workflow.event"]._read_group(
@@ -313,15 +297,6 @@ class WorkflowInstance(models.Model):
         action["domain"] = [("instance_id", "=", self.id)]
         action["context"] = {}
         return action
-
-    def action_open_document(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": self.res_id,
-            "views": [(False, "form")],
-        }
 
     # ------------------------------------------------------------
     # ENGINE

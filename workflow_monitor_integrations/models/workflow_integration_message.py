@@ -82,6 +82,7 @@ class WorkflowIntegrationMessage(models.Model):
 
     _name = "workflow.integration.message"
     _description = "Integration Message"
+    _inherit = ["workflow.document.link.mixin"]
     _order = "id desc"
     _rec_name = "webhook_id"
 
@@ -129,11 +130,7 @@ class WorkflowIntegrationMessage(models.Model):
         "ones are stored as stale."
     )
     occurred_at = fields.Datetime(help="When the change happened in the sending system.")
-    res_model = fields.Char(string="Document Model", index="btree_not_null")
-    res_id = fields.Many2oneReference(string="Document ID", model_field="res_model")
-    res_ref = fields.Reference(
-        selection="_selection_target_model", string="Document", compute="_compute_res_ref"
-    )
+    res_model = fields.Char(index="btree_not_null")
 
     @api.private
     def init(self):
@@ -179,18 +176,6 @@ class WorkflowIntegrationMessage(models.Model):
                 if message.payload is not None
                 else False
             )
-
-    @api.model
-    def _selection_target_model(self):
-        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
-
-    @api.depends("res_model", "res_id")
-    def _compute_res_ref(self):
-        for message in self:
-            if message.res_model and message.res_id and message.res_model in self.env:
-                message.res_ref = f"{message.res_model},{message.res_id}"
-            else:
-                message.res_ref = False
 
     def _compute_display_name(self):
         for message in self:
@@ -285,15 +270,7 @@ class WorkflowIntegrationMessage(models.Model):
 
     def action_open_document(self):
         self._check_workflow_group(GROUP_MANAGER)
-        self.ensure_one()
-        if not self.res_model or self.res_model not in self.env or not self.res_id:
-            raise UserError(_("This message is not linked to a document."))
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": self.res_id,
-            "views": [(False, "form")],
-        }
+        return super().action_open_document()
 
     # ------------------------------------------------------------
     # DELIVERY
