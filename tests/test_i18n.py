@@ -94,20 +94,20 @@ class TestI18nTemplates(TransactionCase):
             "repository installed (scripts/test.sh installs them)",
         )
         missing = [str(template_path(m)) for m in self.modules if not template_path(m).exists()]
-        self.assertFalse(
-            missing,
-            "modules without a translation template: %s. Fix: make i18n (scripts/i18n.sh), "
-            "then commit the new files." % ", ".join(missing),
-        )
+        if missing:
+            self.fail(
+                "modules without a translation template: %s. Fix: make i18n "
+                "(scripts/i18n.sh), then commit the new files." % ", ".join(missing)
+            )
 
     def test_exporter_reads_every_source_file(self):
         failures = [f"{m}: {e}" for m, (_content, errors) in self.exports.items() for e in errors]
-        self.assertFalse(
-            failures,
-            "Odoo's exporter could not read these files, whose terms are therefore missing "
-            "from the templates (babel evaluates every string argument of _(): compute an "
-            "f-string before the call):\n" + "\n".join(failures),
-        )
+        if failures:
+            self.fail(
+                "Odoo's exporter could not read these files, whose terms are therefore "
+                "missing from the templates (babel evaluates every string argument of _(): "
+                "compute an f-string before the call):\n" + "\n".join(failures)
+            )
 
     def test_templates_are_up_to_date(self):
         stale = []
@@ -132,8 +132,8 @@ class TestI18nTemplates(TransactionCase):
                 diff[DIFF_LINES:] = [f"... ({len(diff) - DIFF_LINES} more diff lines)"]
             stale.append(f"{module}: {path} is out of date with the code of {module}:")
             stale[-1] += "\n" + "\n".join(diff)
-        self.assertFalse(
-            stale,
-            "translation templates out of date. Fix: make i18n (scripts/i18n.sh), then "
-            "commit the .pot files.\n\n" + "\n\n".join(stale),
-        )
+        if stale:
+            self.fail(
+                "translation templates out of date. Fix: make i18n (scripts/i18n.sh), then "
+                "commit the .pot files.\n\n" + "\n\n".join(stale)
+            )
