@@ -6,7 +6,8 @@ prediction below reproduces scikit-learn's ``TfidfVectorizer`` + ``LogisticRegre
 exactly (same tokens, same tf-idf, same l2 norm, same linear scores, same softmax), so
 it needs no scikit-learn object at run time.
 
-scikit-learn is imported only inside :func:`train` (the training Scheduled Action).
+scikit-learn is imported only while training (:func:`train`, the training Scheduled Action),
+by :class:`TrainingOptions` and :func:`_metrics`; prediction never imports it.
 """
 
 import json

@@ -230,9 +230,7 @@ class WorkflowDashboard(models.AbstractModel):
         return {"rows": result, "total": sum(r["total"] for r in result), "domain": domain}
 
     def _dashboard_exceptions(self, filters, now):
-        domain = self._base_domain("workflow.exception", filters) + [
-            ("state", "in", OPEN_STATES)
-        ]
+        domain = self._base_domain("workflow.exception", filters) + [("state", "in", OPEN_STATES)]
         result = self._exception_rows(domain, now)
         by_severity = {sev: 0 for sev in SEVERITY_ORDER}
         for row in result:
