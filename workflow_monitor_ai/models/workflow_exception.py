@@ -197,6 +197,8 @@ class WorkflowException(models.Model):
             # promise the threshold makes
             precision = current._precision_above(target, threshold)
             trusted = precision is not None and precision >= threshold
+            # outside _(): Odoo's term exporter (babel) cannot read an f-string argument
+            shown_precision = f"{precision:.0%}" if precision is not None else "n/a"
             for exception, text, (label, confidence) in zip(self, texts, predictions):
                 vals = exception._ai_prediction_vals(target, label, confidence, by_code)
                 if not vals:
@@ -208,7 +210,7 @@ class WorkflowException(models.Model):
                         "%(threshold).0f%%: %(precision)s.",
                         words=", ".join(classifier.explain(text, target, label)) or "-",
                         threshold=threshold * 100,
-                        precision=f"{precision:.0%}" if precision is not None else "n/a",
+                        precision=shown_precision,
                     ),
                 )
                 vals_list.append(vals)

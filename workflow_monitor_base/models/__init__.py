@@ -10,6 +10,7 @@ from . import resource_calendar
 from . import workflow_instance
 from . import workflow_event
 from . import workflow_exception
+from . import workflow_exception_raise
 from . import workflow_kpi
 from . import workflow_kpi_value
 from . import workflow_tracked_mixin

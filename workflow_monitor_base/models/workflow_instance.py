@@ -4,8 +4,7 @@ from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 from ..tools import bulk_insert, commit_chunk, cron_run_alone, drop_indexes
-from ..tools.context import context_flag, server_context
-from .workflow_exception import SEVERITY_RANK
+from ..tools.upsert import UpsertSource
 
 SLA_STATES = [
     ("none", "No SLA"),
@@ -50,7 +49,7 @@ SLA_DUE_SQL = """
        FOR NO KEY UPDATE SKIP LOCKED
 """
 # Move them (ids as an array: the planner then reads them by primary key instead of
-# hashing the whole table); the columns returned are the ones _sla_record_transitions reads.
+# hashing the whole table); the columns returned are the ones SLA_BREACH_SOURCE_SQL reads.
 SLA_MOVE_SQL = """
     UPDATE workflow_instance i
        SET sla_state = CASE WHEN i.sla_deadline <= %(now)s THEN 'breached' ELSE 'warning' END,
@@ -59,16 +58,10 @@ SLA_MOVE_SQL = """
  RETURNING i.id, i.sla_state, i.definition_id, i.res_model, i.res_id, i.stage_id,
            i.company_id, i.sla_policy_id, i.name, i.sla_deadline, i.node_ref
 """
-# Everything a chunk writes, in one statement (see WorkflowInstance._sla_sweep_chunk).
-# The fields of the exceptions are the ones raise_exceptions() and create() give: the
-# category of the policy (else sla_breach), its team and failure kind, the policy's
-# severity (else the category's), the response deadline from the category's hours
-# (else the severity's), the translated name and text with their placeholders replaced.
-# An open exception with the same key in the same company gets one more occurrence and a
-# severity that only rises (dedupe is per company, like raise_exceptions); a subquery of
-# RETURNING still sees its row as it was before the statement.
-SLA_SWEEP_SQL = """
-WITH moved AS (%(move)s),
+# The top-level CTEs of a chunk: the moved instances and their ``sla`` events; the
+# breached ones feed the exception upsert (SLA_BREACH_SOURCE_SQL) in the same statement.
+SLA_SWEEP_CTES_SQL = """
+moved AS (%(move)s),
 sla_events AS (
     INSERT INTO workflow_event (instance_id, definition_id, res_model, res_id, event_type,
                                 stage_to_id, occurred_at, source, source_ref, user_id,
@@ -80,69 +73,28 @@ sla_events AS (
       FROM moved m
  RETURNING id
 ),
-breaches AS (
-    SELECT m.*, c.id AS category_id, c.team_id, c.failure_kind, c.response_hours,
-           COALESCE(p.breach_severity, c.default_severity, 'medium') AS severity,
-           COALESCE(p.name ->> %(lang)s, p.name ->> 'en_US', '-') AS policy_name
-      FROM moved m
-      LEFT JOIN workflow_sla_policy p ON p.id = m.sla_policy_id
-      JOIN workflow_exception_category c ON c.id = COALESCE(p.breach_category_id, %(category)s)
-     WHERE m.sla_state = 'breached'
-),
-raised AS (
-    INSERT INTO workflow_exception AS e (
-           name, description, category_id, severity, severity_rank, state, team_id,
-           res_model, res_id, instance_id, node_ref, company_id, dedupe_key,
-           occurrence_count, first_seen, last_seen, failure_kind, response_deadline,
-           escalation_level, create_uid, create_date, write_uid, write_date)
-    SELECT left(replace(%(name_template)s, %(name_key)s, COALESCE(b.name, '')), 250),
-           replace(replace(%(text_template)s,
-                           %(deadline_key)s, to_char(b.sla_deadline, 'YYYY-MM-DD HH24:MI:SS')),
-                   %(policy_key)s, b.policy_name),
-           b.category_id, b.severity, r.rank, 'new', b.team_id,
-           b.res_model, b.res_id, b.id, b.node_ref, COALESCE(b.company_id, %(company)s),
-           'sla:' || b.id || ':' || COALESCE(b.stage_id, 0),
-           1, %(now)s, %(now)s, COALESCE(b.failure_kind, 'structural'),
-           %(now)s + make_interval(secs => 3600 * COALESCE(NULLIF(b.response_hours, 0), r.hours)),
-           0, %(uid)s, %(now)s, %(uid)s, %(now)s
-      FROM breaches b
-      JOIN unnest(%(severities)s::varchar[], %(ranks)s::int[], %(hours)s::float8[])
-           AS r(severity, rank, hours) ON r.severity = b.severity
-        ON CONFLICT (category_id, company_id, dedupe_key)
-           WHERE state IN ('new', 'assigned', 'in_progress')
-        DO UPDATE SET occurrence_count = e.occurrence_count + 1,
-                      last_seen = EXCLUDED.last_seen,
-                      severity = CASE WHEN EXCLUDED.severity_rank > e.severity_rank
-                                      THEN EXCLUDED.severity ELSE e.severity END,
-                      severity_rank = GREATEST(EXCLUDED.severity_rank, e.severity_rank),
-                      write_uid = EXCLUDED.write_uid,
-                      write_date = EXCLUDED.write_date
- RETURNING e.id, e.xmax = 0 AS inserted, e.category_id, e.severity, e.instance_id,
-           e.res_model, e.res_id, e.company_id,
-           CASE WHEN e.xmax <> 0 THEN (SELECT o.severity FROM workflow_exception o
-                                        WHERE o.id = e.id) END AS old_severity
-),
-raised_events AS (
-    INSERT INTO workflow_event (instance_id, res_model, res_id, event_type, occurred_at,
-                                source, source_ref, user_id, correlation_id, payload,
-                                company_id)
-    SELECT r.instance_id, r.res_model, r.res_id, 'exception', %(now)s,
-           %(source)s, %(source_ref)s, %(uid)s, %(correlation)s,
-           jsonb_build_object('action', 'raised', 'exception_id', r.id,
-                              'category', c.code, 'severity', r.severity),
-           r.company_id
-      FROM raised r
-      JOIN workflow_exception_category c ON c.id = r.category_id
-     WHERE r.inserted
- RETURNING id
-)
-SELECT (SELECT count(*) FROM moved),
-       ARRAY(SELECT id FROM sla_events) || ARRAY(SELECT id FROM raised_events),
-       ARRAY(SELECT id FROM raised WHERE inserted ORDER BY id),
-       ARRAY(SELECT id FROM raised
-              WHERE NOT inserted AND severity = 'critical'
-                AND old_severity IS DISTINCT FROM 'critical' ORDER BY id)
 """
+# One breach exception per breached stage visit: the policy's category (else
+# sla_breach) and severity (else the category's), the translated name and text with
+# their placeholders replaced; the upsert gives team, failure kind and deadline.
+SLA_BREACH_SOURCE_SQL = """
+SELECT left(replace(%(name_template)s, %(name_key)s, COALESCE(m.name, '')), 250) AS name,
+       replace(replace(%(text_template)s,
+                       %(deadline_key)s, to_char(m.sla_deadline, 'YYYY-MM-DD HH24:MI:SS')),
+               %(policy_key)s, COALESCE(p.name ->> %(lang)s, p.name ->> 'en_US', '-'))
+           AS description,
+       COALESCE(p.breach_category_id, %(category)s) AS category_id,
+       p.breach_severity AS severity,
+       m.res_model, m.res_id, m.id AS instance_id, m.node_ref,
+       COALESCE(m.company_id, %(company)s) AS company_id,
+       'sla:' || m.id || ':' || COALESCE(m.stage_id, 0) AS dedupe_key,
+       NULL::int4 AS team_id, NULL::int4 AS user_id, NULL::varchar AS failure_kind,
+       1 AS occurrences
+  FROM moved m
+  LEFT JOIN workflow_sla_policy p ON p.id = m.sla_policy_id
+ WHERE m.sla_state = 'breached'
+"""
+SLA_SWEEP_OUTPUTS_SQL = ", (SELECT count(*) FROM moved), ARRAY(SELECT id FROM sla_events)"
 
 
 class WorkflowInstance(models.Model):
@@ -543,12 +495,10 @@ class WorkflowInstance(models.Model):
             return 0
         now = fields.Datetime.now()
         deadline = now + timedelta(seconds=time_budget)
-        in_sql = self.env["workflow.exception"]._inserted_in_sql_ok()
         done = 0
         while True:
             self.env.flush_all()
-            sweep_chunk = self._sla_sweep_chunk if in_sql else self._sla_sweep_chunk_orm
-            moved = sweep_chunk(now, batch_size)
+            moved = self._sla_sweep_chunk(now, batch_size)
             self.env.invalidate_all()
             done += moved
             if moved < batch_size or fields.Datetime.now() > deadline:
@@ -581,119 +531,49 @@ class WorkflowInstance(models.Model):
     @api.model
     def _sla_sweep_chunk(self, now, limit):
         """Sweep up to ``limit`` due instances in one statement: move their SLA state,
-        insert their ``sla`` events, upsert the breach exceptions (partial unique index
-        on the open ones: a concurrent raiser adds an occurrence instead of failing) and
-        the ``raised`` events of the new ones, all from the moved rows inside
-        PostgreSQL: nothing travels row by row. Then what create() and _log_events()
-        would have triggered runs on the whole chunk: Automation Rules on creation, the
-        extensions' hooks (outbox, AI) and the leader of an exception that became
-        critical. Returns the number of instances moved."""
+        insert their ``sla`` events and feed the breached ones to the exception upsert
+        (``workflow.exception._upsert``: new exceptions, occurrences of open ones, their
+        ``raised`` events), all inside PostgreSQL: nothing travels row by row. The
+        upsert then runs what create() and _log_events() would have. Returns the number
+        of instances moved."""
         Exception_ = self.env["workflow.exception"].sudo()
         category = self.env["workflow.exception.category"]._get_by_code("sla_breach")
-        severities = list(SEVERITY_RANK)
-        self.env.cr.execute(
-            SQL(
-                SLA_SWEEP_SQL,
-                move=SQL(SLA_MOVE_SQL, now=now, due=SQL(SLA_DUE_SQL, now=now, limit=limit)),
-                now=now,
-                uid=self.env.uid,
-                source="scheduled_action",
-                source_ref=context_flag(self.env, "workflow_source_ref"),
-                correlation=context_flag(self.env, "workflow_correlation_id"),
-                lang=self.env.lang or "en_US",
-                category=category.id,
-                company=self.env.company.id,
-                name_template=self.env._("SLA breached: %(name)s"),
-                text_template=self.env._(
-                    "The SLA deadline %(deadline)s of policy '%(policy)s' has passed."
+        stamp = self.env["workflow.event"]._event_stamp("scheduled_action")
+        upserted = Exception_._upsert(
+            UpsertSource(
+                ctes=SQL(
+                    SLA_SWEEP_CTES_SQL,
+                    move=SQL(SLA_MOVE_SQL, now=now, due=SQL(SLA_DUE_SQL, now=now, limit=limit)),
+                    now=now,
+                    source=stamp.source,
+                    source_ref=stamp.source_ref,
+                    uid=self.env.uid,
+                    correlation=stamp.correlation_id,
+                    company=self.env.company.id,
                 ),
-                name_key="%(name)s",
-                deadline_key="%(deadline)s",
-                policy_key="%(policy)s",
-                severities=severities,
-                ranks=[SEVERITY_RANK[severity] for severity in severities],
-                hours=[Exception_._default_response_hours(severity) for severity in severities],
+                query=SQL(
+                    SLA_BREACH_SOURCE_SQL,
+                    name_template=self.env._("SLA breached: %(name)s"),
+                    text_template=self.env._(
+                        "The SLA deadline %(deadline)s of policy '%(policy)s' has passed."
+                    ),
+                    name_key="%(name)s",
+                    deadline_key="%(deadline)s",
+                    policy_key="%(policy)s",
+                    lang=self.env.lang or "en_US",
+                    category=category.id,
+                    company=self.env.company.id,
+                ),
+                outputs=SQL(SLA_SWEEP_OUTPUTS_SQL),
+                source=stamp.source,
+                now=now,
             )
         )
-        moved, event_ids, created_ids, critical_ids = self.env.cr.fetchone()
-        if event_ids:
-            events = self.env["workflow.event"].browse(event_ids)
-            events._events_logged(events, {"sla", "exception"} if created_ids else {"sla"})
-        Exception_.browse(created_ids)._on_bulk_raised()
-        Exception_.browse(critical_ids)._notify_team_leader()
+        moved, sla_event_ids = upserted.outputs
+        if sla_event_ids:
+            events = self.env["workflow.event"].browse(sla_event_ids)
+            events._events_logged(events, {"sla"})
         return moved
-
-    @api.model
-    def _sla_sweep_chunk_orm(self, now, limit):
-        """The same chunk through the ORM (raise_exceptions, create, _log_events), when
-        a module added to exceptions a field the set-based INSERT would leave empty."""
-        self.env.cr.execute(SQL(SLA_MOVE_SQL, now=now, due=SQL(SLA_DUE_SQL, now=now, limit=limit)))
-        rows = self.env.cr.fetchall()
-        self._sla_record_transitions(rows, now)
-        return len(rows)
-
-    def _sla_record_transitions(self, rows, now):
-        if not rows:
-            return
-        policies = self.env["workflow.sla.policy"].sudo().browse({row[7] for row in rows if row[7]})
-        policy_by_id = {policy.id: policy for policy in policies}
-        # translated once per chunk, filled per row (a chunk has thousands of rows)
-        breach_name = self.env._("SLA breached: %(name)s")
-        breach_text = self.env._("The SLA deadline %(deadline)s of policy '%(policy)s' has passed.")
-        events, exceptions = [], []
-        for (
-            inst_id,
-            sla_state,
-            definition_id,
-            res_model,
-            res_id,
-            stage_id,
-            company_id,
-            policy_id,
-            name,
-            sla_deadline,
-            node_ref,
-        ) in rows:
-            events.append(
-                {
-                    "instance_id": inst_id,
-                    "definition_id": definition_id,
-                    "res_model": res_model,
-                    "res_id": res_id,
-                    "event_type": "sla",
-                    "stage_to_id": stage_id,
-                    "occurred_at": now,
-                    "source": "scheduled_action",
-                    "payload": {"sla_state": sla_state, "policy_id": policy_id},
-                    "company_id": company_id,
-                }
-            )
-            if sla_state == "breached":
-                policy = policy_by_id.get(policy_id)
-                exceptions.append(
-                    {
-                        "category_code": (
-                            policy.breach_category_id.code
-                            if policy and policy.breach_category_id
-                            else "sla_breach"
-                        ),
-                        "res_model": res_model,
-                        "res_id": res_id,
-                        "instance_id": inst_id,
-                        "company_id": company_id,
-                        "node_ref": node_ref,
-                        "severity": policy.breach_severity if policy else None,
-                        "dedupe_key": f"sla:{inst_id}:{stage_id}",
-                        "name": breach_name % {"name": name},
-                        "description": breach_text
-                        % {"deadline": sla_deadline, "policy": policy.name if policy else "-"},
-                    }
-                )
-        # the exceptions' "raised" events come from the scheduled action too
-        env = self.with_context(**server_context(workflow_source="scheduled_action")).env
-        env["workflow.event"]._log_events(events)
-        if exceptions:
-            env["workflow.exception"].sudo().raise_exceptions(exceptions)
 
     def _sla_resolve_cleared(self, now):
         """Resolve open SLA breach exceptions whose instance left the breached stage."""
