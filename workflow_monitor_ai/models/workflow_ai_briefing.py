@@ -6,9 +6,9 @@ from odoo import _, api, fields, models
 from odoo.tools import html2plaintext
 
 from odoo.addons.workflow_monitor_base.models.workflow_exception import OPEN_STATES
-from odoo.addons.workflow_monitor_base.models.workflow_sla_policy import SEVERITIES
+from odoo.addons.workflow_monitor_base.tools.severity import SEVERITY_CODES
 
-SEVERITY_ORDER = tuple(code for code, _label in reversed(SEVERITIES))  # most severe first
+SEVERITY_ORDER = tuple(reversed(SEVERITY_CODES))  # most severe first
 
 
 class WorkflowAiBriefing(models.AbstractModel):

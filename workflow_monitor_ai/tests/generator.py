@@ -9,7 +9,7 @@ a blocked order, a large amount), also with noise.
 
 import random
 
-from odoo.addons.workflow_monitor_base.models.workflow_sla_policy import SEVERITIES
+from odoo.addons.workflow_monitor_base.tools.severity import SEVERITY_CODES
 
 CATEGORIES = {
     "late_delivery": (
@@ -161,7 +161,7 @@ def _severity(text, rng):
     else:
         severity = "medium"
     if rng.random() < 0.1:  # people disagree on severity
-        severity = rng.choice([code for code, _label in SEVERITIES])
+        severity = rng.choice(SEVERITY_CODES)
     return severity
 
 

@@ -5,8 +5,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
+from ..tools.severity import SEVERITY_CODES
 from .workflow_exception import OPEN_STATES
-from .workflow_sla_policy import SEVERITIES
 
 
 class AgeBucket(NamedTuple):
@@ -23,7 +23,7 @@ AGE_BUCKETS = (
     AgeBucket("3_7d", "3-7 d", 72, 168),
     AgeBucket("gt7d", "> 7 d", 168, None),
 )
-SEVERITY_ORDER = tuple(code for code, _label in reversed(SEVERITIES))  # most severe first
+SEVERITY_ORDER = tuple(reversed(SEVERITY_CODES))  # most severe first
 TECHNICAL_CATEGORIES = ("automation_failure", "cron_failure", "security_signal")
 CRON_FIELDS = (
     "cron_name",

@@ -5,7 +5,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged, users, warmup
 
-from odoo.addons.workflow_monitor_base.models.workflow_sla_policy import SEVERITIES
+from odoo.addons.workflow_monitor_base.tools.severity import SEVERITY_CODES
 
 from .common import OPEN_STATES, TEST_MODEL, WorkflowMonitorCommon, apply_deferred
 
@@ -45,7 +45,7 @@ class DashboardDataMixin:
                 doc,
                 "stale_record",
                 f"Dash {index}",
-                severity=SEVERITIES[index % len(SEVERITIES)][0],
+                severity=SEVERITY_CODES[index % len(SEVERITY_CODES)],
             )
             env.cr.execute(
                 "UPDATE workflow_exception SET first_seen = %s WHERE id = %s",
@@ -233,7 +233,7 @@ class TestDashboardQueries(DashboardDataMixin, WorkflowMonitorCommon):
                     "record": doc,
                     "category_code": categories[index % len(categories)],
                     "name": f"Volume {index}",
-                    "severity": SEVERITIES[index % len(SEVERITIES)][0],
+                    "severity": SEVERITY_CODES[index % len(SEVERITY_CODES)],
                     "dedupe_key": f"volume:{index}",
                     "company_id": doc.company_id.id,
                 }
