@@ -5,7 +5,7 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
-from ..tools import bulk_insert, commit_chunk, drop_foreign_keys, drop_indexes
+from ..tools import bulk_insert, clock, commit_chunk, drop_foreign_keys, drop_indexes
 from ..tools.context import context_flag
 
 EVENT_TYPES = [
@@ -205,7 +205,7 @@ class WorkflowEvent(models.Model):
                     _("Unknown event source '%(value)s' (field: source).", value=source)
                 )
         self._check_caller_references(vals_list)
-        now = fields.Datetime.now()
+        now = clock.now(self.env)
         forced = [
             dict(vals, user_id=self.env.uid, source="api", occurred_at=now) for vals in vals_list
         ]
@@ -372,7 +372,7 @@ class WorkflowEvent(models.Model):
         duration = vals.get("duration_seconds")
         if duration is not None and duration < 0:
             raise ValidationError(_("The duration cannot be negative (field: duration_seconds)."))
-        occurred_at = fields.Datetime.to_datetime(vals.get("occurred_at")) or fields.Datetime.now()
+        occurred_at = fields.Datetime.to_datetime(vals.get("occurred_at")) or clock.now(self.env)
         return (
             vals.get("instance_id") or None,
             vals.get("definition_id") or None,

@@ -11,7 +11,7 @@ from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.base_automation.models.base_automation import CREATE_TRIGGERS
 
-from ..tools import drop_indexes
+from ..tools import clock, drop_indexes
 from .workflow_sla_policy import SEVERITIES
 
 _logger = logging.getLogger(__name__)
@@ -599,7 +599,7 @@ class WorkflowException(models.Model):
         user_call = not self.env.su
         if user_call:
             self.browse().check_access("create")
-        now = fields.Datetime.now()
+        now = clock.now(self.env)
         categories = {}  # by code, for the batch (the SLA sweep raises thousands)
         prepared = [self._prepare_raise(vals, now, categories) for vals in vals_list]
         if user_call:
@@ -833,7 +833,7 @@ class WorkflowException(models.Model):
             return
         vals = {
             "state": "resolved",
-            "resolved_at": fields.Datetime.now(),
+            "resolved_at": clock.now(self.env),
             "resolved_by_id": self.env.uid,
         }
         if resolution:

@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
-from ..tools import bulk_insert, commit_chunk, cron_run_alone, drop_indexes
+from ..tools import bulk_insert, clock, commit_chunk, cron_run_alone, drop_indexes
 from ..tools.context import context_flag, server_context
 from .workflow_exception import SEVERITY_RANK
 
@@ -311,7 +311,7 @@ class WorkflowInstance(models.Model):
             this twice changes nothing. ``None`` codes are ignored.
         :return: the logged events
         """
-        now = now or fields.Datetime.now()
+        now = now or clock.now(self.env)
         chains = {
             (definition_code, record._name, record.id): [(code, now)]
             for record, code in targets.items()
@@ -406,7 +406,7 @@ class WorkflowInstance(models.Model):
             sla.update(Policy._match_deadlines(maps[definition_code][0], items))
 
         uid = self.env.uid
-        now = fields.Datetime.now()
+        now = clock.now(self.env)
         rows, events = [], []
         for definition_code, (res_model, res_id), row, transitions in moved:
             definition_id, stages = maps[definition_code]
@@ -541,8 +541,8 @@ class WorkflowInstance(models.Model):
         cr = self.env.cr
         if not self._sla_sweep_lock():
             return 0
-        now = fields.Datetime.now()
-        deadline = now + timedelta(seconds=time_budget)
+        now = clock.now(self.env)
+        deadline = fields.Datetime.now() + timedelta(seconds=time_budget)
         in_sql = self.env["workflow.exception"]._inserted_in_sql_ok()
         done = 0
         while True:
@@ -727,7 +727,7 @@ class WorkflowInstance(models.Model):
             return 0
         if not cron_run_alone(self.env, "workflow_monitor_stale_sweep"):
             return 0
-        now = fields.Datetime.now()
+        now = clock.now(self.env)
         limit = now - timedelta(days=days)
         self.flush_model()
         self.env["workflow.stage"].flush_model(["name"])
