@@ -6,7 +6,7 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
-from ..tools import bulk_insert, commit_chunk, drop_foreign_keys, drop_indexes
+from ..tools import bulk_insert, clock, commit_chunk, drop_foreign_keys, drop_indexes
 from ..tools.context import context_flag
 
 EVENT_TYPES = [
@@ -213,7 +213,7 @@ class WorkflowEvent(models.Model):
                     _("Unknown event source '%(value)s' (field: source).", value=source)
                 )
         self._check_caller_references(vals_list)
-        now = fields.Datetime.now()
+        now = clock.now(self.env)
         forced = [
             dict(vals, user_id=self.env.uid, source="api", occurred_at=now) for vals in vals_list
         ]
@@ -334,7 +334,7 @@ class WorkflowEvent(models.Model):
             or ("system" if self.env.uid == SUPERUSER_ID else "user")
         )
         return EventStamp(
-            now=fields.Datetime.now(),
+            now=clock.now(self.env),
             source=source,
             source_ref=context_flag(self.env, "workflow_source_ref") or None,
             correlation_id=context_flag(self.env, "workflow_correlation_id") or None,
@@ -396,7 +396,7 @@ class WorkflowEvent(models.Model):
         duration = vals.get("duration_seconds")
         if duration is not None and duration < 0:
             raise ValidationError(_("The duration cannot be negative (field: duration_seconds)."))
-        occurred_at = fields.Datetime.to_datetime(vals.get("occurred_at")) or fields.Datetime.now()
+        occurred_at = fields.Datetime.to_datetime(vals.get("occurred_at")) or clock.now(self.env)
         return (
             vals.get("instance_id") or None,
             vals.get("definition_id") or None,

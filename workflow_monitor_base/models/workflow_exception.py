@@ -6,7 +6,7 @@ from datetime import timedelta
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..tools import drop_foreign_keys, drop_indexes
+from ..tools import clock, drop_foreign_keys, drop_indexes
 from ..tools.severity import (
     DEFAULT_RESPONSE_HOURS,
     SEVERITIES,
@@ -525,7 +525,7 @@ class WorkflowException(models.Model):
             return
         vals = {
             "state": "resolved",
-            "resolved_at": fields.Datetime.now(),
+            "resolved_at": clock.now(self.env),
             "resolved_by_id": self.env.uid,
         }
         if resolution:

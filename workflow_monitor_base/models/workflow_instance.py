@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
-from ..tools import commit_chunk, cron_run_alone, drop_indexes
+from ..tools import clock, commit_chunk, cron_run_alone, drop_indexes
 from ..tools.upsert import UpsertSource
 
 SLA_STATES = [
@@ -251,8 +251,8 @@ class WorkflowInstance(models.Model):
         cr = self.env.cr
         if not self._sla_sweep_lock():
             return 0
-        now = fields.Datetime.now()
-        deadline = now + timedelta(seconds=time_budget)
+        now = clock.now(self.env)
+        deadline = fields.Datetime.now() + timedelta(seconds=time_budget)
         done = 0
         while True:
             self.env.flush_all()
@@ -365,7 +365,7 @@ class WorkflowInstance(models.Model):
             return 0
         if not cron_run_alone(self.env, "workflow_monitor_stale_sweep"):
             return 0
-        now = fields.Datetime.now()
+        now = clock.now(self.env)
         limit = now - timedelta(days=days)
         self.flush_model()
         self.env["workflow.stage"].flush_model(["name"])

@@ -4,10 +4,10 @@ of the current instances, one upsert of the instances, one INSERT of the events)
 
 from typing import NamedTuple
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.tools import SQL
 
-from ..tools import bulk_insert
+from ..tools import bulk_insert, clock
 
 # Columns of the instance upsert, in the order of InstanceRow (constants).
 INSTANCE_INSERT_COLUMNS = (
@@ -139,7 +139,7 @@ class WorkflowInstanceMove(models.Model):
             this twice changes nothing. ``None`` codes are ignored.
         :return: the logged events
         """
-        now = now or fields.Datetime.now()
+        now = now or clock.now(self.env)
         chains = {
             (definition_code, record._name, record.id): [(code, now)]
             for record, code in targets.items()
@@ -257,7 +257,7 @@ class WorkflowInstanceMove(models.Model):
         Policy = self.env["workflow.sla.policy"]
         for definition_code, items in by_definition.items():
             deadlines.update(Policy._match_deadlines(maps[definition_code][0], items))
-        return ChainContext(maps, records, nodes, deadlines, fields.Datetime.now())
+        return ChainContext(maps, records, nodes, deadlines, clock.now(self.env))
 
     @api.model
     def _chain_events(self, move, context, source, payload):

@@ -7,6 +7,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from ..tools import clock
+
 _logger = logging.getLogger(__name__)
 
 
@@ -144,7 +146,7 @@ class WorkflowKpi(models.Model):
     def _cron_kpi_snapshot(self, day=None):
         """Store today's value of every active KPI (upsert: re-running updates it)."""
         kpis = self.search([])
-        kpis._snapshot(fields.Date.to_date(day) or fields.Date.today())
+        kpis._snapshot(fields.Date.to_date(day) or clock.now(self.env).date())
         self.env["ir.cron"]._notify_progress(done=len(kpis), remaining=0)
 
     def _snapshot(self, day):

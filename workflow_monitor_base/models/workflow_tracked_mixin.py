@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import MissingError
 
+from ..tools import clock
 from ..tools.context import context_flag
 
 PENDING_KEY = "workflow_monitor.pending_chains"
@@ -216,7 +217,7 @@ class WorkflowTrackedMixin(models.AbstractModel):
         if not records or not records._workflow_definition:
             return
         chains, _dirty = records._workflow_pending()
-        now = fields.Datetime.now()
+        now = clock.now(self.env)
         definition = records._workflow_definition
         if records._workflow_defer_stage and not records._workflow_flushing():
             codes = records._workflow_early_stage_code()

@@ -1,9 +1,9 @@
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import _, api, models
 from odoo.tools import SQL
 
-from odoo.addons.workflow_monitor_base.tools import cron_run_alone
+from odoo.addons.workflow_monitor_base.tools import clock, cron_run_alone
 
 OPEN_PICKING = ("draft", "done", "cancel")
 
@@ -43,7 +43,7 @@ class WorkflowDistributionDetector(models.AbstractModel):
         if not cron_run_alone(self.env, f"workflow_monitor_detect_{detector}"):
             return 0
         self.env.flush_all()  # the detectors read the tables directly
-        vals_list = getattr(self, f"_detect_{detector}")(fields.Datetime.now())
+        vals_list = getattr(self, f"_detect_{detector}")(clock.now(self.env))
         # sudo: detectors run as a scheduled action on every company's documents
         exceptions = self.env["workflow.exception"].sudo()
         exceptions.raise_exceptions(vals_list)
@@ -223,13 +223,13 @@ class WorkflowDistributionDetector(models.AbstractModel):
             SQL(
                 """SELECT p.id AS res_id, p.name, p.company_id, w.id AS warehouse_id,
                       w.workflow_team_id AS team_id, b.name AS origin,
-                      EXTRACT(EPOCH FROM %(now)s - p.create_date) / 86400.0 AS days
+                      EXTRACT(EPOCH FROM %(now)s - p.date) / 86400.0 AS days
                  FROM stock_picking p
                  JOIN stock_picking b ON b.id = p.backorder_id
                  JOIN stock_picking_type t ON t.id = p.picking_type_id
                  LEFT JOIN stock_warehouse w ON w.id = t.warehouse_id
                 WHERE p.state NOT IN %(closed)s
-                  AND p.create_date + make_interval(secs => 86400 * COALESCE(
+                  AND p.date + make_interval(secs => 86400 * COALESCE(
                         NULLIF(w.workflow_backorder_aging_days, 0), %(default)s)) < %(now)s""",
                 now=now,
                 closed=OPEN_PICKING,
@@ -256,7 +256,15 @@ class WorkflowDistributionDetector(models.AbstractModel):
     def _detect_invoice_mismatch(self, now):
         price_tolerance = self._param("invoice_price_tolerance", 2.0)
         qty_tolerance = self._param("invoice_qty_tolerance", 0.0)
-        bills = self._rows(
+        bills = self._mismatched_bills(price_tolerance, qty_tolerance)
+        invoices = self._overinvoiced_orders(qty_tolerance)
+        return [self._mismatched_bill_vals(row, price_tolerance) for row in bills] + [
+            self._overinvoiced_order_vals(row) for row in invoices
+        ]
+
+    def _mismatched_bills(self, price_tolerance, qty_tolerance):
+        """Vendor bills billing more than received, or at another price than ordered."""
+        return self._rows(
             SQL(
                 """WITH billed AS (
                    SELECT aml.purchase_line_id,
@@ -288,7 +296,10 @@ class WorkflowDistributionDetector(models.AbstractModel):
                 price_tol=price_tolerance,
             )
         )
-        invoices = self._rows(
+
+    def _overinvoiced_orders(self, qty_tolerance):
+        """Confirmed sale orders with lines invoiced above the delivered quantity."""
+        return self._rows(
             SQL(
                 """SELECT o.id AS res_id, o.name, o.company_id, w.id AS warehouse_id,
                       w.workflow_team_id AS team_id, count(*) AS lines
@@ -301,44 +312,40 @@ class WorkflowDistributionDetector(models.AbstractModel):
                 qty_tol=qty_tolerance,
             )
         )
-        vals = []
-        for row in bills:
-            issues = []
-            if row["qty_issue"]:
-                issues.append(_("billed quantity above the received quantity"))
-            if row["price_issue"]:
-                issues.append(
-                    _(
-                        "price differs from the purchase order by more than %(tol)s%%",
-                        tol=price_tolerance,
-                    )
-                )
-            vals.append(
-                self._vals(
-                    "invoice_mismatch",
-                    row,
-                    _(
-                        "Vendor bill %(name)s does not match %(po)s",
-                        name=row["name"] or "/",
-                        po=row["po"],
-                    ),
-                    "; ".join(issues).capitalize() + ".",
-                    f"account.move,{row['res_id']}",
-                    res_model="account.move",
+
+    def _mismatched_bill_vals(self, row, price_tolerance):
+        issues = []
+        if row["qty_issue"]:
+            issues.append(_("billed quantity above the received quantity"))
+        if row["price_issue"]:
+            issues.append(
+                _(
+                    "price differs from the purchase order by more than %(tol)s%%",
+                    tol=price_tolerance,
                 )
             )
-        vals += [
-            self._vals(
-                "invoice_mismatch",
-                row,
-                _("%(name)s: invoiced more than delivered", name=row["name"]),
-                _("%(count)s line(s) invoiced above the delivered quantity.", count=row["lines"]),
-                f"sale.order,{row['res_id']}",
-                res_model="sale.order",
-            )
-            for row in invoices
-        ]
-        return vals
+        return self._vals(
+            "invoice_mismatch",
+            row,
+            _(
+                "Vendor bill %(name)s does not match %(po)s",
+                name=row["name"] or "/",
+                po=row["po"],
+            ),
+            "; ".join(issues).capitalize() + ".",
+            f"account.move,{row['res_id']}",
+            res_model="account.move",
+        )
+
+    def _overinvoiced_order_vals(self, row):
+        return self._vals(
+            "invoice_mismatch",
+            row,
+            _("%(name)s: invoiced more than delivered", name=row["name"]),
+            _("%(count)s line(s) invoiced above the delivered quantity.", count=row["lines"]),
+            f"sale.order,{row['res_id']}",
+            res_model="sale.order",
+        )
 
     def _detect_stock_shortage(self, now):
         rows = self._rows(

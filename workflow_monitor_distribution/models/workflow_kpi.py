@@ -138,11 +138,11 @@ class WorkflowKpi(models.Model):
         return self._kpi_grouped(
             SQL(
                 """SELECT p.company_id, t.warehouse_id, GROUPING(t.warehouse_id), NULL,
-                      sum(EXTRACT(EPOCH FROM %s - p.create_date) / 3600.0), count(*)
+                      sum(EXTRACT(EPOCH FROM %s - p.date) / 3600.0), count(*)
                  FROM stock_picking p
                  JOIN stock_picking_type t ON t.id = p.picking_type_id
                 WHERE p.backorder_id IS NOT NULL AND p.state NOT IN ('done', 'cancel')
-                  AND p.create_date < %s
+                  AND p.date < %s
                 GROUP BY GROUPING SETS ((p.company_id, t.warehouse_id), (p.company_id))""",
                 date_to,
                 date_to,

@@ -3,3 +3,4 @@ from . import test_kpi
 from . import test_stages
 from . import test_warehouse
 from . import test_governance_distribution
+from . import test_simulator

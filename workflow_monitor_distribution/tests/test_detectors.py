@@ -158,11 +158,7 @@ class TestDistributionDetectors(DistributionCommon):
         order = self.create_sale([(self.product_1, 10)], warehouse=warehouse)
         backorder = self.deliver(self.outgoing(order), {self.product_1: 4})
         self.assertEqual(len(backorder), 1)
-        self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE stock_picking SET create_date = %s WHERE id = %s", (S, backorder.id)
-        )
-        backorder.invalidate_recordset(["create_date"])
+        backorder.date = S  # its creation date, from which it ages
         return order, backorder
 
     def test_backorder_aging(self):

@@ -92,15 +92,9 @@ class TestDistributionKpis(DistributionCommon):
             self.deliver(pickings["A3"])
         with freeze_time(at(18, 30)):
             self.detect("invoice_mismatch")
-        self.env.cr.execute(
-            "UPDATE stock_picking SET create_date = %s WHERE id = %s",
-            (D_TO - timedelta(hours=30), bo_a2.id),
-        )
-        self.env.cr.execute(
-            "UPDATE stock_picking SET create_date = %s WHERE id = %s",
-            (D_TO - timedelta(hours=10), bo_b2.id),
-        )
-        self.env["stock.picking"].invalidate_model(["create_date"])
+        # backorder age counts from the backorder's creation date (``date``)
+        bo_a2.date = D_TO - timedelta(hours=30)
+        bo_b2.date = D_TO - timedelta(hours=10)
         return sales, pickings, (po_a, po_b, bill_a, bill_b)
 
     def values(self, code, date_from=D_FROM, date_to=D_TO):

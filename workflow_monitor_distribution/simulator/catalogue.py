@@ -1,0 +1,86 @@
+"""Names and profiles of the simulated master data (all start with ``SIM``)."""
+
+from typing import NamedTuple
+
+PREFIX = "SIM"
+
+
+class WarehouseProfile(NamedTuple):
+    name: str
+    code: str
+    share: float  # of the orders
+    tz: str
+    params: dict  # Workflow Monitor parameters of the warehouse
+
+
+WAREHOUSES = (
+    WarehouseProfile(
+        "SIM North",
+        "SIMN",
+        0.5,
+        "Europe/Brussels",
+        {
+            "workflow_cutoff_time": 14.0,
+            "workflow_late_tolerance_hours": 4.0,
+            "workflow_backorder_aging_days": 5.0,
+            "workflow_allocation_delay_hours": 24.0,
+            "workflow_target_fill_rate": 95.0,
+            "workflow_target_on_time": 92.0,
+        },
+    ),
+    WarehouseProfile(
+        "SIM South",
+        "SIMS",
+        0.3,
+        "Europe/Madrid",
+        {
+            "workflow_cutoff_time": 15.0,
+            "workflow_late_tolerance_hours": 6.0,
+            "workflow_backorder_aging_days": 4.0,
+            "workflow_allocation_delay_hours": 12.0,
+            "workflow_target_fill_rate": 92.0,
+            "workflow_target_on_time": 90.0,
+        },
+    ),
+    WarehouseProfile(
+        "SIM East",
+        "SIME",
+        0.2,
+        "Europe/Warsaw",
+        {
+            "workflow_cutoff_time": 13.0,
+            "workflow_late_tolerance_hours": 2.0,
+            "workflow_backorder_aging_days": 3.0,
+            "workflow_allocation_delay_hours": 8.0,
+            "workflow_target_fill_rate": 97.0,
+            "workflow_target_on_time": 95.0,
+        },
+    ),
+)
+PRODUCT_WORDS = (
+    "Pallet Wrap",
+    "Shelf Bracket",
+    "Cable Drum",
+    "Safety Gloves",
+    "Label Roll",
+    "Packing Tape",
+    "Steel Bolt M8",
+    "Hand Truck",
+    "Bin Divider",
+    "LED Panel",
+    "Floor Marker",
+    "Carton Box L",
+    "Carton Box S",
+    "Stretch Film",
+    "Scanner Holster",
+    "Hi-Vis Vest",
+    "Tool Case",
+    "Cable Ties",
+    "Bubble Wrap",
+    "Storage Crate",
+    "Work Lamp",
+    "Pallet Jack Wheel",
+    "Dock Bumper",
+    "Spill Kit",
+)
+CITIES = ("Antwerp", "Lyon", "Porto", "Gdansk", "Turin", "Ghent", "Bilbao", "Poznan", "Lille")

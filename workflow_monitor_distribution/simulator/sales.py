@@ -1,0 +1,200 @@
+"""Order to cash, sales side: the order stream, confirmations, quotation follow-up
+and customer cancellations."""
+
+from collections import defaultdict
+from datetime import timedelta
+from typing import NamedTuple
+
+from odoo import Command
+
+from . import replenishment
+
+
+class QuotationPlan(NamedTuple):
+    day: object  # date of the customer's answer
+    outcome: str  # "confirm", "cancel" or "stale"
+
+
+def customer_orders(sim, domain):
+    return sim.env["sale.order"].search(
+        [("partner_id", "in", sim.master.customers.ids), *domain], order="id"
+    )
+
+
+def sell(sim, count):
+    """Create ``count`` orders in one batch and confirm most of them at once."""
+    rng, master = sim.rng_orders, sim.master
+    vals_list, over_credit, quotations = [], [], []
+    for index in range(count):
+        warehouse = rng.choices(master.warehouses, master.warehouse_shares)[0]
+        budget = None
+        if rng.random() < sim.shares.over_credit_share:
+            partner = rng.choice(master.low_credit)
+            budget = partner.credit_limit * rng.uniform(1.2, 1.6)
+            over_credit.append(index)
+        else:
+            partner = rng.choices(master.customers, master.customer_weights)[0]
+        vals_list.append(_order_vals(sim, partner, warehouse, budget))
+        if budget is None and rng.random() < sim.shares.quotation_share:
+            quotations.append(index)
+    orders = sim.env["sale.order"].create(vals_list)
+    sim.counts["orders"] += len(orders)
+    quotation_orders = orders.browse([orders[i].id for i in quotations])
+    sent = quotation_orders.filtered(lambda o: rng.random() < 0.6)
+    if sent:
+        sent.action_quotation_sent()
+    for order in quotation_orders:
+        draw = rng.random()
+        outcome = "confirm" if draw < 0.5 else "cancel" if draw < 0.8 else "stale"
+        answer_day = sim.today + timedelta(days=rng.randint(1, 5))
+        sim.plans.quotation_plan[order.id] = QuotationPlan(answer_day, outcome)
+    confirm(sim, orders - quotation_orders)
+    sim.counts["quotations"] += len(quotation_orders)
+    sim.counts["over_credit"] += len(over_credit)
+
+
+def _order_vals(sim, partner, warehouse, budget):
+    vals = {
+        "partner_id": partner.id,
+        "warehouse_id": warehouse.id,
+        "date_order": sim.now,
+        "order_line": _order_lines(sim, budget),
+    }
+    validity_days = sim.master.company.quotation_validity_days
+    if validity_days > 0:
+        vals["validity_date"] = sim.today + timedelta(days=validity_days)
+    return vals
+
+
+def _order_lines(sim, budget=None):
+    rng, master = sim.rng_orders, sim.master
+    count = rng.choices((1, 2, 3, 4), weights=(30, 35, 25, 10))[0]
+    indexes = set()
+    while len(indexes) < count:
+        indexes.add(rng.choices(range(len(master.products)), master.product_weights)[0])
+    lines = []
+    for index in sorted(indexes):
+        product = master.products[index]
+        qty = rng.choices((1, 2, 3, 5, 8, 10, 12), weights=(20, 20, 15, 20, 10, 10, 5))[0]
+        if budget:
+            qty = max(qty, int(budget / len(indexes) / max(product.list_price, 1)) + 1)
+        lines.append(Command.create({"product_id": product.id, "product_uom_qty": qty}))
+    return lines
+
+
+def confirm(sim, orders):
+    """Confirm at the step's time and decide what happens to each order (customer
+    cancellation, late or short delivery, return)."""
+    if not orders:
+        return
+    _promise(sim, orders)
+    orders.action_confirm()
+    confirmed = orders.filtered(lambda o: o.state == "sale")
+    # Odoo stamps the server's time on the order and on the deliveries it creates
+    confirmed.write({"date_order": sim.now})
+    confirmed.picking_ids.filtered(lambda p: p.state != "done").write({"date": sim.now})
+    sim.counts["confirmed"] += len(confirmed)
+    # what Odoo's automatic reordering does on confirmation, on the simulated day
+    replenishment.procure(sim, confirmed.order_line.product_id)
+    for order in confirmed:
+        _plan_order(sim, order)
+
+
+def _promise(sim, orders):
+    """Without a commitment date, Odoo plans the deliveries from the server's time at
+    confirmation: promise the step's time plus the shortest lead time of the lines
+    (the same scheduled date and deadline as a confirmation at that time)."""
+    by_lead = defaultdict(list)
+    for order in orders:
+        by_lead[min(order.order_line.mapped("customer_lead"), default=0.0)].append(order.id)
+    for lead, ids in by_lead.items():
+        orders.browse(ids).write({"commitment_date": sim.now + timedelta(days=lead)})
+
+
+def _plan_order(sim, order):
+    rng, plans = sim.rng, sim.plans
+    if rng.random() < sim.shares.cancel_share:
+        plans.cancel_orders[order.id] = sim.today + timedelta(days=rng.randint(0, 2))
+        return
+    late = rng.random() < sim.shares.late_delivery_share
+    short = rng.random() < sim.shares.short_delivery_share
+    for picking in order.picking_ids:
+        if late:
+            tolerance = picking.picking_type_id.warehouse_id.workflow_late_tolerance_hours
+            plans.ship_after[picking.id] = picking.scheduled_date + timedelta(
+                hours=tolerance + 24 * rng.randint(1, 3)
+            )
+        if short:
+            plans.short_pickings.add(picking.id)
+    if rng.random() < sim.shares.return_share:
+        plans.return_on[order.id] = sim.today + timedelta(days=rng.randint(3, 10))
+
+
+def follow_up(sim):
+    """Quotations answered (confirmed or cancelled), cancelled ones reopened, and
+    customer cancellations of confirmed, unshipped orders."""
+    to_confirm = _answer_quotations(sim)
+    _reopen(sim, exclude=to_confirm)
+    confirm(sim, to_confirm)
+    for order in to_confirm:
+        sim.plans.reopen.pop(order.id, None)
+        sim.plans.quotation_plan.pop(order.id, None)
+    _customer_cancellations(sim)
+
+
+def _answer_quotations(sim):
+    """Cancel the quotations the customer declined today; return those to confirm."""
+    to_confirm = to_cancel = sim.env["sale.order"]
+    for order in customer_orders(sim, [("state", "in", ("draft", "sent"))]):
+        plan = sim.plans.quotation_plan.get(order.id, QuotationPlan(sim.today, "stale"))
+        if plan.day > sim.today:
+            continue
+        if plan.outcome == "confirm" or order.id in sim.plans.reopen:
+            to_confirm |= order
+        elif plan.outcome == "cancel":
+            to_cancel |= order
+    if to_cancel:
+        # sent quotations open the "send a cancellation e-mail" wizard: skip it
+        to_cancel.with_context(disable_cancel_warning=True).action_cancel()
+        sim.counts["cancelled_quotations"] += len(to_cancel)
+        for order in to_cancel:
+            del sim.plans.quotation_plan[order.id]
+            if sim.rng.random() < sim.shares.reopen_share:
+                sim.plans.reopen[order.id] = sim.today + timedelta(days=sim.rng.randint(1, 3))
+    return to_confirm
+
+
+def _reopen(sim, exclude):
+    """Cancelled quotations set back to quotation, confirmed the next day."""
+    due = [
+        oid
+        for oid, when in sim.plans.reopen.items()
+        if when <= sim.today and oid not in exclude.ids
+    ]
+    reopen = sim.env["sale.order"].browse(due).filtered(lambda o: o.state == "cancel")
+    if reopen:
+        reopen.action_draft()
+        sim.counts["reopened"] += len(reopen)
+        for order in reopen:
+            sim.plans.quotation_plan[order.id] = QuotationPlan(
+                sim.today + timedelta(days=1), "confirm"
+            )
+
+
+def _customer_cancellations(sim):
+    plans = sim.plans.cancel_orders
+    due = sorted(oid for oid, when in plans.items() if when <= sim.today)
+    for order_id in due:
+        del plans[order_id]
+    cancel = (
+        sim.env["sale.order"]
+        .browse(due)
+        .filtered(
+            lambda o: o.state == "sale"
+            and not o.picking_ids.filtered(lambda p: p.state == "done")
+            and not o.invoice_ids
+        )
+    )
+    if cancel:
+        cancel.with_context(disable_cancel_warning=True).action_cancel()
+        sim.counts["cancelled_orders"] += len(cancel.filtered(lambda o: o.state == "cancel"))
