@@ -40,6 +40,18 @@ SQL_ALLOWED = {
         "PostgreSQL type names of the (name, type) pairs of the engine's column constants "
         "(EVENT_COLUMNS, INSTANCE_COLUMNS), a loop variable the checker does not follow"
     ),
+    ("workflow_monitor_base/models/workflow_exception_raise.py", "_values_source", "column_type"): (
+        "PostgreSQL type names of the upsert's column constant SOURCE_COLUMNS, a loop "
+        "variable the checker does not follow"
+    ),
+    (
+        "workflow_monitor_base/models/workflow_exception_raise.py",
+        "_upsert_extras",
+        "field.column_type[1]",
+    ): (
+        "the PostgreSQL type Odoo gives a stored field of the registry (a field class "
+        "attribute such as 'varchar' or 'int4'), never a value"
+    ),
     ("workflow_monitor_base/tools/sql.py", "bulk_update", "pg_type"): (
         "PostgreSQL type names of the engine's column constants (message state updates)"
     ),
@@ -56,7 +68,7 @@ EVAL_SINKS = {"safe_eval", "eval", "exec", "_render_template"}
 # (file, function) of an evaluated-code sink -> (model, field) it evaluates; the field
 # must be writable by Settings administrators only.
 EVALUATED = {
-    ("workflow_monitor_base/models/workflow_exception.py", "_automation_candidates"): (
+    ("workflow_monitor_base/models/workflow_exception_raise.py", "_automation_candidates"): (
         "base.automation",
         "filter_domain",
     ),
