@@ -220,3 +220,29 @@ class TestDelivery(IntegrationCommon):
         few, many = measure(5), measure(100)
         self.assertLessEqual(many, few + 2, (few, many))
         self.assertEqual(len(self.receiver.requests), 107)
+
+    def test_delivery_batch_statement_budget(self):
+        """SQL statements of one delivery batch and of one delivery job call, on success
+        and on failure: never more than measured before the delivery code was split
+        (issue 15), whatever the batch size."""
+        self.queue(2)
+        self.deliver()  # warm caches and sessions
+        Message = self.Message
+        cr = self.env.cr
+
+        def count(run, size, status=204):
+            self.receiver.default = status
+            self.queue(size)
+            self.env.flush_all()
+            start = cr.sql_log_count
+            run()
+            return cr.sql_log_count - start
+
+        figures = {
+            "batch_ok": count(lambda: Message._deliver_batch(500), 20),
+            "batch_failed": count(lambda: Message._deliver_batch(500), 3, status=500),
+            "job_ok": count(lambda: self.deliver(batch_size=500), 20),
+        }
+        budget = {"batch_ok": 4, "batch_failed": 7, "job_ok": 17}
+        for name, statements in figures.items():
+            self.assertLessEqual(statements, budget[name], (name, figures))
