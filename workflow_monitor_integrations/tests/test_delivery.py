@@ -236,6 +236,7 @@ class TestDelivery(IntegrationCommon):
             self.env.flush_all()
             start = cr.sql_log_count
             run()
+            self.env.flush_all()  # writes the ORM defers are statements of the batch too
             return cr.sql_log_count - start
 
         figures = {
@@ -243,6 +244,6 @@ class TestDelivery(IntegrationCommon):
             "batch_failed": count(lambda: Message._deliver_batch(500), 3, status=500),
             "job_ok": count(lambda: self.deliver(batch_size=500), 20),
         }
-        budget = {"batch_ok": 4, "batch_failed": 7, "job_ok": 17}
+        budget = {"batch_ok": 4, "batch_failed": 8, "job_ok": 17}
         for name, statements in figures.items():
             self.assertLessEqual(statements, budget[name], (name, figures))
