@@ -2,7 +2,6 @@ import hmac
 import json
 import logging
 import uuid
-from datetime import timedelta
 
 import psycopg2
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -10,16 +9,13 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from odoo import fields, http
 from odoo.http import request
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import SQL
 
-from ..tools import signature
+from ..tools import metrics, signature
 
 _logger = logging.getLogger(__name__)
 
 HOOK_ROUTE = "/workflow_monitor/hook/<string:inbound_uuid>"
 RAW_BODY_KEEP = 2000  # characters of a refused body kept for diagnosis
-LATENCY_BUCKETS_MS = (50, 100, 250, 500, 1000, 2500, 5000, 10000)
-SEVERITIES = ("low", "medium", "high", "critical")
 # the largest body any integration may accept (Inbound Size Limit: at most 10240 KB)
 INBOUND_MAX_BYTES = 10240 * 1024
 PAUSED_RETRY_AFTER = 300  # seconds, in the Retry-After header of a paused integration
@@ -38,7 +34,6 @@ SIGNATURE_ERRORS = {
 SIGNATURE_ID_TOO_LONG = (
     f"invalid signature: webhook-id is too long ({signature.MAX_ID_LENGTH} characters at most)"
 )
-REFUSED_WINDOW_HOURS = 24
 
 
 def _json(data, status, headers=None):
@@ -315,210 +310,6 @@ class WorkflowMonitorWebhooks(http.Controller):
                 headers=[("Content-Type", "text/plain"), ("WWW-Authenticate", "Bearer")],
                 status=401,
             )
-        text = self._metrics_text(request.env(su=True))
-        return request.make_response(
-            text, headers=[("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
-        )
-
-    @staticmethod
-    def _label(value):
-        return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-    def _metrics_text(self, env):
-        """Prometheus exposition text, from grouped queries only."""
-        cr = env.cr
-        env.flush_all()
-        now = fields.Datetime.now()
-        out = []
-        label = self._label
-
-        def family(name, kind, help_text):
-            out.append(f"# HELP {name} {help_text}")
-            out.append(f"# TYPE {name} {kind}")
-
-        cr.execute("SELECT id, name, state FROM workflow_integration WHERE active ORDER BY id")
-        integrations = {row[0]: (row[1], row[2]) for row in cr.fetchall()}
-
-        cr.execute(
-            """SELECT integration_id, direction, state, count(*),
-                      COALESCE(sum(attempts), 0),
-                      count(*) FILTER (WHERE state = 'delivered')
-                 FROM workflow_integration_message GROUP BY 1, 2, 3"""
-        )
-        by_state = cr.fetchall()
-        family(
-            "workflow_monitor_integration_queue_depth",
-            "gauge",
-            "Outbound messages waiting to be delivered (pending, sending, failed).",
-        )
-        depth = {iid: 0 for iid in integrations}
-        for iid, direction, state, count, _attempts, _ok in by_state:
-            if direction == "out" and state in ("pending", "sending", "failed"):
-                depth[iid] = depth.get(iid, 0) + count
-        for iid, count in sorted(depth.items()):
-            name = integrations.get(iid, (str(iid),))[0]
-            out.append(
-                f'workflow_monitor_integration_queue_depth{{integration="{label(name)}"}} {count}'
-            )
-
-        family(
-            "workflow_monitor_integration_messages",
-            "gauge",
-            "Stored integration messages by integration, direction and state.",
-        )
-        for iid, direction, state, count, _attempts, _ok in sorted(by_state, key=str):
-            name = integrations.get(iid, (str(iid),))[0]
-            out.append(
-                f'workflow_monitor_integration_messages{{integration="{label(name)}",'
-                f'direction="{direction}",state="{state}"}} {count}'
-            )
-        family(
-            "workflow_monitor_integration_deliveries_total",
-            "counter",
-            "Outbound messages delivered (2xx) per integration.",
-        )
-        family_fail = []
-        delivered, failures = {}, {}
-        for iid, direction, _state, _count, attempts, ok in by_state:
-            if direction != "out":
-                continue
-            delivered[iid] = delivered.get(iid, 0) + ok
-            failures[iid] = failures.get(iid, 0) + attempts - ok
-        for iid in sorted(set(integrations) | set(delivered)):
-            name = integrations.get(iid, (str(iid),))[0]
-            out.append(
-                f'workflow_monitor_integration_deliveries_total{{integration="{label(name)}"}} '
-                f"{delivered.get(iid, 0)}"
-            )
-            family_fail.append(
-                f'workflow_monitor_integration_failures_total{{integration="{label(name)}"}} '
-                f"{failures.get(iid, 0)}"
-            )
-        family(
-            "workflow_monitor_integration_failures_total",
-            "counter",
-            "Failed delivery attempts (non-2xx, timeout, connection error) per integration.",
-        )
-        out.extend(family_fail)
-
-        family(
-            "workflow_monitor_integration_up",
-            "gauge",
-            "1 when the integration is healthy or degraded, 0 when down or paused.",
-        )
-        for name, state in integrations.values():
-            up = 1 if state in ("healthy", "degraded") else 0
-            out.append(
-                f'workflow_monitor_integration_up{{integration="{label(name)}",'
-                f'state="{state}"}} {up}'
-            )
-
-        env["workflow.integration.refusal"].flush_model()
-        cr.execute(
-            SQL(
-                """SELECT r.integration_id, i.name, r.reason, sum(r.count)
-                     FROM workflow_integration_refusal r
-                LEFT JOIN workflow_integration i ON i.id = r.integration_id
-                    WHERE r.bucket_start >= %s
-                 GROUP BY 1, 2, 3 ORDER BY 1 NULLS FIRST, 3""",
-                now - timedelta(hours=REFUSED_WINDOW_HOURS),
-            )
-        )
-        family(
-            "workflow_monitor_inbound_refused",
-            "gauge",
-            "Inbound requests refused before their sender was authenticated, by integration "
-            "and reason, over the last 24 hours (unknown key: integration empty).",
-        )
-        for _iid, name, reason, count in cr.fetchall():
-            out.append(
-                f'workflow_monitor_inbound_refused{{integration="{label(name or "")}",'
-                f'reason="{reason}"}} {count}'
-            )
-
-        bucket_sql = SQL(", ").join(
-            SQL("count(*) FILTER (WHERE latency_ms <= %s)", bound) for bound in LATENCY_BUCKETS_MS
-        )
-        cr.execute(
-            SQL(
-                """SELECT integration_id, %s, count(*), COALESCE(sum(latency_ms), 0)
-                     FROM workflow_integration_message
-                    WHERE direction = 'out' AND state = 'delivered' AND latency_ms IS NOT NULL
-                 GROUP BY integration_id ORDER BY integration_id""",
-                bucket_sql,
-            )
-        )
-        family(
-            "workflow_monitor_webhook_latency_seconds",
-            "histogram",
-            "Latency of delivered outbound webhooks.",
-        )
-        for row in cr.fetchall():
-            iid, counts, total, total_ms = row[0], row[1:-2], row[-2], row[-1]
-            name = label(integrations.get(iid, (str(iid),))[0])
-            for bound, count in zip(LATENCY_BUCKETS_MS, counts):
-                out.append(
-                    f'workflow_monitor_webhook_latency_seconds_bucket{{integration="{name}",'
-                    f'le="{bound / 1000:g}"}} {count}'
-                )
-            out.append(
-                f'workflow_monitor_webhook_latency_seconds_bucket{{integration="{name}",'
-                f'le="+Inf"}} {total}'
-            )
-            out.append(
-                f'workflow_monitor_webhook_latency_seconds_sum{{integration="{name}"}} '
-                f"{total_ms / 1000:.6f}"
-            )
-            out.append(
-                f'workflow_monitor_webhook_latency_seconds_count{{integration="{name}"}} {total}'
-            )
-
-        cr.execute(
-            """SELECT severity, count(*) FROM workflow_exception
-                WHERE state IN ('new', 'assigned', 'in_progress') GROUP BY severity"""
-        )
-        open_by_severity = dict(cr.fetchall())
-        family(
-            "workflow_monitor_open_exceptions",
-            "gauge",
-            "Open workflow exceptions by severity.",
-        )
-        for severity in SEVERITIES:
-            out.append(
-                f'workflow_monitor_open_exceptions{{severity="{severity}"}} '
-                f"{open_by_severity.get(severity, 0)}"
-            )
-
-        cr.execute(
-            """SELECT count(*) FROM workflow_instance
-                WHERE state = 'running' AND sla_state = 'breached'"""
-        )
-        family(
-            "workflow_monitor_sla_breached_instances",
-            "gauge",
-            "Running workflow instances whose SLA is breached.",
-        )
-        out.append(f"workflow_monitor_sla_breached_instances {cr.fetchone()[0]}")
-
-        cr.execute(
-            "SELECT cron_name, nextcall, failure_count FROM ir_cron WHERE active ORDER BY id"
-        )
-        crons = cr.fetchall()
-        family(
-            "workflow_monitor_cron_lag_seconds",
-            "gauge",
-            "Seconds an active scheduled action is late (now - nextcall, 0 if not due).",
-        )
-        for name, nextcall, _failures in crons:
-            lag = max(0.0, (now - nextcall).total_seconds()) if nextcall else 0.0
-            out.append(f'workflow_monitor_cron_lag_seconds{{cron="{label(name)}"}} {lag:.0f}')
-        family(
-            "workflow_monitor_cron_failures",
-            "gauge",
-            "Consecutive failures of an active scheduled action (Odoo's failure_count).",
-        )
-        for name, _nextcall, failures_count in crons:
-            out.append(
-                f'workflow_monitor_cron_failures{{cron="{label(name)}"}} {failures_count or 0}'
-            )
-        return "\n".join(out) + "\n"
+        # sudo: the figures are counts, nothing of a record is sent
+        text = request.env["workflow.integration"].sudo()._metrics_text()
+        return request.make_response(text, headers=[("Content-Type", metrics.CONTENT_TYPE)])

@@ -1,5 +1,6 @@
 from . import (
     workflow_integration,
+    workflow_integration_metrics,
     workflow_integration_route,
     workflow_integration_message,
     workflow_integration_refusal,

@@ -682,6 +682,7 @@ class TestRpcGovernance(HttpCase):
             "_cron_health",
             "_refresh_health",
             "_health_figures",
+            "_metrics_text",
         ),
         "workflow.integration.message": (
             "init",
