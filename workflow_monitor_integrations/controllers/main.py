@@ -1,12 +1,17 @@
+"""The webhook and metrics endpoints: authenticate, hand over to the models, answer.
+
+What happens to an authenticated request (storing, duplicates, order, handlers) is the
+inbox's work (``models/workflow_integration_message_inbox.py``); the metrics are
+written by ``models/workflow_integration_metrics.py``.
+"""
+
 import hmac
-import json
 import logging
 import uuid
 
-import psycopg2
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from odoo import fields, http
+from odoo import http
 from odoo.http import request
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
@@ -15,7 +20,6 @@ from ..tools import metrics, signature
 _logger = logging.getLogger(__name__)
 
 HOOK_ROUTE = "/workflow_monitor/hook/<string:inbound_uuid>"
-RAW_BODY_KEEP = 2000  # characters of a refused body kept for diagnosis
 # the largest body any integration may accept (Inbound Size Limit: at most 10240 KB)
 INBOUND_MAX_BYTES = 10240 * 1024
 PAUSED_RETRY_AFTER = 300  # seconds, in the Retry-After header of a paused integration
@@ -38,17 +42,6 @@ SIGNATURE_ID_TOO_LONG = (
 
 def _json(data, status, headers=None):
     return request.make_json_response(data, headers=headers, status=status)
-
-
-def _has_nul(value):
-    """Whether a parsed JSON value holds a NUL character in a string or a key."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
 
 
 def _reference():
@@ -92,11 +85,40 @@ class WorkflowMonitorWebhooks(http.Controller):
             return _json({"error": "internal error", "reference": reference}, 500)
 
     def _workflow_hook(self, inbound_uuid):
-        httprequest = request.httprequest
         # sudo: the caller is anonymous; it is authenticated below by the HMAC signature
-        Integration = request.env["workflow.integration"].sudo().with_context(active_test=False)
-        Message = request.env["workflow.integration.message"].sudo()
-        integration = Integration.search([("inbound_uuid", "=", inbound_uuid)], limit=1)
+        integration = (
+            request.env["workflow.integration"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("inbound_uuid", "=", inbound_uuid)], limit=1)
+        )
+        refusal = self._integration_refusal(integration)
+        if refusal:
+            return refusal
+        limit = integration.inbound_max_kb * 1024
+        body = self._read_body(limit)
+        if body is None:
+            return self._refuse(
+                integration, "too_large", 413, f"body too large (limit {limit} bytes)"
+            )
+        headers = request.httprequest.headers
+        try:
+            signature.verify(integration.signing_secret, headers, body)
+        except signature.SignatureError as error:
+            reason, answer = self._signature_refusal(headers, error)
+            return self._refuse(integration, reason, 401, answer)
+        # authenticated from here on: the inbox stores, dedupes and processes
+        answer = (
+            request.env["workflow.integration.message"]
+            .sudo()
+            ._inbound_receive(
+                integration, headers["webhook-id"], request.httprequest.mimetype, body
+            )
+        )
+        return _json(answer.body, answer.status)
+
+    def _integration_refusal(self, integration):
+        """The answer to a request for an unknown, disabled or paused integration."""
         if not integration:
             return self._refuse(None, "unknown_key", 404, "unknown integration")
         if not integration.active or not integration.inbound_enabled:
@@ -110,109 +132,22 @@ class WorkflowMonitorWebhooks(http.Controller):
                 "integration paused: send again later",
                 headers=[("Retry-After", str(PAUSED_RETRY_AFTER))],
             )
+        return None
 
-        limit = integration.inbound_max_kb * 1024
-        too_large = f"body too large (limit {limit} bytes)"
+    @staticmethod
+    def _read_body(limit):
+        """The raw body, or None when it is larger than ``limit`` bytes."""
+        httprequest = request.httprequest
         length = httprequest.content_length
         if length is not None and length > limit:
-            return self._refuse(integration, "too_large", 413, too_large)
+            return None
         # chunked bodies have no Content-Length: werkzeug stops reading past the limit
         httprequest.max_content_length = limit
         try:
             body = httprequest.get_data(cache=True)
         except RequestEntityTooLarge:
-            body = None
-        if body is None or len(body) > limit:
-            return self._refuse(integration, "too_large", 413, too_large)
-
-        headers = httprequest.headers
-        try:
-            signature.verify(integration.signing_secret, headers, body)
-        except signature.SignatureError as error:
-            reason, answer = self._signature_refusal(headers, error)
-            return self._refuse(integration, reason, 401, answer)
-
-        # authenticated from here on: every request is stored
-        webhook_id = headers["webhook-id"].replace("\x00", "\ufffd")
-        base_vals = {
-            "direction": "in",
-            "integration_id": integration.id,
-            "webhook_id": webhook_id,
-            "last_attempt_at": fields.Datetime.now(),
-        }
-        mimetype = httprequest.mimetype
-        if mimetype != "application/json" and not mimetype.endswith("+json"):
-            message = self._store_rejected(base_vals, 415, f"Content type {mimetype!r}.", body)
-            return self._rejected(message, "content type must be application/json")
-        try:
-            envelope = json.loads(body.decode("utf-8"))
-        except UnicodeDecodeError:
-            message = self._store_rejected(base_vals, 400, "Body is not valid UTF-8.", body)
-            return self._rejected(message, "malformed JSON: the body is not valid UTF-8")
-        except ValueError as error:
-            # the parser's own words stay on the message, for the administrator
-            message = self._store_rejected(base_vals, 400, f"Malformed JSON: {error}", body)
-            return self._rejected(message, "malformed JSON: the body is not a JSON document")
-        if _has_nul(envelope):
-            # PostgreSQL stores no NUL character in text or jsonb: refuse it here, with a
-            # clear 400, instead of failing (500, nothing stored) when writing the message
-            message = self._store_rejected(
-                base_vals, 400, "NUL character (\\u0000) in the body.", body
-            )
-            return self._rejected(message, "NUL characters (\\u0000) are not accepted")
-        problem = Message._inbound_validate(envelope)
-        if problem:
-            message = self._store_rejected(base_vals, 422, problem, payload=envelope)
-            return self._rejected(message, problem)
-
-        ordering_key, occurred_at = Message._inbound_ordering(envelope)
-        correlation_id = (envelope.get("data") or {}).get("correlation_id")
-        vals = dict(
-            base_vals,
-            event_type=envelope["type"],
-            payload=envelope,
-            state="received",
-            ordering_key=ordering_key,
-            occurred_at=occurred_at,
-            correlation_id=str(correlation_id) if correlation_id is not None else False,
-        )
-        duplicate_domain = [
-            ("integration_id", "=", integration.id),
-            ("direction", "=", "in"),
-            ("webhook_id", "=", webhook_id),
-            ("state", "not in", ("duplicate", "rejected")),
-        ]
-        duplicate = Message.search(duplicate_domain, limit=1)
-        message = None
-        if not duplicate:
-            try:
-                with request.env.cr.savepoint():
-                    message = Message.create(vals)
-                    message.flush_recordset()
-            except psycopg2.IntegrityError:
-                # the same webhook-id arrived concurrently and won the unique index
-                duplicate = Message.search(duplicate_domain, limit=1)
-        if duplicate or message is None:
-            Message.create(dict(vals, state="duplicate", last_http_status=200))
-            return _json(
-                {"status": "duplicate", "message_id": duplicate.id, "webhook_id": webhook_id},
-                200,
-            )
-        # keep the request even if the handler crashes the worker: commit it first
-        if not request.env.registry.in_test_mode():
-            request.env.cr.commit()
-        message._process_inbound()
-        answer = {"status": message.state, "message_id": message.id, "webhook_id": webhook_id}
-        if message.state == "rejected":
-            # out of the handler's scope: our own clear message (see _inbound_scope_problem)
-            return _json(dict(answer, error=message.last_error), 422)
-        if message.state == "failed":
-            message.last_http_status = 202
-            # the handler's error stays on the message, for the administrator
-            error = "processing failed: the message is kept and retried"
-            return _json(dict(answer, error=error, retry=True), 202)
-        message.last_http_status = 200
-        return _json(answer, 200)
+            return None
+        return body if len(body) <= limit else None
 
     @staticmethod
     def _signature_refusal(headers, error):
@@ -245,14 +180,6 @@ class WorkflowMonitorWebhooks(http.Controller):
         )
         return _json({"error": error, "reference": reference}, status, headers=headers)
 
-    @staticmethod
-    def _rejected(message, error):
-        """Answer a request of an authenticated sender that was stored as rejected."""
-        return _json(
-            {"error": error, "message_id": message.id, "webhook_id": message.webhook_id},
-            message.last_http_status,
-        )
-
     @http.route(
         HOOK_ROUTE,
         type="http",
@@ -267,18 +194,6 @@ class WorkflowMonitorWebhooks(http.Controller):
             status=405,
             headers=[("Allow", "POST")],
         )
-
-    def _store_rejected(self, base_vals, status, error, body=None, payload=None):
-        vals = dict(base_vals, state="rejected", last_http_status=status, last_error=error)
-        if payload is not None:
-            vals["payload"] = payload
-            vals["event_type"] = payload.get("type") if isinstance(payload, dict) else None
-            if not isinstance(vals["event_type"], (str, type(None))):
-                vals["event_type"] = None
-        elif body:
-            raw = body[:RAW_BODY_KEEP].decode("utf-8", errors="replace")
-            vals["raw_body"] = raw.replace("\x00", "\ufffd")  # PostgreSQL text has no NUL
-        return request.env["workflow.integration.message"].sudo().create(vals)
 
     # ------------------------------------------------------------
     # PROMETHEUS METRICS

@@ -1,1 +1,1 @@
-from . import metrics, signature
+from . import metrics, signature, transport
