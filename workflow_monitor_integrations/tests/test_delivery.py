@@ -247,3 +247,24 @@ class TestDelivery(IntegrationCommon):
         budget = {"batch_ok": 4, "batch_failed": 8, "job_ok": 17}
         for name, statements in figures.items():
             self.assertLessEqual(statements, budget[name], (name, figures))
+
+    def test_delivery_keeps_the_registry_caches(self):
+        """Breaker counters and health figures are runtime state: a failing batch (which
+        opens the circuit and refreshes the health) leaves the cached route specs of
+        every worker alone, while a configuration change clears them."""
+        Route = self.env["workflow.integration.route"]
+        route = self.make_route(event_type="custom")
+        self.integration.write({"circuit_threshold": 1})
+        self.receiver.default = 500
+        self.queue(2)
+        self.env.flush_all()
+        self.assertIn(route.id, [spec.id for spec in Route._active_route_specs()])
+        cr = self.env.cr
+        self.deliver()
+        self.assertTrue(self.integration.circuit_open_until, "the batch opened the circuit")
+        self.assertEqual(self.integration.state, "down")
+        start = cr.sql_log_count
+        Route._active_route_specs()
+        self.assertEqual(cr.sql_log_count - start, 0, "delivery cleared the registry caches")
+        self.integration.write({"active": False})
+        self.assertNotIn(route.id, [spec.id for spec in Route._active_route_specs()])
