@@ -1,13 +1,14 @@
 # Workflow Monitor: the commands. Each target is a script in scripts/ (see README.md).
 #   make demo    build (once) and serve the demo on http://127.0.0.1:8069
 #   make test    THE test command (also run by .ci/run); make test ARGS="-k name"
+#   make i18n    regenerate the translation templates <module>/i18n/<module>.pot
 SHELL := /bin/bash
 ARGS ?=
 
-.PHONY: help setup demo test test-slow test-n8n lint bench clean distclean
+.PHONY: help setup demo test test-slow test-n8n lint i18n bench clean distclean
 
 help:
-	@echo "make setup | demo | test [ARGS='pytest args'] | test-slow | test-n8n | lint | bench | clean | distclean"
+	@echo "make setup | demo | test [ARGS='pytest args'] | test-slow | test-n8n | lint | i18n | bench | clean | distclean"
 
 setup:
 	bash scripts/bootstrap.sh
@@ -29,6 +30,12 @@ test-n8n:
 
 lint:
 	bash scripts/lint.sh
+
+# Translation templates from Odoo's exporter, on a fresh database wm_i18n with the modules
+# of make test (WM_I18N_DB=wm_test make i18n: from that database, e.g. after make test);
+# tests/test_i18n.py fails when a committed template is out of date.
+i18n:
+	bash scripts/i18n.sh
 
 bench:
 	bash scripts/bench.sh

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make lint`: installs the lint tools when missing (requirements-dev.txt into .venv,
-# package.json into node_modules) and runs every pre-commit hook on all tracked files.
+# package.json into node_modules) and runs every pre-commit hook on all tracked files:
+# ruff, pylint-odoo, prettier and the OCA copyright/license headers (scripts/headers.py
+# --check, hook oca-headers of .pre-commit-config.yaml).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -105,6 +105,7 @@ OWNED = {"workflow.approval.delegation", "workflow.approval.decision.wizard"}
 ABSTRACT_MODELS = {
     "workflow.tracked.mixin": "mixin",
     "workflow.cached.config.mixin": "mixin",
+    "workflow.document.link.mixin": "mixin",
     "workflow.config.audit.mixin": "mixin",
     "workflow.approval.mixin": "mixin",
     "workflow.approval.line.mixin": "mixin",

@@ -100,7 +100,9 @@ METHODS = {
     ("ir.cron", "create"): ACL,
     ("ir.cron", "write"): ACL,  # plus workflow_deactivated_at for the scheduler only
     ("ir.cron", "unlink"): ACL,
-    ("resource.calendar", "write"): ACL,  # SLA deadlines follow the calendar
+    ("resource.calendar", "create"): ACL,  # SLA deadlines follow the calendar
+    ("resource.calendar", "write"): ACL,
+    ("resource.calendar", "unlink"): ACL,
     ("resource.calendar.attendance", "create"): ACL,
     ("resource.calendar.attendance", "write"): ACL,
     ("resource.calendar.attendance", "unlink"): ACL,
@@ -203,6 +205,7 @@ METHODS = {
     ("workflow.exception.category", "write"): ACL,
     ("workflow.exception.category", "unlink"): ACL,
     ("workflow.team", "action_view_exceptions"): WF_USER,
+    ("workflow.team", "unlink"): ACL,  # clears its exceptions' team first
     ("workflow.kpi", "action_snapshot_now"): WF_MANAGER,  # writes values in SQL
     ("workflow.kpi", "action_view_values"): WF_USER,
     ("workflow.kpi", "create"): ACL,

@@ -119,9 +119,11 @@ def _env():
     return env
 
 
-def _command(db, args, subcommand=()):
-    """``odoo-bin [SUBCOMMAND] -c CONF -d db ARGS`` (odoo-bin wants the subcommand first)."""
-    return [PYTHON, os.path.join(ODOO_SRC, "odoo-bin"), *subcommand, "-c", CONF, "-d", db, *args]
+def _command(db, args, subcommand=(), conf=None):
+    """``odoo-bin [SUBCOMMAND] -c CONF -d db ARGS`` (odoo-bin wants the subcommand first);
+    ``conf`` replaces CONF (another addons path, e.g. an earlier version of the suite)."""
+    odoo = os.path.join(ODOO_SRC, "odoo-bin")
+    return [PYTHON, odoo, *subcommand, "-c", conf or CONF, "-d", db, *args]
 
 
 def log_path(name):
@@ -155,12 +157,14 @@ def _run(command, timeout, log, stdin=None):
     return result.returncode, output
 
 
-def odoo_bin(db, *args, timeout=1800, log=None, check=True):
+def odoo_bin(db, *args, timeout=1800, log=None, check=True, conf=None):
     """Runs ``odoo-bin -d db ARGS --stop-after-init --no-http``; returns its output.
 
     With ``check`` it fails on a non-zero exit code or on an ERROR/CRITICAL log line.
+    ``conf``: another Odoo config than CONF.
     """
-    returncode, output = _run(_command(db, [*args, "--stop-after-init", "--no-http"]), timeout, log)
+    command = _command(db, [*args, "--stop-after-init", "--no-http"], conf=conf)
+    returncode, output = _run(command, timeout, log)
     if check:
         assert returncode == 0, f"odoo-bin {args} exited {returncode}:\n{output[-4000:]}"
         errors = error_lines(output)
@@ -168,11 +172,12 @@ def odoo_bin(db, *args, timeout=1800, log=None, check=True):
     return output
 
 
-def shell(db, code, timeout=1800, log=None):
+def shell(db, code, timeout=1800, log=None, conf=None):
     """Runs Python ``code`` in ``odoo-bin shell`` (``env`` is defined; commit explicitly);
-    returns the output. Fails on a non-zero exit code or a traceback."""
+    returns the output. Fails on a non-zero exit code or a traceback. ``conf``: another
+    Odoo config than CONF."""
     returncode, output = _run(
-        _command(db, ["--no-http", "--log-level=warn"], subcommand=("shell",)),
+        _command(db, ["--no-http", "--log-level=warn"], subcommand=("shell",), conf=conf),
         timeout,
         log,
         stdin=code,
@@ -190,9 +195,10 @@ def free_port():
 class Server:
     """An ``odoo-bin`` server process on 127.0.0.1 (threaded mode by default)."""
 
-    def __init__(self, db, *args, name="server", port=None):
+    def __init__(self, db, *args, name="server", port=None, conf=None):
         self.db = db
         self.args = args
+        self.conf = conf
         self.port = port or free_port()
         self.log = log_path(f"{name}-{db}.log")
         self.proc = None
@@ -209,6 +215,7 @@ class Server:
                     f"--db-filter=^{self.db}$",
                     *self.args,
                 ],
+                conf=self.conf,
             ),
             env=_env(),
             cwd=REPO,

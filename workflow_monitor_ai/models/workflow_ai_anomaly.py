@@ -5,6 +5,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from odoo.addons.workflow_monitor_base.models.workflow_exception import OPEN_STATES
+
 from ..tools.robust import robust_z, same_weekday_history, two_sided_confidence
 
 KEY_PREFIX = "ai_anomaly:"
@@ -124,7 +126,8 @@ class WorkflowAiAnomaly(models.AbstractModel):
     def _event_series(self, day, weeks):
         """{key: ({date: count}, meta)}: stage events per day per company and flow, and
         per node for the nodes the dashboard offers. Days without events count as 0
-        once a series has started, so a flow that stops is an anomaly too."""
+        once a series has started, so a flow that stops is an anomaly too. One grouped
+        query per node."""
         start = datetime.combine(day - timedelta(days=7 * weeks), time.min)
         end = datetime.combine(day + timedelta(days=1), time.min)
         base_domain = [
@@ -133,57 +136,58 @@ class WorkflowAiAnomaly(models.AbstractModel):
             ("occurred_at", "<", end),
         ]
         Dashboard = self.env["workflow.dashboard"]
-        nodes = [(False, "")]
-        try:
-            nodes += [
-                (node["ref"], node.get("name") or node["ref"])
-                for node in Dashboard._dashboard_nodes({})
-            ]
-        except (UserError, KeyError, TypeError) as error:
-            _logger.debug("No node list for the anomaly detector: %s", error)
-        Event = self.env["workflow.event"].sudo()  # sudo: counts only, across companies
         series = {}
-        definitions = {}
-        for node_ref, node_name in nodes:
+        for node_ref, node_name in self._event_nodes():
             domain = list(base_domain)
             if node_ref:
                 try:
                     domain += Dashboard._dashboard_node_domain("workflow.event", node_ref)
                 except UserError:
                     continue
-            groups = Event._read_group(
-                domain, ["company_id", "definition_id", "occurred_at:day"], ["__count"]
-            )
-            raw = {}
-            for company, definition, occurred, count in groups:
-                if not definition:
-                    continue
-                raw.setdefault((company.id, definition.id), {})[fields.Date.to_date(occurred)] = (
-                    count
-                )
-                definitions[definition.id] = definition
-            for (company_id, definition_id), points in raw.items():
-                first = min(points)
-                current, filled = first, {}
-                while current <= day:
-                    filled[current] = points.get(current, 0)
-                    current += timedelta(days=1)
-                definition = definitions[definition_id]
+            for (definition, company_id), points in self._daily_event_counts(domain).items():
                 label = _("Stage changes per day of %(flow)s", flow=definition.name)
                 if node_ref:
                     label += f" ({node_name})"
-                series[f"{KEY_PREFIX}events:{definition_id}:{company_id}:{node_ref or ''}"] = (
-                    filled,
+                series[f"{KEY_PREFIX}events:{definition.id}:{company_id}:{node_ref or ''}"] = (
+                    _fill_days(points, day),
                     {
                         "label": label,
                         "res_model": "workflow.definition",
-                        "res_id": definition_id,
+                        "res_id": definition.id,
                         "company_id": company_id or False,
                         "direction": "higher_better",
                         "unit": "count",
                     },
                 )
         return series
+
+    @api.model
+    def _event_nodes(self):
+        """[(node ref, name)] whose event rates are watched; (False, '') is the whole
+        company. The nodes are those the dashboard offers (hook of other modules)."""
+        nodes = [(False, "")]
+        try:
+            nodes += [
+                (node["ref"], node.get("name") or node["ref"])
+                for node in self.env["workflow.dashboard"]._dashboard_nodes({})
+            ]
+        except (UserError, KeyError, TypeError) as error:
+            _logger.debug("No node list for the anomaly detector: %s", error)
+        return nodes
+
+    @api.model
+    def _daily_event_counts(self, domain):
+        """{(definition, company id): {date: count}} of the events of ``domain``."""
+        Event = self.env["workflow.event"].sudo()  # sudo: counts only, across companies
+        groups = Event._read_group(
+            domain, ["company_id", "definition_id", "occurred_at:day"], ["__count"]
+        )
+        counts = {}
+        for company, definition, occurred, count in groups:
+            if definition:
+                points = counts.setdefault((definition, company.id), {})
+                points[fields.Date.to_date(occurred)] = count
+        return counts
 
     # ------------------------------------------------------------
     # EXCEPTIONS
@@ -212,46 +216,58 @@ class WorkflowAiAnomaly(models.AbstractModel):
 
     @api.model
     def _raise(self, anomalies, day):
+        """Raise (or count again) one ``anomaly`` exception per anomaly, resolve ours
+        that cleared, and attach the evidence as a suggestion. Returns the exceptions."""
         settings = self.env["workflow.ai.provider"]._ai_settings()
         Exception_ = self.env["workflow.exception"].sudo()  # sudo: the detector is the engine
-        vals_list = []
         for anomaly in anomalies:
-            bad_side = (anomaly["z"] < 0) == (anomaly["direction"] == "higher_better")
-            severity = (
-                "high" if bad_side and abs(anomaly["z"]) >= 2 * settings["anomaly_z"] else "medium"
-            )
             anomaly["description"] = self._describe(anomaly)
-            vals_list.append(
-                {
-                    "category_code": "anomaly",
-                    "name": _(
-                        "Anomaly: %(label)s at %(value)g on %(day)s (usual %(median)g)",
-                        label=anomaly["label"],
-                        value=anomaly["value"],
-                        day=day,
-                        median=anomaly["median"],
-                    ),
-                    "description": anomaly["description"],
-                    "severity": severity,
-                    "dedupe_key": anomaly["key"],
-                    "res_model": anomaly["res_model"],
-                    "res_id": anomaly["res_id"],
-                    "company_id": anomaly["company_id"] or self.env.company.id,
-                }
-            )
-        exceptions = Exception_.raise_exceptions(vals_list)
-        # resolve ours that cleared; anomalies raised by other modules are left alone
+        exceptions = Exception_.raise_exceptions(
+            [self._exception_vals(anomaly, day, settings) for anomaly in anomalies]
+        )
+        self._resolve_cleared(anomalies)
+        if exceptions:
+            self._suggest(exceptions, anomalies)
+        return exceptions
+
+    @api.model
+    def _exception_vals(self, anomaly, day, settings):
+        """Values of the exception of one anomaly: high when far out on the bad side."""
+        bad_side = (anomaly["z"] < 0) == (anomaly["direction"] == "higher_better")
+        far = abs(anomaly["z"]) >= 2 * settings["anomaly_z"]
+        return {
+            "category_code": "anomaly",
+            "name": _(
+                "Anomaly: %(label)s at %(value)g on %(day)s (usual %(median)g)",
+                label=anomaly["label"],
+                value=anomaly["value"],
+                day=day,
+                median=anomaly["median"],
+            ),
+            "description": anomaly["description"],
+            "severity": "high" if bad_side and far else "medium",
+            "dedupe_key": anomaly["key"],
+            "res_model": anomaly["res_model"],
+            "res_id": anomaly["res_id"],
+            "company_id": anomaly["company_id"] or self.env.company.id,
+        }
+
+    @api.model
+    def _resolve_cleared(self, anomalies):
+        """Resolve our anomaly exceptions not seen again; anomalies raised by other
+        modules (keys without our prefix) are left alone."""
+        Exception_ = self.env["workflow.exception"].sudo()
         others = Exception_.search(
-            [
-                ("category_id.code", "=", "anomaly"),
-                ("state", "in", ("new", "assigned", "in_progress")),
-            ]
+            [("category_id.code", "=", "anomaly"), ("state", "in", OPEN_STATES)]
         ).filtered(lambda e: not e.dedupe_key.startswith(KEY_PREFIX))
         Exception_.resolve_cleared(
             "anomaly", [a["key"] for a in anomalies] + others.mapped("dedupe_key")
         )
-        if not exceptions:
-            return exceptions
+
+    @api.model
+    def _suggest(self, exceptions, anomalies):
+        """One ``anomaly`` suggestion per exception with the evidence, unless the same
+        one is already there (a rerun of the same day)."""
         Suggestion = self.env["workflow.ai.suggestion"].sudo()
         already = set(
             Suggestion.search(
@@ -279,5 +295,14 @@ class WorkflowAiAnomaly(models.AbstractModel):
                     "model_version": "median/MAD same weekday",
                 }
             )
-        Suggestion.create(vals)
-        return exceptions
+        return Suggestion.create(vals)
+
+
+def _fill_days(points, day):
+    """``points`` ({date: count}) with every day from the first one to ``day``, the
+    missing ones at 0."""
+    current, filled = min(points), {}
+    while current <= day:
+        filled[current] = points.get(current, 0)
+        current += timedelta(days=1)
+    return filled

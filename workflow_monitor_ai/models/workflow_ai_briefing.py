@@ -5,8 +5,10 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.tools import html2plaintext
 
-OPEN_STATES = ("new", "assigned", "in_progress")
-SEVERITY_ORDER = ("critical", "high", "medium", "low")
+from odoo.addons.workflow_monitor_base.models.workflow_exception import OPEN_STATES
+from odoo.addons.workflow_monitor_base.tools.severity import SEVERITY_CODES
+
+SEVERITY_ORDER = tuple(reversed(SEVERITY_CODES))  # most severe first
 
 
 class WorkflowAiBriefing(models.AbstractModel):
@@ -30,31 +32,6 @@ class WorkflowAiBriefing(models.AbstractModel):
             open_domain, ["category_id"], ["__count"], order="__count desc", limit=5
         )
         Instance = self.env["workflow.instance"].sudo()
-        kpis = []
-        KpiValue = self.env["workflow.kpi.value"].sudo()
-        values = KpiValue.search(
-            base + [("node_ref", "=", False), ("date", ">=", (now - timedelta(days=7)).date())],
-            order="date desc, id desc",
-        )
-        latest = {}
-        for value in values:
-            latest.setdefault(value.kpi_id, value)
-        for kpi, value in latest.items():
-            if not kpi.active:
-                continue
-            status = kpi._status_of(value.value)
-            if status in ("warning", "critical"):
-                kpis.append(
-                    {
-                        "name": kpi.name,
-                        "value": value.value,
-                        "target": kpi.target,
-                        "unit": dict(kpi._fields["unit"].selection).get(kpi.unit, ""),
-                        "status": status,
-                        "date": value.date,
-                    }
-                )
-        kpis.sort(key=lambda k: (k["status"] != "critical", k["name"]))
         data = {
             "company": company.name,
             "now": now,
@@ -75,7 +52,7 @@ class WorkflowAiBriefing(models.AbstractModel):
                 base + [("category_id.code", "=", "sla_breach"), ("first_seen", ">=", since)]
             ),
             "top_categories": [(category.name, count) for category, count in top_categories],
-            "kpis_off_target": kpis,
+            "kpis_off_target": self._briefing_kpis(company, now),
             "anomalies": Exception_.search_count(
                 open_domain + [("category_id.code", "=", "anomaly")]
             ),
@@ -85,6 +62,45 @@ class WorkflowAiBriefing(models.AbstractModel):
             "ai_summary": False,
         }
         return data
+
+    @api.model
+    def _briefing_kpis(self, company, now):
+        """The company-wide KPIs whose latest value of the last 7 days is off target,
+        critical first."""
+        # sudo: figures of one company, for the briefing of that company
+        values = (
+            self.env["workflow.kpi.value"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", company.id),
+                    ("node_ref", "=", False),
+                    ("date", ">=", (now - timedelta(days=7)).date()),
+                ],
+                order="date desc, id desc",
+            )
+        )
+        latest = {}
+        for value in values:
+            latest.setdefault(value.kpi_id, value)
+        kpis = []
+        for kpi, value in latest.items():
+            if not kpi.active:
+                continue
+            status = kpi._status_of(value.value)
+            if status in ("warning", "critical"):
+                kpis.append(
+                    {
+                        "name": kpi.name,
+                        "value": value.value,
+                        "target": kpi.target,
+                        "unit": dict(kpi._fields["unit"].selection).get(kpi.unit, ""),
+                        "status": status,
+                        "date": value.date,
+                    }
+                )
+        kpis.sort(key=lambda k: (k["status"] != "critical", k["name"]))
+        return kpis
 
     @api.model
     def _render(self, data):

@@ -178,7 +178,29 @@ class WorkflowAiModel(models.Model):
             )
             return model
         vals["duration_seconds"] = time.perf_counter() - start
-        vals["vocabulary_size"] = len(data["vectorizer"]["vocabulary"])
+        vals.update(self._trained_vals(data))
+        model = Model.create(vals)
+        if model.state == "trained":
+            model._retire_older()
+        self.env["workflow.ai.log"]._log(
+            "training",
+            model.name,
+            status="ok" if model.state == "trained" else "cold_start",
+            message=_(
+                "%(count)s resolved exceptions, %(seconds).1f s. %(notes)s",
+                count=len(rows),
+                seconds=vals["duration_seconds"],
+                notes=vals["message"] or "",
+            ),
+        )
+        return model
+
+    @api.model
+    def _trained_vals(self, data):
+        """Values of the record of a finished training (the JSON dict of
+        :func:`~..tools.classifier.train`): state, per-target state and held-out
+        metrics, notes on the classes left out, and the model JSON when a head trained."""
+        vals = {"vocabulary_size": len(data["vectorizer"]["vocabulary"])}
         notes, metrics = [], {}
         for target in TARGETS:
             head = data["heads"].get(target, {})
@@ -197,24 +219,17 @@ class WorkflowAiModel(models.Model):
             metrics_text=json.dumps(metrics, indent=1, sort_keys=True) if metrics else False,
             model_json=json.dumps(data, separators=(",", ":")) if trained else False,
         )
-        model = Model.create(vals)
-        if trained:
-            # the newest trained model replaces the others; keep the JSON of the last 3 only
-            older = Model.search([("id", "!=", model.id), ("state", "=", "trained")])
-            older.write({"active": False})
-            older[3:].write({"model_json": False})
-        self.env["workflow.ai.log"]._log(
-            "training",
-            model.name,
-            status="ok" if trained else "cold_start",
-            message=_(
-                "%(count)s resolved exceptions, %(seconds).1f s. %(notes)s",
-                count=len(rows),
-                seconds=vals["duration_seconds"],
-                notes=vals["message"] or "",
-            ),
+        return vals
+
+    def _retire_older(self):
+        """The newest trained model (self) replaces the others; the JSON of the last 3
+        is kept (to go back to one), the older ones lose it."""
+        self.ensure_one()
+        older = self.with_context(active_test=False).search(
+            [("id", "!=", self.id), ("state", "=", "trained")]
         )
-        return model
+        older.write({"active": False})
+        older[3:].write({"model_json": False})
 
     # ------------------------------------------------------------
     # PREDICTION

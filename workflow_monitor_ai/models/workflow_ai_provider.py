@@ -1,6 +1,7 @@
 import json
 import logging
 import time
+from typing import NamedTuple
 from urllib.parse import urlparse
 
 import requests
@@ -36,6 +37,25 @@ SUMMARY_SYSTEM_PROMPT = (
     "Placeholders like [PARTNER_1] stand for masked personal data: keep them as they are. "
     "Do not invent facts."
 )
+
+
+class ChatRequest(NamedTuple):
+    """One chat completion request, ready to send."""
+
+    payload: dict
+    headers: dict
+    masked_count: int  # personal data items replaced in the user text
+
+
+class ChatReply(NamedTuple):
+    """What came back from one chat completion request."""
+
+    status: str  # ok / timeout / error (the statuses of workflow.ai.log)
+    answer: str | None
+    http_status: int
+    message: str  # what went wrong, empty when ok
+    response: str | None  # the body as received (truncated), None without an answer
+    duration_ms: int
 
 
 class WorkflowAiProvider(models.AbstractModel):
@@ -140,18 +160,45 @@ class WorkflowAiProvider(models.AbstractModel):
     def _chat(self, system_prompt, user_text, purpose="summary", exception=None):
         """Send one masked chat completion request and return the answer text, or None.
         Never raises for provider problems: they are logged (status error/timeout)."""
-        Log = self.env["workflow.ai.log"]
         settings = self._ai_settings()
-        company_id = exception.company_id.id if exception else self.env.company.id
         log_vals = {
             "exception_id": exception.id if exception else False,
-            "company_id": company_id,
+            "company_id": exception.company_id.id if exception else self.env.company.id,
             "model_name": settings["provider_model"],
         }
+        endpoint = self._chat_endpoint(settings, purpose, log_vals)
+        if not endpoint:
+            return None
+        request = self._chat_request(settings, system_prompt, user_text)
+        log_vals.update(
+            provider_url=endpoint,
+            prompt=json.dumps(request.payload, ensure_ascii=False, indent=1),
+            masked_count=request.masked_count,
+        )
+        reply = self._chat_send(endpoint, request, settings["provider_timeout"])
+        if reply.status != "ok":
+            _logger.warning("AI provider %s: %s", endpoint, reply.message)
+        if reply.response is not None:
+            log_vals["response"] = reply.response
+        self.env["workflow.ai.log"]._log(
+            "provider",
+            _("%(purpose)s via %(model)s", purpose=purpose, model=settings["provider_model"]),
+            status=reply.status,
+            message=reply.message or False,
+            http_status=reply.http_status,
+            duration_ms=reply.duration_ms,
+            **log_vals,
+        )
+        return reply.answer if reply.status == "ok" else None
+
+    @api.model
+    def _chat_endpoint(self, settings, purpose, log_vals):
+        """The chat completions URL, or None when nothing may be sent: provider off or
+        not configured (silent), kill switch on or a bad URL (logged)."""
         available, reason = self._provider_available()
         if not available:
             if settings["kill_switch"] and settings["provider_enabled"]:
-                Log._log(
+                self.env["workflow.ai.log"]._log(
                     "provider",
                     _("%(purpose)s: not sent", purpose=purpose),
                     status="blocked",
@@ -160,10 +207,17 @@ class WorkflowAiProvider(models.AbstractModel):
                 )
             return None
         try:
-            endpoint = self._endpoint(settings["provider_url"])
+            return self._endpoint(settings["provider_url"])
         except ValueError as error:
-            Log._log("provider", purpose, status="error", message=str(error), **log_vals)
+            self.env["workflow.ai.log"]._log(
+                "provider", purpose, status="error", message=str(error), **log_vals
+            )
             return None
+
+    @api.model
+    def _chat_request(self, settings, system_prompt, user_text):
+        """The ChatRequest of one completion: the user text masked, the API key in the
+        header."""
         masked, count = self._mask(user_text)
         payload = {
             "model": settings["provider_model"],
@@ -178,19 +232,20 @@ class WorkflowAiProvider(models.AbstractModel):
         headers = {"Content-Type": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        log_vals.update(
-            provider_url=endpoint,
-            prompt=json.dumps(payload, ensure_ascii=False, indent=1),
-            masked_count=count,
-        )
+        return ChatRequest(payload, headers, count)
+
+    @api.model
+    def _chat_send(self, endpoint, request, timeout):
+        """POST ``request`` and return the ChatReply: the answer, or the status and
+        message of what went wrong (timeout, HTTP error, malformed answer)."""
         start = time.perf_counter()
-        status, answer, http_status, message = "ok", None, 0, ""
+        status, answer, http_status, message, response_text = "ok", None, 0, "", None
         try:
             response = requests.post(
-                endpoint, json=payload, headers=headers, timeout=settings["provider_timeout"]
+                endpoint, json=request.payload, headers=request.headers, timeout=timeout
             )
             http_status = response.status_code
-            log_vals["response"] = response.text[:100000]
+            response_text = response.text[:100000]
             response.raise_for_status()
             answer = response.json()["choices"][0]["message"]["content"]
             if not isinstance(answer, str) or not answer.strip():
@@ -199,22 +254,16 @@ class WorkflowAiProvider(models.AbstractModel):
         except requests.Timeout:
             status = "timeout"
             message = _(
-                "No answer within %(seconds)s s (setting: provider timeout).",
-                seconds=settings["provider_timeout"],
+                "No answer within %(seconds)s s (setting: provider timeout).", seconds=timeout
             )
         except (requests.RequestException, ValueError, KeyError, IndexError, TypeError) as error:
             status = "error"
             message = _("The provider call failed: %(error)s", error=error)
-        duration = int((time.perf_counter() - start) * 1000)
-        if status != "ok":
-            _logger.warning("AI provider %s: %s", endpoint, message)
-        Log._log(
-            "provider",
-            _("%(purpose)s via %(model)s", purpose=purpose, model=settings["provider_model"]),
+        return ChatReply(
             status=status,
-            message=message or False,
+            answer=answer if status == "ok" else None,
             http_status=http_status,
-            duration_ms=duration,
-            **log_vals,
+            message=message,
+            response=response_text,
+            duration_ms=int((time.perf_counter() - start) * 1000),
         )
-        return answer if status == "ok" else None

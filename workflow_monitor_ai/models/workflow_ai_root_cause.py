@@ -2,7 +2,8 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 
-OPEN_STATES = ("new", "assigned", "in_progress")
+from odoo.addons.workflow_monitor_base.models.workflow_exception import OPEN_STATES
+
 # Exceptions of these categories are signals (something broke underneath), not the
 # symptoms whose burst we explain.
 SIGNAL_CATEGORIES = ("integration_failure", "cron_failure", "automation_failure")

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.workflow_monitor_base.models.workflow_sla_policy import SEVERITIES
+from odoo.addons.workflow_monitor_base.tools.severity import SEVERITIES
 
 SUGGESTION_KINDS = [
     ("category", "Category"),

@@ -4,13 +4,13 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from odoo.addons.workflow_monitor_base.models.workflow_exception import OPEN_STATES
+
 from ..tools.classifier import ColdStart, ModelError, SimilarityIndex, analyze, exception_text
 
 _logger = logging.getLogger(__name__)
 
-OPEN_STATES = ("new", "assigned", "in_progress")
 SIMILAR_CORPUS_LIMIT = 2000
-SEVERITY_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"}
 
 
 class WorkflowException(models.Model):
@@ -180,25 +180,8 @@ class WorkflowException(models.Model):
         Cold start or a corrupt model: nothing is suggested (the latter is logged)."""
         if not self:
             return self.env["workflow.ai.suggestion"]
-        Model = self.env["workflow.ai.model"]
-        current = Model._get_current()
-        if not current:
-            return self.env["workflow.ai.suggestion"]
-        try:
-            classifier = current._load()
-        except ColdStart:
-            return self.env["workflow.ai.suggestion"]
-        except ModelError as error:
-            message = _(
-                "The classifier v%(version)s cannot be used: %(error)s. No category or "
-                "severity is suggested until it is retrained (Train Now).",
-                version=current.version,
-                error=error,
-            )
-            _logger.error("Workflow AI: %s", message)
-            self.env["workflow.ai.log"]._log(
-                "classification", _("Corrupt classifier model"), status="error", message=message
-            )
+        current, classifier = self._ai_classifier()
+        if classifier is None:
             return self.env["workflow.ai.suggestion"]
         settings = self.env["workflow.ai.provider"]._ai_settings()
         threshold = settings["confidence_threshold"]
@@ -214,6 +197,8 @@ class WorkflowException(models.Model):
             # promise the threshold makes
             precision = current._precision_above(target, threshold)
             trusted = precision is not None and precision >= threshold
+            # outside _(): Odoo's term exporter (babel) cannot read an f-string argument
+            shown_precision = f"{precision:.0%}" if precision is not None else "n/a"
             for exception, text, (label, confidence) in zip(self, texts, predictions):
                 vals = exception._ai_prediction_vals(target, label, confidence, by_code)
                 if not vals:
@@ -225,7 +210,7 @@ class WorkflowException(models.Model):
                         "%(threshold).0f%%: %(precision)s.",
                         words=", ".join(classifier.explain(text, target, label)) or "-",
                         threshold=threshold * 100,
-                        precision=f"{precision:.0%}" if precision is not None else "n/a",
+                        precision=shown_precision,
                     ),
                 )
                 vals_list.append(vals)
@@ -241,6 +226,30 @@ class WorkflowException(models.Model):
             if apply:
                 suggestion.exception_id._ai_auto_apply(suggestion)
         return suggestions
+
+    @api.model
+    def _ai_classifier(self):
+        """(current workflow.ai.model, its loaded LinearTextModel), the latter None in
+        cold start or when the stored model is corrupt (logged, nothing is suggested)."""
+        current = self.env["workflow.ai.model"]._get_current()
+        if not current:
+            return current, None
+        try:
+            return current, current._load()
+        except ColdStart:
+            return current, None
+        except ModelError as error:
+            message = _(
+                "The classifier v%(version)s cannot be used: %(error)s. No category or "
+                "severity is suggested until it is retrained (Train Now).",
+                version=current.version,
+                error=error,
+            )
+            _logger.error("Workflow AI: %s", message)
+            self.env["workflow.ai.log"]._log(
+                "classification", _("Corrupt classifier model"), status="error", message=message
+            )
+            return current, None
 
     def _ai_prediction_vals(self, target, label, confidence, categories_by_code):
         self.ensure_one()
@@ -260,7 +269,8 @@ class WorkflowException(models.Model):
                     old=self.category_id.name,
                 ),
             }
-        if label not in SEVERITY_LABELS or label == self.severity:
+        labels = self._ai_severity_labels()
+        if label not in labels or label == self.severity:
             return None
         return {
             "exception_id": self.id,
@@ -270,10 +280,15 @@ class WorkflowException(models.Model):
             "confidence": confidence,
             "content": _(
                 "Severity: %(new)s (now: %(old)s)",
-                new=SEVERITY_LABELS[label],
-                old=SEVERITY_LABELS.get(self.severity, self.severity),
+                new=labels[label],
+                old=labels.get(self.severity, self.severity),
             ),
         }
+
+    def _ai_severity_labels(self):
+        """{code: label} of the severities, in the user's language (the selection of
+        the ``severity`` field, i.e. the suite's SEVERITIES)."""
+        return dict(self._fields["severity"]._description_selection(self.env))
 
     def _ai_may_auto_apply(self, target):
         """Hook: may the AI change ``target`` of this exception without a person?
@@ -448,7 +463,7 @@ class WorkflowException(models.Model):
                 "%(category)s (%(severity)s) on %(document)s, seen %(count)s time(s) since "
                 "%(first)s, last %(last)s. %(description)s",
                 category=self.category_id.name,
-                severity=SEVERITY_LABELS.get(self.severity, self.severity),
+                severity=self._ai_severity_labels().get(self.severity, self.severity),
                 document=self.res_model or _("no document"),
                 count=self.occurrence_count,
                 first=self.first_seen,

@@ -9,6 +9,8 @@ a blocked order, a large amount), also with noise.
 
 import random
 
+from odoo.addons.workflow_monitor_base.tools.severity import SEVERITY_CODES
+
 CATEGORIES = {
     "late_delivery": (
         [
@@ -159,7 +161,7 @@ def _severity(text, rng):
     else:
         severity = "medium"
     if rng.random() < 0.1:  # people disagree on severity
-        severity = rng.choice(["low", "medium", "high", "critical"])
+        severity = rng.choice(SEVERITY_CODES)
     return severity
 
 

@@ -6,7 +6,8 @@ prediction below reproduces scikit-learn's ``TfidfVectorizer`` + ``LogisticRegre
 exactly (same tokens, same tf-idf, same l2 norm, same linear scores, same softmax), so
 it needs no scikit-learn object at run time.
 
-scikit-learn is imported only inside :func:`train` (the training Scheduled Action).
+scikit-learn is imported only while training (:func:`train`, the training Scheduled Action),
+by :class:`TrainingOptions` and :func:`_metrics`; prediction never imports it.
 """
 
 import json
@@ -15,6 +16,7 @@ import random
 import re
 import warnings
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -340,6 +342,35 @@ def train(*args, **kwargs):
         return _train(*args, **kwargs)
 
 
+@dataclass(frozen=True)
+class TrainingOptions:
+    """How :func:`_train` learns: class minimums, held-out split and vocabulary size."""
+
+    min_per_class: int = 10
+    min_total: int = 50
+    test_size: float = 0.2
+    seed: int = 42
+    max_features: int = 20000
+
+    def vectorizer(self):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        return TfidfVectorizer(
+            lowercase=True,
+            token_pattern=TOKEN_PATTERN,
+            ngram_range=NGRAM_RANGE,
+            sublinear_tf=True,
+            max_features=self.max_features,
+            dtype=np.float64,
+        )
+
+    @staticmethod
+    def classifier():
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")
+
+
 def _train(
     texts,
     labels_by_target,
@@ -357,23 +388,8 @@ def _train(
     all its examples. A target without enough examples gets ``status: cold_start``
     and a message instead of a head. With ``return_estimators`` also return the fitted
     scikit-learn objects ``(vectorizer, {target: classifier})`` (tests compare them)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    def vectorizer():
-        return TfidfVectorizer(
-            lowercase=True,
-            token_pattern=TOKEN_PATTERN,
-            ngram_range=NGRAM_RANGE,
-            sublinear_tf=True,
-            max_features=max_features,
-            dtype=np.float64,
-        )
-
-    def classifier():
-        return LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")
-
-    final_vectorizer = vectorizer()
+    options = TrainingOptions(min_per_class, min_total, test_size, seed, max_features)
+    final_vectorizer = options.vectorizer()
     if texts:
         final_vectorizer.fit(texts)
     heads, estimators = {}, {}
@@ -385,49 +401,67 @@ def _train(
         except ColdStart as cold:
             heads[target] = {"status": "cold_start", "message": str(cold)}
             continue
-        indexes = [i for i, label in enumerate(labels) if label in kept]
-        target_texts = [texts[i] for i in indexes]
-        target_labels = [labels[i] for i in indexes]
-        # held-out evaluation with its own vectorizer: nothing of the test split leaks
-        train_idx, test_idx = _split(target_labels, test_size, seed)
-        eval_vectorizer = vectorizer()
-        x_train = eval_vectorizer.fit_transform([target_texts[i] for i in train_idx])
-        model = classifier().fit(x_train, [target_labels[i] for i in train_idx])
-        proba = model.predict_proba(eval_vectorizer.transform([target_texts[i] for i in test_idx]))
-        y_pred = [model.classes_[i] for i in proba.argmax(axis=1)]
-        metrics = _metrics(
-            [target_labels[i] for i in test_idx], y_pred, proba.max(axis=1).tolist(), kept
+        heads[target], estimators[target] = _train_head(
+            texts, labels, kept, note, final_vectorizer, options
         )
-        # final head on every example of the kept classes, with the shared vectorizer
-        final = classifier().fit(final_vectorizer.transform(target_texts), target_labels)
-        estimators[target] = final
-        heads[target] = {
-            "status": "trained",
-            "message": note,
-            "classes": [str(c) for c in final.classes_],
-            "coef": final.coef_.tolist(),
-            "intercept": final.intercept_.tolist(),
-            "multinomial": final.coef_.shape[0] > 1,
-            "class_counts": dict(Counter(target_labels)),
-            "metrics": metrics,
-        }
-    vocabulary = (
-        {term: int(index) for term, index in final_vectorizer.vocabulary_.items()} if texts else {}
-    )
     data = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "version": version,
         "n_samples": len(texts),
-        "vectorizer": {
-            "vocabulary": vocabulary,
-            "idf": final_vectorizer.idf_.tolist() if texts else [],
-            "token_pattern": TOKEN_PATTERN,
-            "ngram_range": list(NGRAM_RANGE),
-            "lowercase": True,
-            "sublinear_tf": True,
-            "norm": "l2",
-        },
+        "vectorizer": _vectorizer_json(final_vectorizer if texts else None),
         "heads": heads,
     }
     return (data, final_vectorizer, estimators) if return_estimators else data
+
+
+def _train_head(texts, labels, kept, note, final_vectorizer, options):
+    """(head JSON, fitted classifier) of one target on its examples of the ``kept``
+    classes: metrics from a held-out evaluation, coefficients from a final fit on all
+    of them with the shared vectorizer."""
+    indexes = [i for i, label in enumerate(labels) if label in kept]
+    target_texts = [texts[i] for i in indexes]
+    target_labels = [labels[i] for i in indexes]
+    metrics = _evaluate_held_out(target_texts, target_labels, kept, options)
+    final = options.classifier().fit(final_vectorizer.transform(target_texts), target_labels)
+    head = {
+        "status": "trained",
+        "message": note,
+        "classes": [str(c) for c in final.classes_],
+        "coef": final.coef_.tolist(),
+        "intercept": final.intercept_.tolist(),
+        "multinomial": final.coef_.shape[0] > 1,
+        "class_counts": dict(Counter(target_labels)),
+        "metrics": metrics,
+    }
+    return head, final
+
+
+def _evaluate_held_out(texts, labels, classes, options):
+    """Metrics of a model fitted on a stratified train split and scored on the rest,
+    with its own vectorizer: nothing of the test split leaks into the training."""
+    train_idx, test_idx = _split(labels, options.test_size, options.seed)
+    vectorizer = options.vectorizer()
+    x_train = vectorizer.fit_transform([texts[i] for i in train_idx])
+    model = options.classifier().fit(x_train, [labels[i] for i in train_idx])
+    proba = model.predict_proba(vectorizer.transform([texts[i] for i in test_idx]))
+    y_pred = [model.classes_[i] for i in proba.argmax(axis=1)]
+    return _metrics([labels[i] for i in test_idx], y_pred, proba.max(axis=1).tolist(), classes)
+
+
+def _vectorizer_json(vectorizer):
+    """The stored vectorizer parameters; ``vectorizer`` None (no text yet) stores an
+    empty vocabulary."""
+    return {
+        "vocabulary": (
+            {term: int(index) for term, index in vectorizer.vocabulary_.items()}
+            if vectorizer is not None
+            else {}
+        ),
+        "idf": vectorizer.idf_.tolist() if vectorizer is not None else [],
+        "token_pattern": TOKEN_PATTERN,
+        "ngram_range": list(NGRAM_RANGE),
+        "lowercase": True,
+        "sublinear_tf": True,
+        "norm": "l2",
+    }

@@ -8,8 +8,10 @@ from . import workflow_exception_category
 from . import workflow_sla_policy
 from . import resource_calendar
 from . import workflow_instance
+from . import workflow_instance_move
 from . import workflow_event
 from . import workflow_exception
+from . import workflow_exception_raise
 from . import workflow_kpi
 from . import workflow_kpi_value
 from . import workflow_tracked_mixin

@@ -4,7 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..tools.context import server_context
-from .workflow_sla_policy import SEVERITIES
+from ..tools.severity import SEVERITIES
 
 _logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@ from datetime import datetime, time, timedelta
 
 import pytz
 
-from odoo import _, api, models, tools
+from odoo import _, models, tools
 from odoo.exceptions import UserError
 
 WINDOW_DAYS = 28  # working intervals are computed and cached four weeks at a time
@@ -10,7 +10,8 @@ MAX_WINDOWS = 27  # about two years of calendar: beyond that the calendar is wro
 
 
 class ResourceCalendar(models.Model):
-    _inherit = "resource.calendar"
+    _name = "resource.calendar"
+    _inherit = ["resource.calendar", "workflow.cached.config.mixin"]  # cached intervals
 
     def _workflow_add_hours(self, starts, hours):
         """Return, for each naive UTC ``start``, the naive UTC moment at which ``hours``
@@ -60,46 +61,18 @@ class ResourceCalendar(models.Model):
             for begin, end, _meta in intervals
         )
 
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
 
 class ResourceCalendarAttendance(models.Model):
-    _inherit = "resource.calendar.attendance"
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
+    _name = "resource.calendar.attendance"
+    _inherit = ["resource.calendar.attendance", "workflow.cached.config.mixin"]
 
 
 class ResourceCalendarLeaves(models.Model):
     """Global leaves (public holidays, no resource) change SLA working time: clear the
     cached intervals. Personal time off does not, and leaves the caches alone."""
 
-    _inherit = "resource.calendar.leaves"
+    _name = "resource.calendar.leaves"
+    _inherit = ["resource.calendar.leaves", "workflow.cached.config.mixin"]
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        if any(not vals.get("resource_id") for vals in vals_list):
-            self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if any(not leave.resource_id for leave in self) or "resource_id" in vals:
-            self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        if any(not leave.resource_id for leave in self):
-            self.env.registry.clear_cache()
-        return super().unlink()
+    def _workflow_cache_affected(self, vals=None):
+        return any(not leave.resource_id for leave in self) or "resource_id" in (vals or {})

@@ -1,19 +1,39 @@
 from datetime import timedelta
+from typing import NamedTuple
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-# (key, label, lower bound in hours, upper bound in hours)
+from ..tools.severity import SEVERITY_CODES
+from .workflow_exception import OPEN_STATES
+
+
+class AgeBucket(NamedTuple):
+    key: str
+    label: str
+    low: int  # hours, included
+    high: int | None  # hours, excluded; None: no upper bound
+
+
 AGE_BUCKETS = (
-    ("lt4h", "< 4 h", 0, 4),
-    ("4_24h", "4-24 h", 4, 24),
-    ("1_3d", "1-3 d", 24, 72),
-    ("3_7d", "3-7 d", 72, 168),
-    ("gt7d", "> 7 d", 168, None),
+    AgeBucket("lt4h", "< 4 h", 0, 4),
+    AgeBucket("4_24h", "4-24 h", 4, 24),
+    AgeBucket("1_3d", "1-3 d", 24, 72),
+    AgeBucket("3_7d", "3-7 d", 72, 168),
+    AgeBucket("gt7d", "> 7 d", 168, None),
 )
-OPEN_EXCEPTION_STATES = ("new", "assigned", "in_progress")
-SEVERITY_ORDER = ("critical", "high", "medium", "low")
+SEVERITY_ORDER = tuple(reversed(SEVERITY_CODES))  # most severe first
+TECHNICAL_CATEGORIES = ("automation_failure", "cron_failure", "security_signal")
+CRON_FIELDS = (
+    "cron_name",
+    "active",
+    "failure_count",
+    "first_failure_date",
+    "nextcall",
+    "lastcall",
+    "workflow_deactivated_at",
+)
 LAYER_GROUPS = (
     ("operations", "workflow_monitor_base.group_workflow_user"),
     ("executive", "workflow_monitor_base.group_workflow_manager"),
@@ -49,7 +69,7 @@ class WorkflowDashboard(models.AbstractModel):
                 .sudo()
                 .get_param("workflow_monitor.dashboard_refresh_seconds", 60)
             ),
-            "buckets": [{"key": key, "label": label} for key, label, _lo, _hi in AGE_BUCKETS],
+            "buckets": [{"key": bucket.key, "label": bucket.label} for bucket in AGE_BUCKETS],
         }
         if "operations" in layers:
             data["aging"] = self._dashboard_aging(filters, now)
@@ -131,14 +151,21 @@ class WorkflowDashboard(models.AbstractModel):
             domain.append((field, ">", fields.Datetime.to_string(now - timedelta(hours=high))))
         return domain
 
+    def _bucket_domains(self, domain, field, now):
+        """``domain`` restricted to each age bucket of ``field``, in bucket order."""
+        return [
+            domain + self._bucket_domain(field, now, bucket.low, bucket.high)
+            for bucket in AGE_BUCKETS
+        ]
+
     @staticmethod
     def _bucket_case(column, now):
         """SQL CASE giving the index of the age bucket of ``column`` at ``now``; the
         bounds are the ones of :meth:`_bucket_domain`, so counts and lists agree."""
         whens = [
-            SQL("WHEN %s > %s THEN %s", column, now - timedelta(hours=high), index)
-            for index, (_key, _label, _low, high) in enumerate(AGE_BUCKETS)
-            if high is not None
+            SQL("WHEN %s > %s THEN %s", column, now - timedelta(hours=bucket.high), index)
+            for index, bucket in enumerate(AGE_BUCKETS)
+            if bucket.high is not None
         ]
         return SQL("CASE %s ELSE %s END", SQL(" ").join(whens), len(AGE_BUCKETS) - 1)
 
@@ -195,23 +222,41 @@ class WorkflowDashboard(models.AbstractModel):
             row["total"] += count
         result = sorted(table_rows.values(), key=lambda r: (r["definition"], r["sequence"]))
         for row in result:
-            row_domain = domain + [
+            row["domain"] = domain + [
                 ("definition_id", "=", row["definition_id"]),
                 ("stage_id", "=", row["stage_id"]),
             ]
-            row["domain"] = row_domain
-            row["domains"] = [
-                row_domain + self._bucket_domain("stage_entered_at", now, low, high)
-                for _key, _label, low, high in AGE_BUCKETS
-            ]
+            row["domains"] = self._bucket_domains(row["domain"], "stage_entered_at", now)
         return {"rows": result, "total": sum(r["total"] for r in result), "domain": domain}
 
     def _dashboard_exceptions(self, filters, now):
-        Exception_ = self.env["workflow.exception"]
-        table = Exception_._table
-        domain = self._base_domain("workflow.exception", filters) + [
-            ("state", "in", OPEN_EXCEPTION_STATES)
-        ]
+        domain = self._base_domain("workflow.exception", filters) + [("state", "in", OPEN_STATES)]
+        result = self._exception_rows(domain, now)
+        by_severity = {sev: 0 for sev in SEVERITY_ORDER}
+        for row in result:
+            by_severity[row["severity"]] += row["total"]
+        overdue_domain = domain + [("response_deadline", "<", fields.Datetime.to_string(now))]
+        overdue = self._grouped("workflow.exception", overdue_domain, [SQL("count(*)")], None)
+        return {
+            "rows": result,
+            "total": sum(by_severity.values()),
+            "by_severity": [
+                {
+                    "severity": sev,
+                    "count": by_severity[sev],
+                    "domain": domain + [("severity", "=", sev)],
+                }
+                for sev in SEVERITY_ORDER
+            ],
+            "overdue": overdue[0][0] if overdue else 0,
+            "overdue_domain": overdue_domain,
+            "domain": domain,
+        }
+
+    def _exception_rows(self, domain, now):
+        """Open exceptions as category x severity rows of age-bucket counts, most
+        severe first, each with the domains of its cells."""
+        table = self.env["workflow.exception"]._table
         bucket = self._bucket_case(SQL.identifier(table, "first_seen"), now)
         rows = self._grouped(
             "workflow.exception",
@@ -246,35 +291,12 @@ class WorkflowDashboard(models.AbstractModel):
             matrix.values(), key=lambda r: (SEVERITY_ORDER.index(r["severity"]), r["category"])
         )
         for row in result:
-            row_domain = domain + [
+            row["domain"] = domain + [
                 ("category_id", "=", row["category_id"]),
                 ("severity", "=", row["severity"]),
             ]
-            row["domain"] = row_domain
-            row["domains"] = [
-                row_domain + self._bucket_domain("first_seen", now, low, high)
-                for _key, _label, low, high in AGE_BUCKETS
-            ]
-        by_severity = {sev: 0 for sev in SEVERITY_ORDER}
-        for row in result:
-            by_severity[row["severity"]] += row["total"]
-        overdue_domain = domain + [("response_deadline", "<", fields.Datetime.to_string(now))]
-        overdue = self._grouped("workflow.exception", overdue_domain, [SQL("count(*)")], None)
-        return {
-            "rows": result,
-            "total": sum(by_severity.values()),
-            "by_severity": [
-                {
-                    "severity": sev,
-                    "count": by_severity[sev],
-                    "domain": domain + [("severity", "=", sev)],
-                }
-                for sev in SEVERITY_ORDER
-            ],
-            "overdue": overdue[0][0] if overdue else 0,
-            "overdue_domain": overdue_domain,
-            "domain": domain,
-        }
+            row["domains"] = self._bucket_domains(row["domain"], "first_seen", now)
+        return result
 
     def _dashboard_sla(self, filters, now):
         table = self.env["workflow.instance"]._table
@@ -429,39 +451,27 @@ class WorkflowDashboard(models.AbstractModel):
     # ------------------------------------------------------------
 
     def _dashboard_technical(self, filters, now):
-        params = self.env["ir.config_parameter"].sudo()
-        lag_minutes = int(params.get_param("workflow_monitor.cron_lag_minutes", 60))
+        return {
+            "crons": self._technical_crons(now),
+            # sudo: a count of the active jobs, nothing else is read
+            "cron_count": self.env["ir.cron"].sudo().search_count([("active", "=", True)]),
+            "exceptions": self._technical_exceptions(filters),
+            "integrations": self._dashboard_integrations(filters, now),
+        }
+
+    def _technical_crons(self, now):
+        """The 20 unhealthy scheduled actions the health watch alerts on, worst first."""
+        IrCron = self.env["ir.cron"]
         # sudo: workflow admins see the health of scheduled actions (name, failures,
         # lag) without being system administrators; nothing else is read. Jobs Odoo
         # deactivated after repeated failures stay listed (inactive ones included) until
         # they run successfully again.
         crons = (
-            self.env["ir.cron"]
-            .sudo()
+            IrCron.sudo()
             .with_context(active_test=False)
             .search_read(
-                [
-                    "|",
-                    ("workflow_deactivated_at", "!=", False),
-                    "&",
-                    ("active", "=", True),
-                    "|",
-                    ("failure_count", ">", 0),
-                    (
-                        "nextcall",
-                        "<",
-                        fields.Datetime.to_string(now - timedelta(minutes=lag_minutes)),
-                    ),
-                ],
-                [
-                    "cron_name",
-                    "active",
-                    "failure_count",
-                    "first_failure_date",
-                    "nextcall",
-                    "lastcall",
-                    "workflow_deactivated_at",
-                ],
+                IrCron._workflow_unhealthy_domain(now, IrCron._workflow_lag_minutes()),
+                list(CRON_FIELDS),
                 order="workflow_deactivated_at desc nulls last, failure_count desc, nextcall asc",
                 limit=20,
             )
@@ -472,15 +482,15 @@ class WorkflowDashboard(models.AbstractModel):
                 if cron["nextcall"]
                 else 0
             )
-        technical_codes = ("automation_failure", "cron_failure", "security_signal")
-        category_ids = (
-            self.env["workflow.exception.category"]
-            .sudo()
-            .search([("code", "in", technical_codes)])
-            .ids
-        )
+        return crons
+
+    def _technical_exceptions(self, filters):
+        """Open automation, scheduled action and security exceptions per category."""
+        # sudo: categories are configuration, read for their code and name only
+        Category = self.env["workflow.exception.category"].sudo()
+        category_ids = Category.search([("code", "in", TECHNICAL_CATEGORIES)]).ids
         domain = self._base_domain("workflow.exception", filters) + [
-            ("state", "in", OPEN_EXCEPTION_STATES),
+            ("state", "in", OPEN_STATES),
             ("category_id", "in", category_ids),
         ]
         rows = self._grouped(
@@ -489,22 +499,16 @@ class WorkflowDashboard(models.AbstractModel):
             [SQL("%s", SQL.identifier("workflow_exception", "category_id")), SQL("count(*)")],
             SQL("1"),
         )
-        categories = self.env["workflow.exception.category"].sudo().browse([r[0] for r in rows])
-        names = {c.id: (c.code, c.name) for c in categories}
-        return {
-            "crons": crons,
-            "cron_count": self.env["ir.cron"].sudo().search_count([("active", "=", True)]),
-            "exceptions": [
-                {
-                    "code": names[cid][0],
-                    "name": names[cid][1],
-                    "count": count,
-                    "domain": domain + [("category_id", "=", cid)],
-                }
-                for cid, count in rows
-            ],
-            "integrations": self._dashboard_integrations(filters, now),
-        }
+        names = {c.id: (c.code, c.name) for c in Category.browse([r[0] for r in rows])}
+        return [
+            {
+                "code": names[cid][0],
+                "name": names[cid][1],
+                "count": count,
+                "domain": domain + [("category_id", "=", cid)],
+            }
+            for cid, count in rows
+        ]
 
     def _dashboard_integrations(self, filters, now):
         """Hook for workflow_monitor_integrations: health of each integration."""

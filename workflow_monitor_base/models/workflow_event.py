@@ -1,5 +1,6 @@
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -46,6 +47,13 @@ EVENT_COLUMNS = (
 )
 # Keys accepted by log_events besides the columns: codes resolved to ids.
 EVENT_CODE_KEYS = {"definition", "stage_from", "stage_to"}
+
+
+class EventStamp(NamedTuple):
+    now: datetime
+    source: str
+    source_ref: str | None
+    correlation_id: str | None
 
 
 class WorkflowEvent(models.Model):
@@ -315,6 +323,22 @@ class WorkflowEvent(models.Model):
         set-based statement of the engine (the SLA sweep). ``event_types`` is the set of
         their types, so an extension can skip a batch without reading it back. The
         integrations module queues its outbox messages here."""
+
+    @api.model
+    def _event_stamp(self, source=None):
+        """Who, when and through what the events a set-based statement of the engine
+        writes are logged: what :meth:`_prepare_event_row` gives events without values."""
+        source = (
+            source
+            or context_flag(self.env, "workflow_source")
+            or ("system" if self.env.uid == SUPERUSER_ID else "user")
+        )
+        return EventStamp(
+            now=fields.Datetime.now(),
+            source=source,
+            source_ref=context_flag(self.env, "workflow_source_ref") or None,
+            correlation_id=context_flag(self.env, "workflow_correlation_id") or None,
+        )
 
     @api.model
     def _prepare_event_row(self, vals):

@@ -5,14 +5,14 @@ from datetime import timedelta
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.osv import expression
-from odoo.tools import SQL
-from odoo.tools.safe_eval import safe_eval
 
-from odoo.addons.base_automation.models.base_automation import CREATE_TRIGGERS
-
-from ..tools import drop_indexes
-from .workflow_sla_policy import SEVERITIES
+from ..tools import drop_foreign_keys, drop_indexes
+from ..tools.severity import (
+    DEFAULT_RESPONSE_HOURS,
+    SEVERITIES,
+    SEVERITY_COLORS,
+    SEVERITY_RANK,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -37,53 +37,6 @@ PROTECTED_FIELDS = (
 # afterwards (a problem re-pointed elsewhere would vanish from the document it is about).
 # The category changes through _move_to_category only.
 LINK_FIELDS = ("category_id", "res_model", "res_id", "instance_id", "node_ref")
-SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
-DEFAULT_RESPONSE_HOURS = {"low": 72.0, "medium": 24.0, "high": 8.0, "critical": 2.0}
-RAISE_KEYS = {
-    "record",
-    "category_code",
-    "category_id",
-    "name",
-    "message",
-    "description",
-    "severity",
-    "dedupe_key",
-    "res_model",
-    "res_id",
-    "instance_id",
-    "company_id",
-    "team_id",
-    "user_id",
-    "failure_kind",
-    "node_ref",
-}
-# Stored fields a set-based INSERT of the engine fills itself (see _inserted_in_sql_ok);
-# the others stored on the model must need no default.
-SQL_INSERT_COLUMNS = {
-    "name",
-    "description",
-    "category_id",
-    "severity",
-    "severity_rank",
-    "state",
-    "team_id",
-    "user_id",
-    "res_model",
-    "res_id",
-    "instance_id",
-    "node_ref",
-    "company_id",
-    "dedupe_key",
-    "occurrence_count",
-    "first_seen",
-    "last_seen",
-    "failure_kind",
-    "response_deadline",
-    "escalation_level",
-    "resolution",
-    "resolved_at",
-    "resolved_by_id",
-}
 
 
 class WorkflowException(models.Model):
@@ -153,6 +106,12 @@ class WorkflowException(models.Model):
     color = fields.Integer(compute="_compute_color")
 
     def init(self):
+        # The engine inserts exceptions in bulk (SLA sweep, detectors): no referential
+        # check for the audit columns and the flow (about a tenth of the sweep's
+        # statement); the id stays when a user or an instance goes, and reads as empty,
+        # as Odoo reads a many2one whose record is gone. A deleted team's exceptions
+        # lose their team in workflow.team.unlink(), as ON DELETE SET NULL did.
+        drop_foreign_keys(self, ("create_uid", "write_uid", "instance_id", "team_id"))
         # Single-column indexes of earlier versions that a composite index covers or
         # that select too little (a handful of companies, models or states): every
         # insert paid for them (capture, SLA sweep).
@@ -203,9 +162,8 @@ class WorkflowException(models.Model):
 
     @api.depends("severity")
     def _compute_color(self):
-        colors = {"low": 10, "medium": 3, "high": 2, "critical": 1}
         for exception in self:
-            exception.color = colors.get(exception.severity, 0)
+            exception.color = SEVERITY_COLORS.get(exception.severity, 0)
 
     def _compute_age_hours(self):
         now = fields.Datetime.now()
@@ -557,274 +515,8 @@ class WorkflowException(models.Model):
             )
 
     # ------------------------------------------------------------
-    # ENGINE API
+    # ENGINE (raising: workflow_exception_raise.py)
     # ------------------------------------------------------------
-
-    @api.private
-    @api.model
-    def raise_exception(
-        self, record, category_code, message, severity=None, dedupe_key=None, **extra
-    ):
-        """Upsert one exception about ``record`` and return it (see raise_exceptions)."""
-        vals = dict(
-            extra,
-            record=record,
-            category_code=category_code,
-            name=message,
-            severity=severity,
-            dedupe_key=dedupe_key,
-        )
-        return self.raise_exceptions([vals])
-
-    @api.private
-    @api.model
-    def raise_exceptions(self, vals_list):
-        """Batch upsert. For each vals: ``category_code`` (or ``category_id``), ``name``
-        (or ``message``), optional ``record`` (or ``res_model``/``res_id``),
-        ``severity``, ``dedupe_key`` (default: the record), ``description``,
-        ``instance_id``, ``company_id``, ``team_id``, ``user_id``.
-
-        An open exception with the same category, company and key gets
-        ``occurrence_count`` + 1, ``last_seen`` now and its severity raised if the new
-        one is higher (never lowered); otherwise a new exception is created and routed
-        to the category's team. Returns the exceptions in the order of ``vals_list``.
-
-        Engine code, closed to RPC. Called from Python outside engine code (``env.su``
-        False), it needs create access, refuses system categories, companies the caller
-        does not work in and a hand-picked team, and never merges into or returns an
-        exception the caller cannot read.
-        """
-        if not vals_list:
-            return self.browse()
-        user_call = not self.env.su
-        if user_call:
-            self.browse().check_access("create")
-        now = fields.Datetime.now()
-        categories = {}  # by code, for the batch (the SLA sweep raises thousands)
-        prepared = [self._prepare_raise(vals, now, categories) for vals in vals_list]
-        if user_call:
-            self._check_user_raise(vals_list, prepared)
-        keys = list({(p["category_id"], p["company_id"], p["dedupe_key"]) for p in prepared})
-        cr = self.env.cr
-        self.flush_model()
-        cr.execute(
-            SQL(
-                """SELECT e.id, e.category_id, e.company_id, e.dedupe_key, e.severity
-                     FROM workflow_exception e
-                     JOIN unnest(%s::int[], %s::int[], %s::varchar[])
-                          AS k(category_id, company_id, dedupe_key)
-                       ON k.category_id = e.category_id AND k.company_id = e.company_id
-                      AND k.dedupe_key = e.dedupe_key
-                    WHERE e.state IN ('new', 'assigned', 'in_progress')
-                    ORDER BY e.id
-                      FOR NO KEY UPDATE OF e""",
-                [k[0] for k in keys],
-                [k[1] for k in keys],
-                [k[2] for k in keys],
-            )
-        )
-        existing = {
-            (cat, company, key): [exc_id, sev, 0]
-            for exc_id, cat, company, key, sev in cr.fetchall()
-        }
-        if user_call and existing:
-            found = self.browse(exc_id for exc_id, _sev, _n in existing.values())
-            if unreadable := found - found._filtered_access("read"):
-                raise AccessError(
-                    _(
-                        "You cannot add an occurrence to an exception you cannot read "
-                        "(exception %(id)s).",
-                        id=unreadable[:1].id,
-                    )
-                )
-        was_critical = {key for key, (_id, sev, _n) in existing.items() if sev == "critical"}
-        to_create = {}
-        for p in prepared:
-            key = (p["category_id"], p["company_id"], p["dedupe_key"])
-            if key in existing:
-                current = existing[key]
-                current[2] += 1
-                if SEVERITY_RANK[p["severity"]] > SEVERITY_RANK[current[1]]:
-                    current[1] = p["severity"]
-            elif key in to_create:
-                # the same problem twice in one batch: one exception, counted twice
-                created = to_create[key]
-                created["occurrence_count"] += 1
-                if SEVERITY_RANK[p["severity"]] > SEVERITY_RANK[created["severity"]]:
-                    created["severity"] = p["severity"]
-            else:
-                to_create[key] = p
-        if existing:
-            rows = [
-                (exc_id, sev, SEVERITY_RANK[sev], now, count)
-                for exc_id, sev, count in existing.values()
-                if count
-            ]
-            cr.execute(
-                SQL(
-                    """UPDATE workflow_exception e
-                          SET occurrence_count = e.occurrence_count + v.n,
-                              last_seen = v.last_seen,
-                              severity = v.severity,
-                              severity_rank = v.severity_rank,
-                              write_date = v.last_seen,
-                              write_uid = %s
-                         FROM unnest(%s::int[], %s::varchar[], %s::int[], %s::timestamp[],
-                                     %s::int[])
-                              AS v(id, severity, severity_rank, last_seen, n)
-                        WHERE e.id = v.id""",
-                    self.env.uid,
-                    [r[0] for r in rows],
-                    [r[1] for r in rows],
-                    [r[2] for r in rows],
-                    [r[3] for r in rows],
-                    [r[4] for r in rows],
-                )
-            )
-            self.invalidate_model(["occurrence_count", "last_seen", "severity", "severity_rank"])
-            # became critical on a new occurrence: same attention as a new critical one
-            self.browse(
-                exc_id
-                for key, (exc_id, sev, _n) in existing.items()
-                if sev == "critical" and key not in was_critical
-            )._notify_team_leader()
-        created = self.browse()
-        if to_create:
-            # Raised exceptions start without followers or tracking messages: the team
-            # works them from its queue and the leader of a critical one is notified.
-            # mail.thread's per-record subscription and tracking would cost more than the
-            # insert itself. One raised for a named user keeps Odoo's usual subscription.
-            unassigned = [vals for vals in to_create.values() if not vals["user_id"]]
-            assigned = [vals for vals in to_create.values() if vals["user_id"]]
-            # sudo: for a caller outside engine code the values were checked above; the
-            # engine fills routing, dedupe key and occurrences, which users cannot set
-            creator = self.sudo() if user_call else self
-            created = (
-                creator.with_context(tracking_disable=True).create(unassigned)
-                | creator.create(assigned)
-            ).with_env(self.env)
-        by_key = {key: self.browse(exc_id) for key, (exc_id, _s, _n) in existing.items()}
-        by_key.update({(e.category_id.id, e.company_id.id, e.dedupe_key): e for e in created})
-        result = self.browse()
-        for p in prepared:
-            result |= by_key[(p["category_id"], p["company_id"], p["dedupe_key"])]
-        return result
-
-    def _check_user_raise(self, vals_list, prepared):
-        """What a caller outside engine code may not raise: exceptions of system
-        categories, in a company they do not work in, or routed to a team by hand."""
-        allowed = set(self.env.companies.ids)
-        Category = self.env["workflow.exception.category"].sudo()
-        for vals, p in zip(vals_list, prepared):
-            category = Category.browse(p["category_id"])
-            if category.is_system:
-                raise AccessError(
-                    _(
-                        "Exceptions of the category %(category)s are raised by the engine "
-                        "only (field: category_code).",
-                        category=category.display_name,
-                    )
-                )
-            if p["company_id"] not in allowed:
-                raise AccessError(
-                    _(
-                        "You cannot raise an exception in a company you are not working in "
-                        "(field: company_id, value: %(value)s).",
-                        value=p["company_id"],
-                    )
-                )
-            if vals.get("team_id") and vals["team_id"] != category.team_id.id:
-                raise AccessError(
-                    _(
-                        "The team of an exception is its category's; escalation changes it "
-                        "(field: team_id)."
-                    )
-                )
-
-    def _prepare_raise(self, vals, now, categories=None):
-        unknown = set(vals) - RAISE_KEYS
-        if unknown:
-            raise ValidationError(
-                _("Unknown exception field(s): %(fields)s.", fields=", ".join(sorted(unknown)))
-            )
-        Category = self.env["workflow.exception.category"]
-        if vals.get("category_id"):
-            category = Category.browse(vals["category_id"]).sudo()
-        else:
-            code = vals.get("category_code")
-            category = categories.get(code) if categories is not None else None
-            if category is None:
-                category = Category._get_by_code(code).sudo()
-                if categories is not None:
-                    categories[code] = category
-        severity = vals.get("severity") or category.default_severity
-        if severity not in SEVERITY_RANK:
-            raise ValidationError(
-                _(
-                    "Unknown severity '%(value)s' (field: severity); use low, medium, high or "
-                    "critical.",
-                    value=severity,
-                )
-            )
-        name = vals.get("name") or vals.get("message")
-        if not name:
-            raise ValidationError(_("An exception needs a message (field: message)."))
-        record = vals.get("record")
-        res_model = vals.get("res_model") or (record._name if record else False)
-        res_id = vals.get("res_id") or (record.id if record else False)
-        if res_model and res_model not in self.env:
-            raise ValidationError(
-                _("Unknown model '%(model)s' (field: res_model).", model=res_model)
-            )
-        company_id = vals.get("company_id")
-        if not company_id and record is not None and record and "company_id" in record._fields:
-            company_id = record.company_id.id
-        if not company_id and record is not None and record._name == "res.company":
-            company_id = record.id
-        dedupe_key = vals.get("dedupe_key") or (
-            f"{res_model},{res_id}" if res_model and res_id else f"message:{name}"
-        )
-        return {
-            "name": str(name)[:250],
-            "description": vals.get("description") or False,
-            "category_id": category.id,
-            "severity": severity,
-            "res_model": res_model or False,
-            "res_id": res_id or False,
-            "instance_id": vals.get("instance_id") or False,
-            "company_id": company_id or self.env.company.id,
-            "team_id": vals.get("team_id") or category.team_id.id,
-            "user_id": vals.get("user_id") or False,
-            "failure_kind": vals.get("failure_kind") or category.failure_kind,
-            "node_ref": vals.get("node_ref") or False,
-            "dedupe_key": str(dedupe_key)[:250],
-            "first_seen": now,
-            "last_seen": now,
-            "occurrence_count": 1,
-        }
-
-    @api.private
-    @api.model
-    def resolve_cleared(self, category_code, open_keys):
-        """Resolve every open exception of the category whose ``dedupe_key`` is not in
-        ``open_keys`` (the keys the detector still sees). Categories without
-        ``auto_resolve`` wait for a person: nothing is resolved. Returns the resolved ones."""
-        category = self.env["workflow.exception.category"]._get_by_code(category_code).sudo()
-        if not category.auto_resolve:
-            return self.browse()
-        self.flush_model(["category_id", "state", "dedupe_key"])
-        self.env.cr.execute(
-            SQL(
-                """SELECT id FROM workflow_exception
-                    WHERE category_id = %s AND state IN ('new', 'assigned', 'in_progress')
-                      AND NOT (dedupe_key = ANY(%s))""",
-                category.id,
-                list(open_keys),
-            )
-        )
-        cleared = self.browse([row[0] for row in self.env.cr.fetchall()])
-        cleared._resolve(_("Cleared: the detector no longer sees this problem."), auto=True)
-        return cleared
 
     def _resolve(self, resolution, auto=False):
         """Close open exceptions of ``self`` as resolved (batch, one write)."""
@@ -908,53 +600,6 @@ class WorkflowException(models.Model):
             .get_param(f"workflow_monitor.response_hours_{severity}")
             or DEFAULT_RESPONSE_HOURS.get(severity, 24.0)
         )
-
-    @api.model
-    def _inserted_in_sql_ok(self):
-        """Whether a set-based INSERT of the engine (the SLA sweep) writes every stored
-        field that create() would: False once a module adds a stored field with a
-        default, a compute or a required flag, so that the engine uses create() instead
-        of leaving that field empty."""
-        for name, field in self._fields.items():
-            if not field.store or field.type in ("one2many", "many2many"):
-                continue
-            if name in SQL_INSERT_COLUMNS or name in models.MAGIC_COLUMNS:
-                continue
-            if field.compute or field.required or field.default is not None:
-                return False
-        return True
-
-    def _on_bulk_raised(self):
-        """What create() does besides inserting, for exceptions a set-based statement
-        inserted (their ``raised`` events are written by that statement): the
-        Automation Rules triggered on creation, run as Odoo's own create() runs them.
-        Extensions add theirs (the AI module wakes its suggestion job)."""
-        if not self:
-            return
-        automations = self.env["base.automation"]._get_actions(self, CREATE_TRIGGERS)
-        records = self.with_env(automations.env)
-        for automation in automations.with_context(old_values=None):
-            candidates = records._automation_candidates(automation)
-            automation._process(automation._filter_post(candidates, feedback=True))
-
-    def _automation_candidates(self, automation):
-        """The records of ``self`` that can match the rule's filter, found by one search
-        (filtering thousands in Python costs more than inserting them); Odoo's own
-        _filter_post then decides on these. All of ``self`` when the filter cannot be
-        searched (e.g. a non-stored field without a search method)."""
-        rule = automation.sudo()
-        if not rule.filter_domain or not self:
-            return self
-        try:
-            domain = safe_eval(rule.filter_domain, automation._get_eval_context())
-            found = (
-                self.sudo()
-                .with_context(active_test=False)
-                .search(expression.AND([[("id", "in", self.ids)], domain]))
-            )
-        except (ValueError, TypeError, KeyError, UserError):
-            return self
-        return self.browse(found.ids)
 
     def _log_exception_events(self, action):
         self.env["workflow.event"]._log_events(

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError, ValidationError
 
-from .workflow_sla_policy import SEVERITIES
+from ..tools.severity import SEVERITIES
 
 
 class WorkflowExceptionCategory(models.Model):

@@ -6,7 +6,7 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
 
-SEVERITIES = [("low", "Low"), ("medium", "Medium"), ("high", "High"), ("critical", "Critical")]
+from ..tools.severity import SEVERITIES
 
 
 class WorkflowSlaPolicy(models.Model):
@@ -227,11 +227,3 @@ class WorkflowSlaPolicy(models.Model):
             return start + timedelta(hours=hours)
         calendar = self.env["resource.calendar"].sudo().browse(rule["calendar_id"])
         return calendar._workflow_add_hours([start], hours)[0]
-
-    def _add_hours(self, starts, hours):
-        """Return ``start + hours`` for each start, counting only the policy calendar's
-        working time (leaves included). Naive UTC datetimes in and out."""
-        self.ensure_one()
-        if not self.calendar_id:
-            return [start + timedelta(hours=hours) for start in starts]
-        return self.calendar_id._workflow_add_hours(starts, hours)

@@ -44,6 +44,17 @@ class WorkflowTeam(models.Model):
             team.open_exception_count = counts.get(team, 0)
             team.overdue_exception_count = overdue.get(team, 0)
 
+    def unlink(self):
+        # exceptions have no foreign key on their team (bulk inserts): what ON DELETE
+        # SET NULL did; escalation targets keep Odoo's own constraint
+        self.check_access("unlink")
+        self.env["workflow.exception"].flush_model(["team_id"])
+        self.env.cr.execute(
+            "UPDATE workflow_exception SET team_id = NULL WHERE team_id = ANY(%s)", [self.ids]
+        )
+        self.env["workflow.exception"].invalidate_model(["team_id"])
+        return super().unlink()
+
     def action_view_exceptions(self):
         self.ensure_one()
         self.check_access("read")

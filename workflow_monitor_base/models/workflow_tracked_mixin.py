@@ -291,8 +291,3 @@ class WorkflowTrackedMixin(models.AbstractModel):
                 chains, source=context_flag(self.env, "workflow_source")
             )
             self.env.flush_all()
-
-    def _workflow_sync(self, now=None, source=None):
-        """Observe ``self`` and apply at once (for callers that need the instance now)."""
-        self._workflow_observe()
-        self.env["workflow.tracked.mixin"]._workflow_flush_deferred()

@@ -1,22 +1,34 @@
-"""The SLA sweep writes each chunk in one statement (instances, events, exceptions):
-what it writes must be what the ORM path (raise_exceptions, create, _log_events) writes,
-and what create() triggers must still happen."""
+"""The SLA sweep writes each chunk in one statement (instances, events, and exceptions
+through the one exception upsert): its exceptions must be the ones raise_exceptions
+gives for the same problem, and what create() triggers must still happen."""
 
 from datetime import timedelta
-from unittest.mock import patch
 
 from odoo.tests import freeze_time, tagged
 
-from ..models.workflow_exception import SQL_INSERT_COLUMNS
 from .common import TEST_MODEL
 from .test_sla import FRI_15, WorkflowSlaCommon
 
 BREACH_AT = FRI_15 + timedelta(hours=2)
-# every column the set-based INSERT writes must hold what the ORM path gives, except the
-# ones naming the document, its instance or its text
-COMPARED = sorted(
-    SQL_INSERT_COLUMNS - {"name", "description", "res_id", "instance_id", "dedupe_key"}
-) + ["create_uid", "write_uid"]
+# what the sweep's exception and one raised by hand for the same problem share
+COMPARED = (
+    "category_id",
+    "severity",
+    "severity_rank",
+    "state",
+    "team_id",
+    "user_id",
+    "res_model",
+    "company_id",
+    "occurrence_count",
+    "failure_kind",
+    "escalation_level",
+    "resolution",
+    "resolved_at",
+    "resolved_by_id",
+    "create_uid",
+    "write_uid",
+)
 
 
 @tagged("post_install", "-at_install")
@@ -42,13 +54,6 @@ class TestSlaSweepInSql(WorkflowSlaCommon):
             instance_id=instance.id,
         )
 
-    def sql_path_off(self):
-        return patch.object(type(self.Exception), "_inserted_in_sql_ok", return_value=False)
-
-    def test_suite_keeps_the_set_based_path(self):
-        # every module of the suite installed here: none adds a field the INSERT misses
-        self.assertTrue(self.Exception._inserted_in_sql_ok())
-
     def test_event_log_has_no_foreign_keys(self):
         self.env.cr.execute(
             """SELECT count(*) FROM pg_constraint
@@ -69,7 +74,7 @@ class TestSlaSweepInSql(WorkflowSlaCommon):
         # Odoo reads a many2one whose record is gone as empty, the form still opens
         self.assertEqual(event.read(["instance_id"])[0]["instance_id"], False)
 
-    def test_same_exception_and_events_as_the_orm_path(self):
+    def test_same_exception_as_raise_exceptions(self):
         category = self.env["workflow.exception.category"].create(
             {
                 "code": "wm_test_sla_custom",
@@ -80,68 +85,90 @@ class TestSlaSweepInSql(WorkflowSlaCommon):
             }
         )
         self.set_param("workflow_monitor.response_hours_medium", "7")
-        policy = self.one_hour_policy(
-            breach_category_id=category.id,
-            breach_severity="medium",
-        )
-        sql_doc = self.confirm_at(FRI_15, name="S-sql")
+        policy = self.one_hour_policy(breach_category_id=category.id, breach_severity="medium")
+        swept_doc = self.confirm_at(FRI_15, name="S-swept")
         self.assertEqual(self.sweep_at(BREACH_AT), 1)
-        orm_doc = self.confirm_at(FRI_15 + timedelta(days=7), name="S-orm")
-        with self.sql_path_off():
-            self.assertEqual(self.sweep_at(BREACH_AT + timedelta(days=7)), 1)
-
-        by_sql = self.open_exceptions(category.code, res_model=TEST_MODEL, res_id=sql_doc.id)
-        by_orm = self.open_exceptions(category.code, res_model=TEST_MODEL, res_id=orm_doc.id)
-        self.assertEqual((len(by_sql), len(by_orm)), (1, 1))
-        week = timedelta(days=7)
+        swept = self.open_exceptions(category.code, res_model=TEST_MODEL, res_id=swept_doc.id)
+        # the same problem of another document, raised from values
+        by_hand_doc = self.confirm_at(FRI_15, name="S-by-hand")
+        instance = self.instance_of(by_hand_doc)
+        with freeze_time(BREACH_AT):
+            by_hand = self.Exception.sudo().raise_exceptions(
+                [
+                    {
+                        "category_code": category.code,
+                        "record": by_hand_doc,
+                        "instance_id": instance.id,
+                        "severity": "medium",
+                        "dedupe_key": f"sla:{instance.id}:{self.stage_confirmed.id}",
+                        "name": "SLA breached: S-by-hand",
+                    }
+                ]
+            )
+        self.assertEqual(len(swept), 1)
         for name in COMPARED:
             with self.subTest(field=name):
-                value = by_orm[name]
-                if name in ("first_seen", "last_seen", "response_deadline"):
-                    value -= week
-                self.assertEqual(by_sql[name], value)
-        self.assertEqual(by_sql.severity, "medium")
-        self.assertEqual(by_sql.team_id, self.team_other)
-        self.assertEqual(by_sql.failure_kind, "transient")
-        self.assertEqual(by_sql.response_deadline, BREACH_AT + timedelta(hours=7))
-        for exception, doc in ((by_sql, sql_doc), (by_orm, orm_doc)):
-            instance = self.instance_of(doc)
-            self.assertEqual(exception.instance_id, instance)
-            self.assertEqual(exception.res_id, doc.id)
-            self.assertEqual(exception.dedupe_key, f"sla:{instance.id}:{self.stage_confirmed.id}")
-        self.assertEqual(by_sql.name, by_orm.name.replace("S-orm", "S-sql"))
+                self.assertEqual(swept[name], by_hand[name])
+        for name in ("first_seen", "last_seen"):
+            self.assertEqual((swept[name], by_hand[name]), (BREACH_AT, BREACH_AT))
+        self.assertEqual(swept.severity, "medium")
+        self.assertEqual(swept.team_id, self.team_other)
+        self.assertEqual(swept.failure_kind, "transient")
+        self.assertEqual(swept.response_deadline, BREACH_AT + timedelta(hours=7))
+        self.assertEqual(by_hand.response_deadline, swept.response_deadline)
+        self.assertEqual(swept.instance_id, self.instance_of(swept_doc))
+        self.assertEqual(swept.res_id, swept_doc.id)
+        self.assertEqual(swept.dedupe_key, f"sla:{swept.instance_id.id}:{self.stage_confirmed.id}")
+        self.assertEqual(swept.name, by_hand.name.replace("S-by-hand", "S-swept"))
         self.assertEqual(
-            by_sql.description,
+            swept.description,
             f"The SLA deadline {FRI_15 + timedelta(hours=1)} of policy '{policy.name}' has passed.",
         )
-        self.assertEqual(
-            by_orm.description,
-            by_sql.description.replace(
-                str(FRI_15 + timedelta(hours=1)), str(FRI_15 + week + timedelta(hours=1))
-            ),
+        # one sla event, and one "raised" event for each exception, alike
+        sla_event = self.events_of(swept_doc, "sla")
+        self.assertEqual(len(sla_event), 1)
+        self.assertEqual(sla_event.payload, {"sla_state": "breached", "policy_id": policy.id})
+        self.assertEqual(sla_event.source, "scheduled_action")
+        self.assertEqual(sla_event.occurred_at, BREACH_AT)
+        self.assertEqual(sla_event.instance_id, self.instance_of(swept_doc))
+        for exception, doc in ((swept, swept_doc), (by_hand, by_hand_doc)):
+            raised = self.events_of(doc, "exception")
+            self.assertEqual(len(raised), 1)
+            self.assertEqual(
+                raised.payload,
+                {
+                    "action": "raised",
+                    "exception_id": exception.id,
+                    "category": category.code,
+                    "severity": "medium",
+                },
+            )
+            self.assertEqual(raised.occurred_at, BREACH_AT)
+            self.assertEqual(raised.company_id, exception.company_id)
+        self.assertEqual(self.events_of(swept_doc, "exception").source, "scheduled_action")
+
+    def test_fields_a_module_adds_are_filled(self):
+        """The test addon adds to exceptions a stored field with a default and a stored
+        computed one: the sweep and raise_exceptions fill them as create() does."""
+        self.one_hour_policy()
+        docs = [self.confirm_at(FRI_15, name=f"S-extension-{i}") for i in range(3)]
+        with freeze_time(BREACH_AT):
+            # in chunks of 2: every chunk goes through the upsert
+            self.assertEqual(self.env["workflow.instance"]._cron_sla_sweep(batch_size=2), 3)
+        by_hand = self.Exception.sudo().raise_exception(docs[0], "stale_record", "by hand")
+        created = self.Exception.create(
+            {"name": "created", "category_id": self.category.id, "dedupe_key": "wm:create"}
         )
-        # one sla event each, and one "raised" event each, alike
-        for event_type in ("sla", "exception"):
-            sql_events = self.events_of(sql_doc, event_type)
-            orm_events = self.events_of(orm_doc, event_type)
-            self.assertEqual((len(sql_events), len(orm_events)), (1, 1))
-            for name in ("event_type", "source", "user_id", "company_id", "definition_id"):
-                self.assertEqual(sql_events[name], orm_events[name], name)
-            self.assertEqual(sql_events.occurred_at, orm_events.occurred_at - week)
-            self.assertEqual(sql_events.instance_id, self.instance_of(sql_doc))
-        self.assertEqual(
-            self.events_of(sql_doc, "exception").payload,
-            {
-                "action": "raised",
-                "exception_id": by_sql.id,
-                "category": category.code,
-                "severity": "medium",
-            },
-        )
-        self.assertEqual(
-            self.events_of(sql_doc, "sla").payload,
-            {"sla_state": "breached", "policy_id": policy.id},
-        )
+        for doc in docs:
+            self.assertEqual(self.instance_of(doc).sla_state, "breached")
+            breach = self.open_exceptions("sla_breach", res_model=TEST_MODEL, res_id=doc.id)
+            self.assertEqual(len(breach), 1)
+            self.assertEqual(len(self.events_of(doc, "sla")), 1)
+            self.assertEqual(len(self.events_of(doc, "exception")), 1 + (doc == docs[0]))
+            for exception in (breach, by_hand, created):
+                self.assertEqual(exception.wm_test_label, "set by default")
+                self.assertEqual(exception.wm_test_name_length, len(exception.name))
+            self.assertEqual(breach.wm_test_name_length, len(f"SLA breached: {doc.name}"))
 
     def test_create_automation_rules_run_on_raised_exceptions(self):
         rule = self.env["base.automation"].create(
@@ -210,18 +237,23 @@ class TestSlaSweepInSql(WorkflowSlaCommon):
         self.assertEqual((earlier.occurrence_count, earlier.severity), (2, "high"))
         self.assertEqual(earlier.severity_rank, 3)
 
-    def test_orm_path_when_a_module_adds_a_field(self):
-        """A module adding a stored field with a default to exceptions: the sweep then
-        raises through create(), with the same outcome."""
-        self.one_hour_policy()
-        docs = [self.confirm_at(FRI_15, name=f"S-fallback-{i}") for i in range(3)]
-        with self.sql_path_off(), freeze_time(BREACH_AT):
-            # in chunks of 2: the ORM path chunks alike
-            self.assertEqual(self.env["workflow.instance"]._cron_sla_sweep(batch_size=2), 3)
-        for doc in docs:
-            self.assertEqual(self.instance_of(doc).sla_state, "breached")
-            self.assertEqual(
-                len(self.open_exceptions("sla_breach", res_model=TEST_MODEL, res_id=doc.id)), 1
-            )
-            self.assertEqual(len(self.events_of(doc, "sla")), 1)
-            self.assertEqual(len(self.events_of(doc, "exception")), 1)
+    def test_exceptions_keep_the_foreign_keys_that_guard_them(self):
+        self.env.cr.execute(
+            """SELECT a.attname FROM pg_constraint c
+                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)
+                WHERE c.conrelid = 'workflow_exception'::regclass AND c.contype = 'f'"""
+        )
+        kept = {row[0] for row in self.env.cr.fetchall()}
+        self.assertTrue({"category_id", "company_id", "user_id"} <= kept, kept)
+        self.assertFalse({"create_uid", "write_uid", "instance_id", "team_id"} & kept, kept)
+        # a deleted team's exceptions lose their team, as ON DELETE SET NULL did
+        team = self.env["workflow.team"].create({"name": "WM short-lived team"})
+        doc = self.create_doc("S-team")
+        exception = self.Exception.sudo().raise_exception(
+            doc, "stale_record", "team goes", team_id=team.id
+        )
+        self.assertEqual(exception.team_id, team)
+        team.unlink()
+        self.assertFalse(exception.team_id)
+        self.env.cr.execute("SELECT team_id FROM workflow_exception WHERE id = %s", [exception.id])
+        self.assertIsNone(self.env.cr.fetchone()[0])

@@ -79,8 +79,9 @@ def drop_indexes(cr, names):
         cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)))
 
 
-def drop_foreign_keys(model):
-    """Keep ``model``'s table free of foreign keys, for an append-only log that must
+def drop_foreign_keys(model, fnames=None):
+    """Keep ``model``'s table free of foreign keys (of the many2one fields ``fnames``,
+    default all), for rows the engine writes in bulk: an append-only log that must
     neither be rewritten by the deletion of what it references (``ON DELETE SET NULL``
     would) nor pay one referential check per column and row on every insert.
 
@@ -90,21 +91,27 @@ def drop_foreign_keys(model):
     are dropped with their reflection.
     """
     if hasattr(model.pool, "_post_init_queue"):
-        model.pool.post_init(_withdraw_foreign_keys, model)
+        model.pool.post_init(_withdraw_foreign_keys, model, fnames)
     else:
-        _withdraw_foreign_keys(model)
+        _withdraw_foreign_keys(model, fnames)
 
 
-def _withdraw_foreign_keys(model):
+def _withdraw_foreign_keys(model, fnames=None):
     cr = model.env.cr
+    columns = [
+        name
+        for name, field in model._fields.items()
+        if field.type == "many2one" and field.store and (fnames is None or name in fnames)
+    ]
     requested = getattr(model.pool, "_foreign_keys", None)
     if requested is not None:
-        for name, field in model._fields.items():
-            if field.type == "many2one" and field.store:
-                requested.pop((model._table, name), None)
+        for name in columns:
+            requested.pop((model._table, name), None)
     cr.execute(
-        "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
-        [model._table],
+        """SELECT c.conname FROM pg_constraint c
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)
+            WHERE c.conrelid = %s::regclass AND c.contype = 'f' AND a.attname = ANY(%s)""",
+        [model._table, columns],
     )
     names = [row[0] for row in cr.fetchall()]
     for name in names:

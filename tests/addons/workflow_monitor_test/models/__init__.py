@@ -1,1 +1,2 @@
 from . import workflow_test_document
+from . import workflow_exception
