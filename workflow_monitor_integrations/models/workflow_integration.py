@@ -37,9 +37,11 @@ class WorkflowIntegration(models.Model):
 
     _name = "workflow.integration"
     _description = "Workflow Integration"
-    # cached config: the active route specs read the integrations' active and company
     _inherit = ["mail.thread", "workflow.config.audit.mixin", "workflow.cached.config.mixin"]
     _order = "sequence, name, id"
+    # the cached route specs read these fields only: other writes (user settings, and
+    # above all the health figures) keep every worker's caches
+    _workflow_cache_fields = frozenset({"active", "company_id", "paused"})
     _workflow_audit_fields = (
         "name",
         "kind",

@@ -23,10 +23,9 @@ from typing import NamedTuple
 
 from odoo import _, api, fields, models
 
-from odoo.addons.workflow_monitor_base.models.workflow_sla_policy import SEVERITIES
 from odoo.addons.workflow_monitor_base.tools.context import server_context
+from odoo.addons.workflow_monitor_base.tools.severity import SEVERITY_CODES
 
-SEVERITY_CODES = tuple(code for code, _label in SEVERITIES)
 # event types a webhook may log: the others are written by the engine only (SLA,
 # exceptions, approvals, configuration audit)
 INBOUND_EVENT_TYPES = ("stage", "integration", "custom")

@@ -9,11 +9,10 @@ from typing import NamedTuple
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.workflow_monitor_base.models.workflow_sla_policy import SEVERITIES
+from odoo.addons.workflow_monitor_base.tools.severity import SEVERITY_CODES
 
 from ..tools.metrics import Exposition
 
-SEVERITY_CODES = tuple(code for code, _label in SEVERITIES)
 LATENCY_BUCKETS_MS = (50, 100, 250, 500, 1000, 2500, 5000, 10000)
 QUEUED_STATES = ("pending", "sending", "failed")
 OPEN_EXCEPTION_STATES = ("new", "assigned", "in_progress")

@@ -9,9 +9,8 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from odoo.addons.workflow_monitor_base.models.workflow_event import EVENT_TYPES
-from odoo.addons.workflow_monitor_base.models.workflow_sla_policy import SEVERITIES
+from odoo.addons.workflow_monitor_base.tools.severity import SEVERITIES, SEVERITY_RANK
 
-SEVERITY_RANK = {code: rank for rank, (code, _label) in enumerate(SEVERITIES, start=1)}
 # columns of workflow_event sent in the webhook payload (read in one query per batch)
 EVENT_READ_COLUMNS = (
     "id",
