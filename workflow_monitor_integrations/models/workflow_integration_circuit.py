@@ -8,9 +8,10 @@ hands out, and reports it back (``_record_delivery_outcomes``): the breaker open
 probes (half-open: one message after the cool-down) and closes here.
 
 The per-batch write is one UPDATE of the integration's own table, outside ``write()``:
-these are runtime counters, not configuration, so they neither clear the registry
-caches (``workflow.cached.config.mixin`` signals every worker to drop its caches), nor
-write config audit events or chatter, on every delivery batch.
+these are runtime counters, not configuration. One statement per batch whatever the
+number of integrations, no config audit check, no chatter tracking, and never a registry
+cache clear (the cache mixin clears only on ``_workflow_cache_fields``; a clear signals
+every worker to drop its caches).
 """
 
 import dataclasses

@@ -3,8 +3,8 @@ derived from them and the circuit breaker, and the ``integration_failure`` excep
 of an integration that is down (resolved when it delivers again).
 
 Figures are written by one UPDATE for all integrations whose figures changed: they are
-derived, not configuration, so the write neither clears the registry caches nor
-writes audit events or chatter (see ``workflow_integration_circuit.py``).
+derived, not configuration, so the write goes through neither the audit, the chatter
+nor the cache mixin (see ``workflow_integration_circuit.py``).
 """
 
 from datetime import datetime, timedelta
