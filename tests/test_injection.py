@@ -55,11 +55,6 @@ SQL_ALLOWED = {
     ("workflow_monitor_base/tools/sql.py", "bulk_update", "pg_type"): (
         "PostgreSQL type names of the engine's column constants (message state updates)"
     ),
-    (
-        "workflow_monitor_integrations/models/workflow_integration_route.py",
-        "_queue_for_events",
-        "', '.join(EVENT_READ_COLUMNS)",
-    ): ("column names from the module constant EVENT_READ_COLUMNS (a tuple of literals)"),
 }
 # Queries built by the ORM (domain values bound as parameters by Query/_search).
 ORM_SQL_METHODS = {"select", "subselect"}

@@ -1,25 +1,25 @@
+"""The webhook and metrics endpoints: authenticate, hand over to the models, answer.
+
+What happens to an authenticated request (storing, duplicates, order, handlers) is the
+inbox's work (``models/workflow_integration_message_inbox.py``); the metrics are
+written by ``models/workflow_integration_metrics.py``.
+"""
+
 import hmac
-import json
 import logging
 import uuid
-from datetime import timedelta
 
-import psycopg2
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from odoo import fields, http
+from odoo import http
 from odoo.http import request
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import SQL
 
-from ..tools import signature
+from ..tools import metrics, signature
 
 _logger = logging.getLogger(__name__)
 
 HOOK_ROUTE = "/workflow_monitor/hook/<string:inbound_uuid>"
-RAW_BODY_KEEP = 2000  # characters of a refused body kept for diagnosis
-LATENCY_BUCKETS_MS = (50, 100, 250, 500, 1000, 2500, 5000, 10000)
-SEVERITIES = ("low", "medium", "high", "critical")
 # the largest body any integration may accept (Inbound Size Limit: at most 10240 KB)
 INBOUND_MAX_BYTES = 10240 * 1024
 PAUSED_RETRY_AFTER = 300  # seconds, in the Retry-After header of a paused integration
@@ -38,22 +38,10 @@ SIGNATURE_ERRORS = {
 SIGNATURE_ID_TOO_LONG = (
     f"invalid signature: webhook-id is too long ({signature.MAX_ID_LENGTH} characters at most)"
 )
-REFUSED_WINDOW_HOURS = 24
 
 
 def _json(data, status, headers=None):
     return request.make_json_response(data, headers=headers, status=status)
-
-
-def _has_nul(value):
-    """Whether a parsed JSON value holds a NUL character in a string or a key."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
 
 
 def _reference():
@@ -97,11 +85,40 @@ class WorkflowMonitorWebhooks(http.Controller):
             return _json({"error": "internal error", "reference": reference}, 500)
 
     def _workflow_hook(self, inbound_uuid):
-        httprequest = request.httprequest
         # sudo: the caller is anonymous; it is authenticated below by the HMAC signature
-        Integration = request.env["workflow.integration"].sudo().with_context(active_test=False)
-        Message = request.env["workflow.integration.message"].sudo()
-        integration = Integration.search([("inbound_uuid", "=", inbound_uuid)], limit=1)
+        integration = (
+            request.env["workflow.integration"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("inbound_uuid", "=", inbound_uuid)], limit=1)
+        )
+        refusal = self._integration_refusal(integration)
+        if refusal:
+            return refusal
+        limit = integration.inbound_max_kb * 1024
+        body = self._read_body(limit)
+        if body is None:
+            return self._refuse(
+                integration, "too_large", 413, f"body too large (limit {limit} bytes)"
+            )
+        headers = request.httprequest.headers
+        try:
+            signature.verify(integration.signing_secret, headers, body)
+        except signature.SignatureError as error:
+            reason, answer = self._signature_refusal(headers, error)
+            return self._refuse(integration, reason, 401, answer)
+        # authenticated from here on: the inbox stores, dedupes and processes
+        answer = (
+            request.env["workflow.integration.message"]
+            .sudo()
+            ._inbound_receive(
+                integration, headers["webhook-id"], request.httprequest.mimetype, body
+            )
+        )
+        return _json(answer.body, answer.status)
+
+    def _integration_refusal(self, integration):
+        """The answer to a request for an unknown, disabled or paused integration."""
         if not integration:
             return self._refuse(None, "unknown_key", 404, "unknown integration")
         if not integration.active or not integration.inbound_enabled:
@@ -115,109 +132,22 @@ class WorkflowMonitorWebhooks(http.Controller):
                 "integration paused: send again later",
                 headers=[("Retry-After", str(PAUSED_RETRY_AFTER))],
             )
+        return None
 
-        limit = integration.inbound_max_kb * 1024
-        too_large = f"body too large (limit {limit} bytes)"
+    @staticmethod
+    def _read_body(limit):
+        """The raw body, or None when it is larger than ``limit`` bytes."""
+        httprequest = request.httprequest
         length = httprequest.content_length
         if length is not None and length > limit:
-            return self._refuse(integration, "too_large", 413, too_large)
+            return None
         # chunked bodies have no Content-Length: werkzeug stops reading past the limit
         httprequest.max_content_length = limit
         try:
             body = httprequest.get_data(cache=True)
         except RequestEntityTooLarge:
-            body = None
-        if body is None or len(body) > limit:
-            return self._refuse(integration, "too_large", 413, too_large)
-
-        headers = httprequest.headers
-        try:
-            signature.verify(integration.signing_secret, headers, body)
-        except signature.SignatureError as error:
-            reason, answer = self._signature_refusal(headers, error)
-            return self._refuse(integration, reason, 401, answer)
-
-        # authenticated from here on: every request is stored
-        webhook_id = headers["webhook-id"].replace("\x00", "\ufffd")
-        base_vals = {
-            "direction": "in",
-            "integration_id": integration.id,
-            "webhook_id": webhook_id,
-            "last_attempt_at": fields.Datetime.now(),
-        }
-        mimetype = httprequest.mimetype
-        if mimetype != "application/json" and not mimetype.endswith("+json"):
-            message = self._store_rejected(base_vals, 415, f"Content type {mimetype!r}.", body)
-            return self._rejected(message, "content type must be application/json")
-        try:
-            envelope = json.loads(body.decode("utf-8"))
-        except UnicodeDecodeError:
-            message = self._store_rejected(base_vals, 400, "Body is not valid UTF-8.", body)
-            return self._rejected(message, "malformed JSON: the body is not valid UTF-8")
-        except ValueError as error:
-            # the parser's own words stay on the message, for the administrator
-            message = self._store_rejected(base_vals, 400, f"Malformed JSON: {error}", body)
-            return self._rejected(message, "malformed JSON: the body is not a JSON document")
-        if _has_nul(envelope):
-            # PostgreSQL stores no NUL character in text or jsonb: refuse it here, with a
-            # clear 400, instead of failing (500, nothing stored) when writing the message
-            message = self._store_rejected(
-                base_vals, 400, "NUL character (\\u0000) in the body.", body
-            )
-            return self._rejected(message, "NUL characters (\\u0000) are not accepted")
-        problem = Message._inbound_validate(envelope)
-        if problem:
-            message = self._store_rejected(base_vals, 422, problem, payload=envelope)
-            return self._rejected(message, problem)
-
-        ordering_key, occurred_at = Message._inbound_ordering(envelope)
-        correlation_id = (envelope.get("data") or {}).get("correlation_id")
-        vals = dict(
-            base_vals,
-            event_type=envelope["type"],
-            payload=envelope,
-            state="received",
-            ordering_key=ordering_key,
-            occurred_at=occurred_at,
-            correlation_id=str(correlation_id) if correlation_id is not None else False,
-        )
-        duplicate_domain = [
-            ("integration_id", "=", integration.id),
-            ("direction", "=", "in"),
-            ("webhook_id", "=", webhook_id),
-            ("state", "not in", ("duplicate", "rejected")),
-        ]
-        duplicate = Message.search(duplicate_domain, limit=1)
-        message = None
-        if not duplicate:
-            try:
-                with request.env.cr.savepoint():
-                    message = Message.create(vals)
-                    message.flush_recordset()
-            except psycopg2.IntegrityError:
-                # the same webhook-id arrived concurrently and won the unique index
-                duplicate = Message.search(duplicate_domain, limit=1)
-        if duplicate or message is None:
-            Message.create(dict(vals, state="duplicate", last_http_status=200))
-            return _json(
-                {"status": "duplicate", "message_id": duplicate.id, "webhook_id": webhook_id},
-                200,
-            )
-        # keep the request even if the handler crashes the worker: commit it first
-        if not request.env.registry.in_test_mode():
-            request.env.cr.commit()
-        message._process_inbound()
-        answer = {"status": message.state, "message_id": message.id, "webhook_id": webhook_id}
-        if message.state == "rejected":
-            # out of the handler's scope: our own clear message (see _inbound_scope_problem)
-            return _json(dict(answer, error=message.last_error), 422)
-        if message.state == "failed":
-            message.last_http_status = 202
-            # the handler's error stays on the message, for the administrator
-            error = "processing failed: the message is kept and retried"
-            return _json(dict(answer, error=error, retry=True), 202)
-        message.last_http_status = 200
-        return _json(answer, 200)
+            return None
+        return body if len(body) <= limit else None
 
     @staticmethod
     def _signature_refusal(headers, error):
@@ -250,14 +180,6 @@ class WorkflowMonitorWebhooks(http.Controller):
         )
         return _json({"error": error, "reference": reference}, status, headers=headers)
 
-    @staticmethod
-    def _rejected(message, error):
-        """Answer a request of an authenticated sender that was stored as rejected."""
-        return _json(
-            {"error": error, "message_id": message.id, "webhook_id": message.webhook_id},
-            message.last_http_status,
-        )
-
     @http.route(
         HOOK_ROUTE,
         type="http",
@@ -272,18 +194,6 @@ class WorkflowMonitorWebhooks(http.Controller):
             status=405,
             headers=[("Allow", "POST")],
         )
-
-    def _store_rejected(self, base_vals, status, error, body=None, payload=None):
-        vals = dict(base_vals, state="rejected", last_http_status=status, last_error=error)
-        if payload is not None:
-            vals["payload"] = payload
-            vals["event_type"] = payload.get("type") if isinstance(payload, dict) else None
-            if not isinstance(vals["event_type"], (str, type(None))):
-                vals["event_type"] = None
-        elif body:
-            raw = body[:RAW_BODY_KEEP].decode("utf-8", errors="replace")
-            vals["raw_body"] = raw.replace("\x00", "\ufffd")  # PostgreSQL text has no NUL
-        return request.env["workflow.integration.message"].sudo().create(vals)
 
     # ------------------------------------------------------------
     # PROMETHEUS METRICS
@@ -315,210 +225,6 @@ class WorkflowMonitorWebhooks(http.Controller):
                 headers=[("Content-Type", "text/plain"), ("WWW-Authenticate", "Bearer")],
                 status=401,
             )
-        text = self._metrics_text(request.env(su=True))
-        return request.make_response(
-            text, headers=[("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
-        )
-
-    @staticmethod
-    def _label(value):
-        return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-    def _metrics_text(self, env):
-        """Prometheus exposition text, from grouped queries only."""
-        cr = env.cr
-        env.flush_all()
-        now = fields.Datetime.now()
-        out = []
-        label = self._label
-
-        def family(name, kind, help_text):
-            out.append(f"# HELP {name} {help_text}")
-            out.append(f"# TYPE {name} {kind}")
-
-        cr.execute("SELECT id, name, state FROM workflow_integration WHERE active ORDER BY id")
-        integrations = {row[0]: (row[1], row[2]) for row in cr.fetchall()}
-
-        cr.execute(
-            """SELECT integration_id, direction, state, count(*),
-                      COALESCE(sum(attempts), 0),
-                      count(*) FILTER (WHERE state = 'delivered')
-                 FROM workflow_integration_message GROUP BY 1, 2, 3"""
-        )
-        by_state = cr.fetchall()
-        family(
-            "workflow_monitor_integration_queue_depth",
-            "gauge",
-            "Outbound messages waiting to be delivered (pending, sending, failed).",
-        )
-        depth = {iid: 0 for iid in integrations}
-        for iid, direction, state, count, _attempts, _ok in by_state:
-            if direction == "out" and state in ("pending", "sending", "failed"):
-                depth[iid] = depth.get(iid, 0) + count
-        for iid, count in sorted(depth.items()):
-            name = integrations.get(iid, (str(iid),))[0]
-            out.append(
-                f'workflow_monitor_integration_queue_depth{{integration="{label(name)}"}} {count}'
-            )
-
-        family(
-            "workflow_monitor_integration_messages",
-            "gauge",
-            "Stored integration messages by integration, direction and state.",
-        )
-        for iid, direction, state, count, _attempts, _ok in sorted(by_state, key=str):
-            name = integrations.get(iid, (str(iid),))[0]
-            out.append(
-                f'workflow_monitor_integration_messages{{integration="{label(name)}",'
-                f'direction="{direction}",state="{state}"}} {count}'
-            )
-        family(
-            "workflow_monitor_integration_deliveries_total",
-            "counter",
-            "Outbound messages delivered (2xx) per integration.",
-        )
-        family_fail = []
-        delivered, failures = {}, {}
-        for iid, direction, _state, _count, attempts, ok in by_state:
-            if direction != "out":
-                continue
-            delivered[iid] = delivered.get(iid, 0) + ok
-            failures[iid] = failures.get(iid, 0) + attempts - ok
-        for iid in sorted(set(integrations) | set(delivered)):
-            name = integrations.get(iid, (str(iid),))[0]
-            out.append(
-                f'workflow_monitor_integration_deliveries_total{{integration="{label(name)}"}} '
-                f"{delivered.get(iid, 0)}"
-            )
-            family_fail.append(
-                f'workflow_monitor_integration_failures_total{{integration="{label(name)}"}} '
-                f"{failures.get(iid, 0)}"
-            )
-        family(
-            "workflow_monitor_integration_failures_total",
-            "counter",
-            "Failed delivery attempts (non-2xx, timeout, connection error) per integration.",
-        )
-        out.extend(family_fail)
-
-        family(
-            "workflow_monitor_integration_up",
-            "gauge",
-            "1 when the integration is healthy or degraded, 0 when down or paused.",
-        )
-        for name, state in integrations.values():
-            up = 1 if state in ("healthy", "degraded") else 0
-            out.append(
-                f'workflow_monitor_integration_up{{integration="{label(name)}",'
-                f'state="{state}"}} {up}'
-            )
-
-        env["workflow.integration.refusal"].flush_model()
-        cr.execute(
-            SQL(
-                """SELECT r.integration_id, i.name, r.reason, sum(r.count)
-                     FROM workflow_integration_refusal r
-                LEFT JOIN workflow_integration i ON i.id = r.integration_id
-                    WHERE r.bucket_start >= %s
-                 GROUP BY 1, 2, 3 ORDER BY 1 NULLS FIRST, 3""",
-                now - timedelta(hours=REFUSED_WINDOW_HOURS),
-            )
-        )
-        family(
-            "workflow_monitor_inbound_refused",
-            "gauge",
-            "Inbound requests refused before their sender was authenticated, by integration "
-            "and reason, over the last 24 hours (unknown key: integration empty).",
-        )
-        for _iid, name, reason, count in cr.fetchall():
-            out.append(
-                f'workflow_monitor_inbound_refused{{integration="{label(name or "")}",'
-                f'reason="{reason}"}} {count}'
-            )
-
-        bucket_sql = SQL(", ").join(
-            SQL("count(*) FILTER (WHERE latency_ms <= %s)", bound) for bound in LATENCY_BUCKETS_MS
-        )
-        cr.execute(
-            SQL(
-                """SELECT integration_id, %s, count(*), COALESCE(sum(latency_ms), 0)
-                     FROM workflow_integration_message
-                    WHERE direction = 'out' AND state = 'delivered' AND latency_ms IS NOT NULL
-                 GROUP BY integration_id ORDER BY integration_id""",
-                bucket_sql,
-            )
-        )
-        family(
-            "workflow_monitor_webhook_latency_seconds",
-            "histogram",
-            "Latency of delivered outbound webhooks.",
-        )
-        for row in cr.fetchall():
-            iid, counts, total, total_ms = row[0], row[1:-2], row[-2], row[-1]
-            name = label(integrations.get(iid, (str(iid),))[0])
-            for bound, count in zip(LATENCY_BUCKETS_MS, counts):
-                out.append(
-                    f'workflow_monitor_webhook_latency_seconds_bucket{{integration="{name}",'
-                    f'le="{bound / 1000:g}"}} {count}'
-                )
-            out.append(
-                f'workflow_monitor_webhook_latency_seconds_bucket{{integration="{name}",'
-                f'le="+Inf"}} {total}'
-            )
-            out.append(
-                f'workflow_monitor_webhook_latency_seconds_sum{{integration="{name}"}} '
-                f"{total_ms / 1000:.6f}"
-            )
-            out.append(
-                f'workflow_monitor_webhook_latency_seconds_count{{integration="{name}"}} {total}'
-            )
-
-        cr.execute(
-            """SELECT severity, count(*) FROM workflow_exception
-                WHERE state IN ('new', 'assigned', 'in_progress') GROUP BY severity"""
-        )
-        open_by_severity = dict(cr.fetchall())
-        family(
-            "workflow_monitor_open_exceptions",
-            "gauge",
-            "Open workflow exceptions by severity.",
-        )
-        for severity in SEVERITIES:
-            out.append(
-                f'workflow_monitor_open_exceptions{{severity="{severity}"}} '
-                f"{open_by_severity.get(severity, 0)}"
-            )
-
-        cr.execute(
-            """SELECT count(*) FROM workflow_instance
-                WHERE state = 'running' AND sla_state = 'breached'"""
-        )
-        family(
-            "workflow_monitor_sla_breached_instances",
-            "gauge",
-            "Running workflow instances whose SLA is breached.",
-        )
-        out.append(f"workflow_monitor_sla_breached_instances {cr.fetchone()[0]}")
-
-        cr.execute(
-            "SELECT cron_name, nextcall, failure_count FROM ir_cron WHERE active ORDER BY id"
-        )
-        crons = cr.fetchall()
-        family(
-            "workflow_monitor_cron_lag_seconds",
-            "gauge",
-            "Seconds an active scheduled action is late (now - nextcall, 0 if not due).",
-        )
-        for name, nextcall, _failures in crons:
-            lag = max(0.0, (now - nextcall).total_seconds()) if nextcall else 0.0
-            out.append(f'workflow_monitor_cron_lag_seconds{{cron="{label(name)}"}} {lag:.0f}')
-        family(
-            "workflow_monitor_cron_failures",
-            "gauge",
-            "Consecutive failures of an active scheduled action (Odoo's failure_count).",
-        )
-        for name, _nextcall, failures_count in crons:
-            out.append(
-                f'workflow_monitor_cron_failures{{cron="{label(name)}"}} {failures_count or 0}'
-            )
-        return "\n".join(out) + "\n"
+        # sudo: the figures are counts, nothing of a record is sent
+        text = request.env["workflow.integration"].sudo()._metrics_text()
+        return request.make_response(text, headers=[("Content-Type", metrics.CONTENT_TYPE)])

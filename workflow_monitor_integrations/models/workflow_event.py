@@ -13,7 +13,7 @@ class WorkflowEvent(models.Model):
         specs = self.env["workflow.integration.route"]._active_route_specs() if events else ()
         if specs:
             # most batches match no route by type alone: skip reading them back
-            wanted = {spec[3] for spec in specs}
+            wanted = {spec.event_type for spec in specs}
             if None in wanted or wanted & set(event_types):
                 self.env["workflow.integration.route"].sudo()._queue_for_events(events.ids)
         return result

@@ -5,8 +5,6 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
-from odoo.addons.workflow_monitor_base.tools.context import server_context
-
 from ..tools import signature
 
 INTEGRATION_KINDS = [
@@ -23,11 +21,6 @@ HEALTH_STATES = [
     ("paused", "Paused"),
 ]
 HEALTH_COLORS = {"healthy": 10, "degraded": 2, "down": 1, "paused": 0}
-# health figures are measured over this window of outbound messages
-HEALTH_WINDOW_HOURS = 24
-DEGRADED_SUCCESS_RATE = 95.0  # percent
-DEGRADED_QUEUE_AGE_MINUTES = 15
-QUEUED_STATES = ("pending", "sending", "failed")
 # refused inbound requests are shown over this window on the integration
 REFUSED_WINDOW_HOURS = 24
 GROUP_ADMIN = "workflow_monitor_base.group_workflow_admin"
@@ -36,13 +29,19 @@ GROUP_MANAGER = "workflow_monitor_base.group_workflow_manager"
 
 class WorkflowIntegration(models.Model):
     """An outside service (n8n, a carrier, a marketplace...) that Odoo sends signed
-    webhooks to (routes, outbox) and receives signed webhooks from (inbox), with its
-    health figures and circuit breaker."""
+    webhooks to (routes, outbox) and receives signed webhooks from (inbox).
+
+    This file holds its settings and user actions; the same model is extended by
+    ``workflow_integration_circuit.py`` (the circuit breaker), ``_health.py`` (health
+    figures and the down exception) and ``_metrics.py`` (Prometheus metrics)."""
 
     _name = "workflow.integration"
     _description = "Workflow Integration"
-    _inherit = ["mail.thread", "workflow.config.audit.mixin"]
+    _inherit = ["mail.thread", "workflow.config.audit.mixin", "workflow.cached.config.mixin"]
     _order = "sequence, name, id"
+    # the cached route specs read these fields only: other writes (user settings, and
+    # above all the health figures) keep every worker's caches
+    _workflow_cache_fields = frozenset({"active", "company_id", "paused"})
     _workflow_audit_fields = (
         "name",
         "kind",
@@ -310,23 +309,6 @@ class WorkflowIntegration(models.Model):
                     )
         return super()._auto_init()
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        integrations = super().create(vals_list)
-        self.env.registry.clear_cache()  # active route specs
-        return integrations
-
-    def write(self, vals):
-        result = super().write(vals)
-        if {"active", "company_id", "paused"} & set(vals):
-            self.env.registry.clear_cache()
-        return result
-
-    def unlink(self):
-        result = super().unlink()
-        self.env.registry.clear_cache()
-        return result
-
     # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
@@ -350,14 +332,8 @@ class WorkflowIntegration(models.Model):
     def action_resume(self):
         """Resume by hand: close the circuit breaker and deliver what waits."""
         self._check_workflow_group(GROUP_ADMIN)
-        self.write(
-            {
-                "paused": False,
-                "circuit_open_until": False,
-                "circuit_trips": 0,
-                "consecutive_failures": 0,
-            }
-        )
+        self.write({"paused": False})
+        self._circuit_close()
         self._refresh_health()
         self.env["workflow.integration.message"]._schedule_delivery_trigger()
 
@@ -431,136 +407,3 @@ class WorkflowIntegration(models.Model):
             [("integration_id", "=", self.id)],
             {},
         )
-
-    # ------------------------------------------------------------
-    # HEALTH
-    # ------------------------------------------------------------
-
-    @api.model
-    @api.private
-    def _cron_health(self):
-        """Refresh the health of every active integration (one grouped query), raise one
-        ``integration_failure`` per integration that is down, resolve the recovered ones,
-        retry failed inbound messages and purge old messages and refusal counters."""
-        self.search([])._refresh_health()
-        Message = self.env["workflow.integration.message"]
-        Message._cron_retry_inbound()
-        Message._purge_old_messages()
-
-    @api.private
-    def _health_figures(self, now):
-        """{integration id: figures} from one grouped query over the messages."""
-        if not self:
-            return {}
-        Message = self.env["workflow.integration.message"]
-        Message.flush_model()
-        window = now - timedelta(hours=HEALTH_WINDOW_HOURS)
-        self.env.cr.execute(
-            SQL(
-                """SELECT integration_id,
-                          count(*) FILTER (WHERE state IN %(queued)s) AS queue_depth,
-                          min(create_date) FILTER (WHERE state IN %(queued)s) AS oldest,
-                          count(*) FILTER (WHERE state = 'delivered'
-                                             AND delivered_at >= %(window)s) AS delivered,
-                          count(*) FILTER (WHERE attempts > 0 AND state <> 'delivered'
-                                             AND last_attempt_at >= %(window)s) AS failing,
-                          count(*) FILTER (WHERE state = 'dead'
-                                             AND last_attempt_at >= %(window)s) AS dead,
-                          percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms)
-                              FILTER (WHERE state = 'delivered'
-                                        AND delivered_at >= %(window)s) AS p95
-                     FROM workflow_integration_message
-                    WHERE direction = 'out' AND integration_id = ANY(%(ids)s)
-                      AND (state IN %(queued)s OR last_attempt_at >= %(window)s)
-                 GROUP BY integration_id""",
-                queued=QUEUED_STATES,
-                window=window,
-                ids=self.ids,
-            )
-        )
-        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
-
-    @api.private
-    def _refresh_health(self, now=None):
-        now = now or fields.Datetime.now()
-        figures = self._health_figures(now)
-        down_keys, up_keys = [], []
-        downs = self.browse()
-        for integration in self:
-            queue, oldest, delivered, failing, dead, p95 = figures.get(
-                integration.id, (0, None, 0, 0, 0, None)
-            )
-            attempted = delivered + failing
-            rate = 100.0 * delivered / attempted if attempted else 100.0
-            circuit_open = bool(
-                integration.circuit_open_until
-                and integration.consecutive_failures >= integration.circuit_threshold
-            )
-            if integration.paused:
-                state = "paused"
-            elif circuit_open or integration.consecutive_failures >= integration.circuit_threshold:
-                state = "down"
-            elif (
-                integration.consecutive_failures
-                or dead
-                or rate < DEGRADED_SUCCESS_RATE
-                or (oldest and oldest < now - timedelta(minutes=DEGRADED_QUEUE_AGE_MINUTES))
-            ):
-                state = "degraded"
-            else:
-                state = "healthy"
-            vals = {
-                "state": state,
-                "success_rate": round(rate, 2),
-                "latency_p95_ms": round(p95 or 0.0, 1),
-                "queue_depth": queue,
-                "dead_count": dead,
-                "health_checked_at": now,
-            }
-            changed = {
-                k: v for k, v in vals.items() if k != "health_checked_at" and integration[k] != v
-            }
-            if changed:
-                # health figures are not configuration: no audit event, no chatter
-                integration.with_context(
-                    **server_context(workflow_audit_disable=True), tracking_disable=True
-                ).write(vals)
-            key = f"integration_down:{integration.id}"
-            if state == "down":
-                down_keys.append(key)
-                downs |= integration
-            else:
-                up_keys.append(key)
-        Exception_ = self.env["workflow.exception"].sudo()
-        if downs:
-            Exception_.raise_exceptions(
-                [
-                    {
-                        "category_code": "integration_failure",
-                        "record": integration,
-                        "severity": "critical",
-                        "dedupe_key": f"integration_down:{integration.id}",
-                        "name": _("Integration %(name)s is down", name=integration.name),
-                        "description": _(
-                            "%(count)s consecutive failed deliveries; last error: %(error)s. "
-                            "%(queue)s message(s) wait in the outbox.",
-                            count=integration.consecutive_failures,
-                            error=integration.last_error or "-",
-                            queue=integration.queue_depth,
-                        ),
-                        "company_id": integration.company_id.id or None,
-                        "failure_kind": "transient",
-                    }
-                    for integration in downs
-                ]
-            )
-        if up_keys:
-            recovered = Exception_.search(
-                [
-                    ("category_id.code", "=", "integration_failure"),
-                    ("dedupe_key", "in", up_keys),
-                    ("state", "in", ("new", "assigned", "in_progress")),
-                ]
-            )
-            recovered._resolve(_("The integration delivers again."), auto=True)
-        return figures

@@ -1,15 +1,16 @@
 import ast
 import json
 from collections import defaultdict
+from typing import NamedTuple
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
+from odoo.tools import SQL
 
 from odoo.addons.workflow_monitor_base.models.workflow_event import EVENT_TYPES
-from odoo.addons.workflow_monitor_base.models.workflow_sla_policy import SEVERITIES
+from odoo.addons.workflow_monitor_base.tools.severity import SEVERITIES, SEVERITY_RANK
 
-SEVERITY_RANK = {code: rank for rank, (code, _label) in enumerate(SEVERITIES, start=1)}
 # columns of workflow_event sent in the webhook payload (read in one query per batch)
 EVENT_READ_COLUMNS = (
     "id",
@@ -31,13 +32,39 @@ EVENT_READ_COLUMNS = (
 )
 
 
+class RouteSpec(NamedTuple):
+    """An active route, as cached per registry and matched against every logged event."""
+
+    id: int
+    integration_id: int
+    company_id: int | None
+    event_type: str | None
+    definition_id: int | None
+    stage_id: int | None
+    category: str | None
+    min_severity: str | None
+    model: str | None
+    domain: str | None
+    field_names: tuple
+
+    @property
+    def has_domain(self):
+        return bool(self.domain and self.domain.strip() != "[]")
+
+    @property
+    def reads_documents(self):
+        """Whether the route filters the documents or sends some of their fields."""
+        return bool(self.model and (self.has_domain or self.field_names))
+
+
 class WorkflowIntegrationRoute(models.Model):
     """An outbound subscription: which workflow events are sent to an integration,
     with which fields of the document."""
 
     _name = "workflow.integration.route"
     _description = "Workflow Integration Route"
-    _inherit = ["workflow.config.audit.mixin"]
+    # cached config: _active_route_specs is read for every batch of logged events
+    _inherit = ["workflow.config.audit.mixin", "workflow.cached.config.mixin"]
     _order = "integration_id, sequence, id"
     _workflow_audit_fields = (
         "name",
@@ -165,22 +192,6 @@ class WorkflowIntegrationRoute(models.Model):
                     )
                 )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        routes = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return routes
-
-    def write(self, vals):
-        result = super().write(vals)
-        self.env.registry.clear_cache()
-        return result
-
-    def unlink(self):
-        result = super().unlink()
-        self.env.registry.clear_cache()
-        return result
-
     # ------------------------------------------------------------
     # MATCHING (called for every batch of logged events: keep it cheap)
     # ------------------------------------------------------------
@@ -188,7 +199,7 @@ class WorkflowIntegrationRoute(models.Model):
     @api.model
     @tools.ormcache()
     def _active_route_specs(self):
-        """Active routes of active integrations as plain tuples, cached per registry
+        """Active routes of active integrations as ``RouteSpec``s, cached per registry
         (cleared whenever a route or an integration changes)."""
         self.env["workflow.integration"].flush_model(["active", "company_id"])
         self.flush_model()
@@ -207,142 +218,165 @@ class WorkflowIntegrationRoute(models.Model):
                 WHERE r.active AND i.active
              ORDER BY r.integration_id, r.sequence, r.id"""
         )
-        return tuple(row[:-1] + (tuple(row[-1]),) for row in self.env.cr.fetchall())
+        return tuple(
+            RouteSpec(*row[:-1], field_names=tuple(row[-1])) for row in self.env.cr.fetchall()
+        )
 
     @api.model
     def _spec_matches(self, spec, event):
-        (
-            _rid,
-            _iid,
-            company_id,
-            event_type,
-            definition_id,
-            stage_id,
-            category,
-            min_severity,
-            model,
-            _domain,
-            _fields,
-        ) = spec
-        if company_id and event["company_id"] and event["company_id"] != company_id:
+        if spec.company_id and event["company_id"] and event["company_id"] != spec.company_id:
             return False
-        if event_type and event["event_type"] != event_type:
+        if spec.event_type and event["event_type"] != spec.event_type:
             return False
-        if definition_id and event["definition_id"] != definition_id:
+        if spec.definition_id and event["definition_id"] != spec.definition_id:
             return False
-        if stage_id and event["stage_to_id"] != stage_id:
+        if spec.stage_id and event["stage_to_id"] != spec.stage_id:
             return False
-        if model and event["res_model"] != model:
+        if spec.model and event["res_model"] != spec.model:
             return False
-        if category or min_severity:
-            payload = event["payload"] if isinstance(event["payload"], dict) else {}
-            if event["event_type"] != "exception" or payload.get("action") != "raised":
-                return False
-            if category and payload.get("category") != category:
-                return False
-            if (
-                min_severity
-                and SEVERITY_RANK.get(payload.get("severity"), 0) < SEVERITY_RANK[min_severity]
-            ):
-                return False
+        if spec.category or spec.min_severity:
+            return self._exception_matches(spec, event)
         return True
+
+    @api.model
+    def _exception_matches(self, spec, event):
+        """Routes on a category or a severity match raised exceptions only."""
+        payload = event["payload"] if isinstance(event["payload"], dict) else {}
+        if event["event_type"] != "exception" or payload.get("action") != "raised":
+            return False
+        if spec.category and payload.get("category") != spec.category:
+            return False
+        if spec.min_severity:
+            return SEVERITY_RANK.get(payload.get("severity"), 0) >= SEVERITY_RANK[spec.min_severity]
+        return True
+
+    # ------------------------------------------------------------
+    # QUEUEING (one read of the events, one query per route reading documents, one INSERT)
+    # ------------------------------------------------------------
 
     @api.model
     def _queue_for_events(self, event_ids):
         """Queue one outbox message per (matching active route, event). One query to read
         the events, one per matching route with a domain or fields, one INSERT."""
         specs = self._active_route_specs()
+        Message = self.env["workflow.integration.message"]
         if not specs or not event_ids:
-            return self.env["workflow.integration.message"]
+            return Message
+        matches = self._match_events(specs, self._read_events(event_ids))
+        if not matches:
+            return Message
+        documents = self._filter_documents(matches)
+        codes = self._event_codes(matches)
+        vals_list = [
+            self._message_vals(spec, event, codes, documents.get(spec))
+            for spec, events in matches.items()
+            for event in events
+        ]
+        return Message.sudo()._queue_outbound(vals_list)
+
+    @api.model
+    def _read_events(self, event_ids):
+        """The logged events as dicts of EVENT_READ_COLUMNS, in id order."""
         cr = self.env.cr
         cr.execute(
-            f"SELECT {', '.join(EVENT_READ_COLUMNS)} FROM workflow_event WHERE id = ANY(%s) "
-            "ORDER BY id",
-            [list(event_ids)],
+            SQL(
+                "SELECT %s FROM workflow_event WHERE id = ANY(%s) ORDER BY id",
+                SQL(", ").join(SQL.identifier(column) for column in EVENT_READ_COLUMNS),
+                list(event_ids),
+            )
         )
-        events = [dict(zip(EVENT_READ_COLUMNS, row)) for row in cr.fetchall()]
-        matches = defaultdict(list)  # spec -> events
+        return [dict(zip(EVENT_READ_COLUMNS, row)) for row in cr.fetchall()]
+
+    @api.model
+    def _match_events(self, specs, events):
+        """{RouteSpec: [event]} of the routes matching at least one event."""
+        matches = defaultdict(list)
         for event in events:
             for spec in specs:
                 if self._spec_matches(spec, event):
                     matches[spec].append(event)
-        if not matches:
-            return self.env["workflow.integration.message"]
-        # document filters and fields: one query per matching route, never per event
-        records_data = {}
+        return matches
+
+    @api.model
+    def _filter_documents(self, matches):
+        """Apply the routes' document domains (dropping the events of other documents
+        from ``matches``) and read the fields they send: {RouteSpec: {res_id: values or
+        None}}. One query per route that reads documents, never per event."""
+        documents = {}
         for spec, spec_events in list(matches.items()):
-            model, domain, fnames = spec[8], spec[9], list(spec[10])
-            if not model or model not in self.env:
+            if not spec.reads_documents or spec.model not in self.env:
                 continue
-            if (not domain or domain.strip() == "[]") and not fnames:
-                continue
-            ids = list({e["res_id"] for e in spec_events if e["res_id"]})
+            ids = list({event["res_id"] for event in spec_events if event["res_id"]})
             # sudo: the route is configured by an administrator; the fields it lists
             # are sent to the integration whoever moved the document
-            Model = self.env[model].sudo().with_context(active_test=False)
-            dom = [("id", "in", ids)]
-            if domain and domain.strip() != "[]":
-                dom = expression.AND([dom, ast.literal_eval(domain)])
-            records = Model.search(dom)
+            Model = self.env[spec.model].sudo().with_context(active_test=False)
+            domain = [("id", "in", ids)]
+            if spec.has_domain:
+                domain = expression.AND([domain, ast.literal_eval(spec.domain)])
+            records = Model.search(domain)
+            fnames = list(spec.field_names)
             data = (
                 {row["id"]: row for row in records.read(fnames)}
                 if fnames
-                else {rid: None for rid in records.ids}
+                else dict.fromkeys(records.ids)
             )
-            matches[spec] = [e for e in spec_events if e["res_id"] in data]
-            records_data[spec] = data
+            matches[spec] = [event for event in spec_events if event["res_id"] in data]
+            documents[spec] = data
+        return documents
+
+    @api.model
+    def _event_codes(self, matches):
+        """{"definition": {id: code}, "stage": {id: code}} of the matched events."""
         definition_ids, stage_ids = set(), set()
         for spec_events in matches.values():
             for event in spec_events:
                 definition_ids.add(event["definition_id"])
                 stage_ids.update((event["stage_from_id"], event["stage_to_id"]))
-        codes_def = {
-            d.id: d.code
-            for d in self.env["workflow.definition"].sudo().browse([i for i in definition_ids if i])
+        definitions = (
+            self.env["workflow.definition"].sudo().browse([i for i in definition_ids if i])
+        )
+        stages = self.env["workflow.stage"].sudo().browse([i for i in stage_ids if i])
+        return {
+            "definition": {definition.id: definition.code for definition in definitions},
+            "stage": {stage.id: stage.code for stage in stages},
         }
-        codes_stage = {
-            s.id: s.code
-            for s in self.env["workflow.stage"].sudo().browse([i for i in stage_ids if i])
+
+    @api.model
+    def _message_vals(self, spec, event, codes, documents):
+        """The outbox message of one event for one route (the webhook body in payload)."""
+        occurred_at = event["occurred_at"].isoformat() + "Z"
+        body = {
+            "type": "workflow.event",
+            "timestamp": occurred_at,
+            "data": {
+                "event_id": event["id"],
+                "event_type": event["event_type"],
+                "definition": codes["definition"].get(event["definition_id"]),
+                "stage_from": codes["stage"].get(event["stage_from_id"]),
+                "stage_to": codes["stage"].get(event["stage_to_id"]),
+                "res_model": event["res_model"],
+                "res_id": event["res_id"],
+                "instance_id": event["instance_id"],
+                "occurred_at": occurred_at,
+                "duration_seconds": event["duration_seconds"],
+                "source": event["source"],
+                "source_ref": event["source_ref"],
+                "user_id": event["user_id"],
+                "company_id": event["company_id"],
+                "correlation_id": event["correlation_id"],
+                "payload": event["payload"],
+            },
         }
-        vals_list = []
-        for spec, spec_events in matches.items():
-            data = records_data.get(spec)
-            for event in spec_events:
-                body = {
-                    "type": "workflow.event",
-                    "timestamp": event["occurred_at"].isoformat() + "Z",
-                    "data": {
-                        "event_id": event["id"],
-                        "event_type": event["event_type"],
-                        "definition": codes_def.get(event["definition_id"]),
-                        "stage_from": codes_stage.get(event["stage_from_id"]),
-                        "stage_to": codes_stage.get(event["stage_to_id"]),
-                        "res_model": event["res_model"],
-                        "res_id": event["res_id"],
-                        "instance_id": event["instance_id"],
-                        "occurred_at": event["occurred_at"].isoformat() + "Z",
-                        "duration_seconds": event["duration_seconds"],
-                        "source": event["source"],
-                        "source_ref": event["source_ref"],
-                        "user_id": event["user_id"],
-                        "company_id": event["company_id"],
-                        "correlation_id": event["correlation_id"],
-                        "payload": event["payload"],
-                    },
-                }
-                if data and data.get(event["res_id"]):
-                    body["data"]["record"] = data[event["res_id"]]
-                vals_list.append(
-                    {
-                        "direction": "out",
-                        "integration_id": spec[1],
-                        "route_id": spec[0],
-                        "event_type": event["event_type"],
-                        # JSON round trip: dates and tuples of read() become strings/lists
-                        "payload": json.loads(json.dumps(body, default=str)),
-                        "correlation_id": event["correlation_id"],
-                        "res_model": event["res_model"],
-                        "res_id": event["res_id"],
-                    }
-                )
-        return self.env["workflow.integration.message"].sudo()._queue_outbound(vals_list)
+        if documents and documents.get(event["res_id"]):
+            body["data"]["record"] = documents[event["res_id"]]
+        return {
+            "direction": "out",
+            "integration_id": spec.integration_id,
+            "route_id": spec.id,
+            "event_type": event["event_type"],
+            # JSON round trip: dates and tuples of read() become strings/lists
+            "payload": json.loads(json.dumps(body, default=str)),
+            "correlation_id": event["correlation_id"],
+            "res_model": event["res_model"],
+            "res_id": event["res_id"],
+        }

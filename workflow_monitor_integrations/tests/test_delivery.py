@@ -220,3 +220,51 @@ class TestDelivery(IntegrationCommon):
         few, many = measure(5), measure(100)
         self.assertLessEqual(many, few + 2, (few, many))
         self.assertEqual(len(self.receiver.requests), 107)
+
+    def test_delivery_batch_statement_budget(self):
+        """SQL statements of one delivery batch and of one delivery job call, on success
+        and on failure: never more than measured before the delivery code was split
+        (issue 15), whatever the batch size."""
+        self.queue(2)
+        self.deliver()  # warm caches and sessions
+        Message = self.Message
+        cr = self.env.cr
+
+        def count(run, size, status=204):
+            self.receiver.default = status
+            self.queue(size)
+            self.env.flush_all()
+            start = cr.sql_log_count
+            run()
+            self.env.flush_all()  # writes the ORM defers are statements of the batch too
+            return cr.sql_log_count - start
+
+        figures = {
+            "batch_ok": count(lambda: Message._deliver_batch(500), 20),
+            "batch_failed": count(lambda: Message._deliver_batch(500), 3, status=500),
+            "job_ok": count(lambda: self.deliver(batch_size=500), 20),
+        }
+        budget = {"batch_ok": 4, "batch_failed": 8, "job_ok": 17}
+        for name, statements in figures.items():
+            self.assertLessEqual(statements, budget[name], (name, figures))
+
+    def test_delivery_keeps_the_registry_caches(self):
+        """Breaker counters and health figures are runtime state: a failing batch (which
+        opens the circuit and refreshes the health) leaves the cached route specs of
+        every worker alone, while a configuration change clears them."""
+        Route = self.env["workflow.integration.route"]
+        route = self.make_route(event_type="custom")
+        self.integration.write({"circuit_threshold": 1})
+        self.receiver.default = 500
+        self.queue(2)
+        self.env.flush_all()
+        self.assertIn(route.id, [spec.id for spec in Route._active_route_specs()])
+        cr = self.env.cr
+        self.deliver()
+        self.assertTrue(self.integration.circuit_open_until, "the batch opened the circuit")
+        self.assertEqual(self.integration.state, "down")
+        start = cr.sql_log_count
+        Route._active_route_specs()
+        self.assertEqual(cr.sql_log_count - start, 0, "delivery cleared the registry caches")
+        self.integration.write({"active": False})
+        self.assertNotIn(route.id, [spec.id for spec in Route._active_route_specs()])

@@ -682,6 +682,9 @@ class TestRpcGovernance(HttpCase):
             "_cron_health",
             "_refresh_health",
             "_health_figures",
+            "_metrics_text",
+            "_delivery_gate",
+            "_record_delivery_outcomes",
         ),
         "workflow.integration.message": (
             "init",
@@ -695,6 +698,7 @@ class TestRpcGovernance(HttpCase):
             "_queue_outbound",
             "_schedule_delivery_trigger",
             "_inbound_workflow_exception",
+            "_inbound_receive",
         ),
         "workflow.integration.route": ("_queue_for_events", "_active_route_specs"),
         "workflow.integration.refusal": ("init", "_count_refusal", "_purge_old"),

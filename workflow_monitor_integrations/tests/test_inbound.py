@@ -1,7 +1,7 @@
 import json
 import time
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, TransactionCase, tagged
 
 from ..tools import signature
 from .common import SECRET
@@ -313,3 +313,32 @@ class TestInbound(HttpCase):
             message.last_attempt_at = "2000-01-01 00:00:00"
             self.Message._cron_retry_inbound()
         self.assertEqual(message.state, "dead")
+
+
+@tagged("post_install", "-at_install")
+class TestInboundTypes(TransactionCase):
+    def test_every_row_names_existing_methods(self):
+        """Each row of the inbound type table names methods of the message model."""
+        Message = self.env["workflow.integration.message"]
+        types = Message._inbound_types()
+        self.assertEqual(
+            set(types), {"workflow.event", "workflow.exception", "n8n.execution", "carrier.status"}
+        )
+        for kind, spec in types.items():
+            for method in filter(None, (spec.handler, spec.validate, spec.scope)):
+                self.assertTrue(callable(getattr(Message, method, None)), f"{kind}: {method}")
+            self.assertTrue(all(isinstance(key, str) for key in spec.required), kind)
+
+    def test_ordering_keys_come_from_the_table(self):
+        Message = self.env["workflow.integration.message"]
+        for envelope, key in (
+            ({"type": "carrier.status", "data": {"tracking_ref": "T1"}}, "carrier:T1"),
+            ({"type": "n8n.execution", "data": {"execution_id": 7}}, "n8n:7"),
+            (
+                {"type": "workflow.event", "data": {"res_model": "x.y", "res_id": 3}},
+                "x.y,3:",
+            ),
+            ({"type": "workflow.event", "data": {}}, None),
+            ({"type": "carrier.status", "key": "mine", "data": {"tracking_ref": "T1"}}, "mine"),
+        ):
+            self.assertEqual(Message._inbound_ordering(envelope)[0], key, envelope)

@@ -1,1 +1,1 @@
-from . import signature
+from . import metrics, signature, transport
