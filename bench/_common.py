@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Shared plumbing of the benchmarks: open an Odoo registry on a database given on the
 command line, time callables, print and store results.
 

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """One table of every benchmark target: reads bench/results/<script>.json (written by
 `_common.report()`), lists each of their "checks" with its value, target and PASS/FAIL,
 plus the machine it ran on, and writes bench/results/summary.md and summary.json.

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Approval overhead: statements per order that the approvals module adds when no
 policy matches, for confirming, delivering and invoicing N sale orders, in one run.
 

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Capture overhead: confirm, deliver and invoice the same kind of N sale orders with
 Workflow Monitor capture ON and OFF (the documented switch: context key
 ``workflow_capture_disable=True`` set by server code with ``server_context()``, honoured

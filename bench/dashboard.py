@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Dashboard benchmark: get_dashboard_data on 1M events, 100k instances and 100k
 exceptions, against a plain SELECT count(*) over the events table in the same run.
 

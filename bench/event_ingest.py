@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Event ingest benchmark: workflow.event.log_events of 100k events against a raw batched
 INSERT of the same rows into the same table, interleaved, in the same run.
 

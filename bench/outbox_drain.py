@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Outbox drain benchmark: 10k signed webhooks delivered by the delivery job
 (workflow.integration.message._cron_deliver) to a loopback receiver, against a bare
 requests.Session loop posting the same signed bodies, interleaved, in the same run.

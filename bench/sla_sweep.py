@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """SLA sweep benchmark: the scheduled action "Workflow Monitor: SLA sweep"
 (workflow_monitor_base.ir_cron_sla_sweep, i.e. workflow.instance._cron_sla_sweep) over
 100k open instances with SLA deadlines, against a plain UPDATE of the same rows setting

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Take screenshots of Odoo pages in headless Chromium, logged in as a user.
 
 Usage: screenshot.py --url http://127.0.0.1:8069 --db DB --login admin --password admin \

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Access matrix of the Workflow Monitor suite, checked with real operations.
 
 Every model defined by a ``workflow_monitor_*`` module is found at run time (from

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The shape of the code (issue 15): no production method of the suite is longer than
 ``MAX_LINES`` lines (from its ``def`` line to its last line, docstring included), so a
 long method is cut into named steps instead of growing. ``ALLOWED`` holds the exceptions,

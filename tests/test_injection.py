@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Injection: a static check of the suite's SQL and evaluated code, and hostile inputs
 fed to every user-reachable entry point.
 

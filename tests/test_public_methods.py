@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Every public method of the Workflow Monitor suite, with who may call it over RPC.
 
 Any method without a leading underscore and not decorated ``@api.private`` is callable

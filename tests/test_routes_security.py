@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """HTTP surface of the Workflow Monitor suite, over a real socket.
 
 The routes are enumerated at run time from the routing map of ``ir.http`` (endpoints

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Shared fixtures of the attack suite (DESIGN.md section 10, "Governance invariants").
 
 Every attack is made the way a hostile internal user would make it: over real JSON-RPC on

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Alert attacks (DESIGN.md section 10, "Alerts"): fake or silenced security signals,
 engine entry points called over RPC, exception fields set by hand, another company's
 exceptions."""

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Approval attacks (DESIGN.md sections 5 and 10): a sales user, a buyer, a stock user and
 even the approver try to get a document through without the approval it needs."""
 

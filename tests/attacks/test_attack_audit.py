@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Audit-trail attacks (DESIGN.md section 10, "Audit trail"): forged events, events in
 another company, secrets copied into config events, anonymous calls."""
 

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Inbound webhook attacks (DESIGN.md sections 6 and 10, "Inbound webhooks"):
 ``POST /workflow_monitor/hook/<inbound_uuid>`` from an unauthenticated network peer, or
 from a service that holds the signing secret of one company's integration."""

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The legitimate work the governance fixes must keep working, over the same real
 JSON-RPC doors as the attacks (must pass before and after the fixes)."""
 

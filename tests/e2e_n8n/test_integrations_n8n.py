@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """End-to-end: Odoo <-> a real n8n on loopback, with the example workflows of
 examples/n8n/ imported and activated by scripts/n8n_e2e.sh (run `make test-n8n`).
 

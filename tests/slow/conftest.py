@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The slow tests drive odoo-bin processes; they need the template database that
 scripts/test_slow.sh (`make test-slow`) installs."""
 

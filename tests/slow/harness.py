@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Process-level harness of the slow reliability tests (tests/slow, `make test-slow`).
 
 These tests drive real ``odoo-bin`` processes (install, upgrade, uninstall, a server that

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Crash safety of the two long-running jobs: a worker killed with SIGKILL (OOM killer,
 container stop, power loss) in the middle of the webhook delivery or of the SLA sweep
 must leave nothing lost, nothing stuck and nothing recorded twice once the job runs

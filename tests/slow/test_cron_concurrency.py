@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Every scheduled action of the suite run by two processes at the same time.
 
 DESIGN.md promises scheduled actions that are "set-based, chunked, idempotent, safe with

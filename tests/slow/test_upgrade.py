@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Upgrade safety of the suite (issue 9): on a database with realistic data (the
 distribution simulator plus a little data in every module), each module uninstalls
 cleanly in reverse dependency order and leaves standard Odoo working, the suite

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Upgrade safety across versions (issue 15): the suite of an earlier commit
 (``BASE_COMMIT``, the last one before the architecture reshape; ``WM_UPGRADE_FROM``
 overrides it) is installed from ``git archive`` on a fresh database and filled through

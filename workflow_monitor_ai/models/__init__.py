@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from . import workflow_ai_log
 from . import workflow_ai_model
 from . import workflow_ai_suggestion

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from . import test_classifier
 from . import test_suggestions
 from . import test_similar_root_cause

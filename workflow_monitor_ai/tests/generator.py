@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """A labelled data set of realistic distribution exceptions, with noise.
 
 Six categories, each written in several ways (different sentences, references, product

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """TF-IDF + linear classifier: training with scikit-learn, prediction with numpy only.
 
 The trained model is stored as plain JSON (vocabulary, idf, coefficients, intercepts,

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Masking of personal data before text leaves Odoo for an outside AI provider.
 
 Emails, phone numbers, IBANs, street addresses and the names (and streets) of the

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from . import workflow_config_audit
 from . import workflow_cache_mixin
 from . import workflow_document_link_mixin

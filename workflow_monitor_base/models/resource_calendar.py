@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from datetime import datetime, time, timedelta
 
 import pytz

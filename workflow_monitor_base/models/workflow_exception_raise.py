@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The engine's way in: the exception upsert.
 
 Every exception the engine raises (detectors, sweeps, integrations, approvals, AI) goes

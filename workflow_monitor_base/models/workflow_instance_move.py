@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The engine's writer of instances: observed stage chains become instance rows and
 stage events, set-based whatever the number of documents and definitions (one SELECT
 of the current instances, one upsert of the instances, one INSERT of the events)."""

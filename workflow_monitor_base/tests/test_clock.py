@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The engine's clock (tools/clock.py): server code may run a step at another moment,
 a client never moves it."""
 

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Governance invariants of the engine (DESIGN.md section 10), each one attacked as a
 hostile user would: every public method is callable over JSON-RPC by any logged-in user
 with any ``context``. Methods that RPC must refuse are looked up the way Odoo's RPC

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The SLA sweep writes each chunk in one statement (instances, events, and exceptions
 through the one exception upsert): its exceptions must be the ones raise_exceptions
 gives for the same problem, and what create() triggers must still happen."""

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The engine's clock: the time workflow facts are stamped with.
 
 Events (``occurred_at``), instance moves (``stage_entered_at``), exceptions

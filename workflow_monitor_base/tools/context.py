@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Context keys that only server code can set.
 
 A client sets ``context`` freely on every JSON-RPC / XML-RPC call, so a key that switches

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The four severities of the suite, in rising order: one list for every field, rank
 and default (exceptions, categories, SLA policies, routes, AI suggestions, metrics)."""
 

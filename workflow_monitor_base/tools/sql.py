@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Set-based SQL helpers for the engine's hot paths.
 
 The engine writes events and instances for whole batches at once: one statement per

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The distribution simulator: a realistic, reproducible stream of orders, deliveries,
 receipts, bills, invoices and payments through Odoo's real flows, with explicit
 simulated dates (see ``readme/USAGE.md``). Plain Python; ``workflow.simulator.run()``

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """What the scheduled actions do: the detectors and the SLA sweep at the end of each
 simulated day, then the sweeps and one KPI snapshot per simulated day."""
 

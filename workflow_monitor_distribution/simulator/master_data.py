@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Master data, created once and reused (names and codes start with ``SIM``):
 warehouses with their Workflow Monitor parameters, SLA policies per warehouse,
 vendors, customers, products bought on the Buy route, min/max reordering rules."""

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Procure to pay: RFQs from the reordering rules and their answers, receipts (late,
 short), vendor bills (some mismatched)."""
 

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The reordering rules of the simulated warehouses, run on the simulated day.
 
 Odoo's scheduler (``stock.warehouse.orderpoint._procure_orderpoint_confirm``) plans

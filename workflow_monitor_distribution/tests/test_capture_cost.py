@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from odoo.tests import freeze_time, tagged
 
 from odoo.addons.workflow_monitor_base.tools.context import server_context

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Governance of the distribution module (DESIGN.md section 10): warehouse thresholds
 and the distribution Settings are configuration, their changes are ``config`` events;
 the detectors' categories are raised by the engine only."""

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The simulator: reproducible, dated at the simulated days without freezing the clock,
 and showing the shares it promises."""
 

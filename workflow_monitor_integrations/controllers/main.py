@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The webhook and metrics endpoints: authenticate, hand over to the models, answer.
 
 What happens to an authenticated request (storing, duplicates, order, handlers) is the

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The circuit breaker of an integration.
 
 Its state lives on ``workflow.integration`` (``consecutive_failures``,

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Health of an integration: figures over the last 24 hours of its outbox, the state
 derived from them and the circuit breaker, and the ``integration_failure`` exception
 of an integration that is down (resolved when it delivers again).

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Delivery of the outbox: claim, lease, send, retry.
 
 One batch is: ask the integrations' circuit breaker which integrations may be sent to

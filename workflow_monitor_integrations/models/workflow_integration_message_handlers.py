@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Inbound message types and their handlers, declared in one table.
 
 To accept a new type, add one row to ``_inbound_types()`` (in an extending module:

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The inbox: what happens to an inbound webhook once its sender is authenticated.
 
 ``_inbound_receive`` stores every request (content type, JSON and schema errors as

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Prometheus metrics of the suite (``GET /workflow_monitor/metrics``), from grouped
 queries only: one step per group of metric families. Another module adds families by
 extending ``_metrics_write`` (call ``super()``, then write its own)."""

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Governance of the integrations module (DESIGN.md section 10), attacked from outside.
 
 Every test is an attack a hostile sender or a hostile logged-in user can run: over a

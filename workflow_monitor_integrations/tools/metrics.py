@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Prometheus text exposition format (version 0.0.4), written family by family.
 
 No Odoo import: ``workflow_integration_metrics.py`` gathers the figures with grouped

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Standard Webhooks signatures (https://www.standardwebhooks.com), pure standard library.
 
 This file has no Odoo import: copy it into any Python service that sends webhooks to

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The HTTP side of the outbox: one signed POST over a keep-alive session.
 
 No Odoo import: the delivery job (``workflow_integration_message_delivery.py``) decides

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 {
     "name": "Workflow Monitor - Test Models",
     "summary": "Test-only documents tracked by the workflow engine (never install in production)",

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """18.0.1.1.0: approvals became single use (``consumed_at``).
 
 Requests approved before this version whose action already ran are marked as used, so

@@ -1,3 +1,6 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """18.0.1.1.0: the SLA sweep writes each chunk in one statement, and its chunks grew from
 5,000 to 20,000 instances (the per-chunk cost of a commit and of the hooks is then paid
 four times less). The scheduled action is noupdate data: its code is moved to the new

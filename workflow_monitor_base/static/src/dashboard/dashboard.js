@@ -1,4 +1,6 @@
 /** @odoo-module **/
+/* Copyright 2026 Workflow Monitor
+ * License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl). */
 
 import { Component, onMounted, onWillStart, onWillUnmount, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";

@@ -1,4 +1,6 @@
 /** @odoo-module **/
+/* Copyright 2026 Workflow Monitor
+ * License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl). */
 
 import { registry } from "@web/core/registry";
 
