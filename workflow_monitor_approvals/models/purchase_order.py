@@ -25,8 +25,8 @@ class PurchaseOrder(models.Model):
     # APPROVAL HOOKS
     # ------------------------------------------------------------
 
-    def _approval_warehouse(self):
-        return self.picking_type_id.warehouse_id
+    def _workflow_warehouse(self):
+        return {order: order.picking_type_id.warehouse_id for order in self}
 
     def _approval_amount(self, policy):
         return self._approval_order_amount(policy)

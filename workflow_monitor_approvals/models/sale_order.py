@@ -28,8 +28,8 @@ class SaleOrder(models.Model):
     # APPROVAL HOOKS
     # ------------------------------------------------------------
 
-    def _approval_warehouse(self):
-        return self.warehouse_id
+    def _workflow_warehouse(self):
+        return {order: order.warehouse_id for order in self}
 
     def _approval_amount(self, policy):
         return self._approval_order_amount(policy)

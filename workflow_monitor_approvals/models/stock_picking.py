@@ -27,8 +27,8 @@ class StockPicking(models.Model):
     # APPROVAL HOOKS
     # ------------------------------------------------------------
 
-    def _approval_warehouse(self):
-        return self.picking_type_id.warehouse_id
+    def _workflow_warehouse(self):
+        return {picking: picking.picking_type_id.warehouse_id for picking in self}
 
     def _approval_moves(self):
         return self.move_ids.filtered(lambda m: m.state != "cancel")

@@ -29,8 +29,8 @@ class StockQuant(models.Model):
             )
         )
 
-    def _approval_warehouse(self):
-        return self.warehouse_id
+    def _workflow_warehouse(self):
+        return {quant: quant.warehouse_id for quant in self}
 
     def _approval_partner(self):
         return self.env["res.partner"]

@@ -23,8 +23,8 @@ class StockScrap(models.Model):
         "package_id",
     )
 
-    def _approval_warehouse(self):
-        return self.location_id.warehouse_id
+    def _workflow_warehouse(self):
+        return {scrap: scrap.location_id.warehouse_id for scrap in self}
 
     def _approval_responsible(self):
         return self.env["res.users"]

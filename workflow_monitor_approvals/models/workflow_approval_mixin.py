@@ -345,7 +345,8 @@ class WorkflowApprovalMixin(models.AbstractModel):
         if policy.company_id:
             records = records.filtered(lambda r: r._approval_company().id == policy.company_id)
         if policy.warehouse_id:
-            records = records.filtered(lambda r: r._approval_warehouse().id == policy.warehouse_id)
+            warehouses = records._workflow_warehouse()
+            records = records.filtered(lambda r: warehouses[r].id == policy.warehouse_id)
         if policy.partner_ids:
             records = records.filtered(lambda r: r._approval_partner().id in policy.partner_ids)
         if policy.domain and records:
@@ -422,8 +423,10 @@ class WorkflowApprovalMixin(models.AbstractModel):
     def _approval_company(self):
         return self.company_id
 
-    def _approval_warehouse(self):
-        return self.env["stock.warehouse"]
+    def _workflow_warehouse(self):
+        """{record: warehouse} (one shape for the suite: the distribution module's SLA
+        policies read the same hook); none by default (invoices)."""
+        return dict.fromkeys(self, self.env["stock.warehouse"])
 
     def _approval_partner(self):
         partner = self.partner_id if "partner_id" in self._fields else self.env["res.partner"]
