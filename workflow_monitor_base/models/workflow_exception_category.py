@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from odoo import _, api, fields, models, tools
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..tools.severity import SEVERITIES
 
@@ -93,6 +93,23 @@ class WorkflowExceptionCategory(models.Model):
                             fname=fname,
                         )
                     )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        """What ON DELETE RESTRICT did (exceptions have no foreign key on their
+        category): a category with exceptions is archived, not deleted."""
+        self.env["workflow.exception"].flush_model(["category_id"])
+        self.env.cr.execute(
+            "SELECT category_id FROM workflow_exception WHERE category_id = ANY(%s) LIMIT 1",
+            [self.ids],
+        )
+        if row := self.env.cr.fetchone():
+            raise UserError(
+                _(
+                    "%(name)s has exceptions: archive the category instead of deleting it.",
+                    name=self.browse(row[0]).display_name,
+                )
+            )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_system(self):

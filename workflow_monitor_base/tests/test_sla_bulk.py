@@ -7,6 +7,7 @@ gives for the same problem, and what create() triggers must still happen."""
 
 from datetime import timedelta
 
+from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
 
 from .common import TEST_MODEL
@@ -247,8 +248,15 @@ class TestSlaSweepInSql(WorkflowSlaCommon):
                 WHERE c.conrelid = 'workflow_exception'::regclass AND c.contype = 'f'"""
         )
         kept = {row[0] for row in self.env.cr.fetchall()}
-        self.assertTrue({"category_id", "company_id", "user_id"} <= kept, kept)
-        self.assertFalse({"create_uid", "write_uid", "instance_id", "team_id"} & kept, kept)
+        self.assertEqual(kept, {"user_id", "resolved_by_id"})
+        # a used category is refused, as ON DELETE RESTRICT did
+        category = self.env["workflow.exception.category"].create(
+            {"code": "wm_test_used", "name": "WM used category"}
+        )
+        self.Exception.sudo().raise_exception(self.create_doc("S-cat"), category.code, "used")
+        with self.assertRaises(UserError) as caught:
+            category.unlink()
+        self.assertIn("archive the category", str(caught.exception))
         # a deleted team's exceptions lose their team, as ON DELETE SET NULL did
         team = self.env["workflow.team"].create({"name": "WM short-lived team"})
         doc = self.create_doc("S-team")
