@@ -177,6 +177,7 @@ METHODS = {
     # --- workflow_monitor_base ---------------------------------------------------------
     ("workflow.dashboard", "get_dashboard_data"): WF_USER,
     ("workflow.definition", "action_view_instances"): WF_USER,
+    ("workflow.definition", "get_process_map"): WF_USER,  # its own group check
     ("workflow.definition", "create"): ACL,
     ("workflow.definition", "write"): ACL,
     ("workflow.definition", "unlink"): ACL,
@@ -794,6 +795,7 @@ class TestPublicMethods(TransactionCase):
                 {},
             ),
             ("workflow.dashboard", "get_dashboard_data"): ([{}], {}),
+            ("workflow.definition", "get_process_map"): (["wm_pm_flow", {}], {}),
             ("workflow.simulator", "run"): (
                 [],
                 {

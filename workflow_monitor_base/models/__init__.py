@@ -5,6 +5,7 @@ from . import workflow_config_audit
 from . import workflow_cache_mixin
 from . import workflow_document_link_mixin
 from . import workflow_definition
+from . import workflow_definition_process
 from . import workflow_stage
 from . import workflow_team
 from . import workflow_exception_category

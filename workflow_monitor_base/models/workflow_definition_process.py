@@ -1,0 +1,340 @@
+# Copyright 2026 Workflow Monitor
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+"""The process as it really runs: the process map of a definition (DESIGN section 12)
+computed from its stage events in one SQL statement, with the record rules of
+``workflow.instance`` applied."""
+
+from datetime import datetime, time, timedelta
+from typing import NamedTuple
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+USER_GROUP = "workflow_monitor_base.group_workflow_user"
+VARIANT_LIMIT = 100  # the most frequent variants returned (shares are of all instances)
+DEVIATION_KINDS = ("skipped", "out_of_order", "rework")
+
+# One statement, one scan of the window's stage events (materialised, read twice):
+# - ``transition`` rows: per (from, to) and per from stage (GROUPING SETS, flag 1) the
+#   count and the median / p90 of ``duration_seconds``, the time spent in ``from``;
+# - ``variant`` rows: the paths (ids of the stages entered, in time order, as text: text
+#   sorts faster than arrays) of the instances, the most frequent first, with the
+#   median of their first-to-last event time;
+# - one ``total`` row: the number of instances with an event in the window;
+# - ``rework`` rows: per stage, the instances that entered it more than once.
+# Constants only: every value is a parameter.
+PROCESS_MAP_SQL = """
+WITH ev AS MATERIALIZED (
+    SELECT e.id, e.instance_id, e.stage_from_id, e.stage_to_id, e.occurred_at,
+           e.duration_seconds
+      FROM workflow_event e
+     WHERE e.event_type = 'stage' AND e.definition_id = %(definition)s
+       AND e.occurred_at >= %(start)s AND e.occurred_at < %(end)s
+       AND e.stage_to_id = ANY(%(stages)s)
+       AND (e.stage_from_id IS NULL OR e.stage_from_id = ANY(%(stages)s))
+       AND e.instance_id IN %(instances)s
+),
+transitions AS (
+    SELECT GROUPING(stage_to_id) AS per_stage, stage_from_id, stage_to_id, count(*) AS n,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_seconds) AS median,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY duration_seconds) AS p90
+      FROM ev
+     GROUP BY GROUPING SETS ((stage_from_id, stage_to_id), (stage_from_id))
+),
+traces AS (
+    SELECT string_agg(stage_to_id::text, ',' ORDER BY occurred_at, id) AS path,
+           extract(epoch FROM max(occurred_at) - min(occurred_at))::float AS cycle
+      FROM ev
+     GROUP BY instance_id
+),
+variants AS (
+    SELECT path, count(*) AS n,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY cycle) AS median
+      FROM traces
+     GROUP BY path
+),
+rework AS (
+    SELECT stage_id, sum(n)::bigint AS n
+      FROM (SELECT v.path, v.n, s.stage_id
+              FROM variants v, unnest(string_to_array(v.path, ',')::int[]) AS s(stage_id)
+             GROUP BY v.path, v.n, s.stage_id
+            HAVING count(*) > 1) AS repeated
+     GROUP BY stage_id
+)
+SELECT 'transition', per_stage, stage_from_id, stage_to_id, NULL::text, n, median, p90
+  FROM transitions
+ UNION ALL
+SELECT 'variant', NULL, NULL, NULL, path, n, median, NULL
+  FROM (SELECT * FROM variants ORDER BY n DESC, path LIMIT %(limit)s) AS top
+ UNION ALL
+SELECT 'total', NULL, NULL, NULL, NULL, COALESCE(sum(n), 0)::bigint, NULL, NULL
+  FROM variants
+ UNION ALL
+SELECT 'rework', NULL, stage_id, NULL, NULL, n, NULL, NULL
+  FROM rework
+"""
+
+
+class Stage(NamedTuple):
+    """A stage of the definition as the map uses it."""
+
+    id: int
+    code: str
+    name: str
+    sequence: int
+    is_final: bool
+    is_cancel: bool
+
+
+class Window(NamedTuple):
+    """The time window of the events: start included, end excluded."""
+
+    start: datetime
+    end: datetime
+
+
+class MapRow(NamedTuple):
+    """One row of PROCESS_MAP_SQL."""
+
+    kind: str
+    per_stage: int | None
+    from_id: int | None
+    to_id: int | None
+    path: str | None  # stage ids, comma separated
+    count: int
+    median: float | None
+    p90: float | None
+
+
+class WorkflowDefinitionProcess(models.Model):
+    _inherit = "workflow.definition"
+
+    # ------------------------------------------------------------
+    # API
+    # ------------------------------------------------------------
+
+    @api.model
+    def get_process_map(self, definition_code, filters=None):
+        """The process map of the definition ``definition_code`` from its stage events.
+
+        :param filters: the dashboard's (``company_ids``, ``node``, ``period_days``,
+            validated by ``workflow.dashboard._dashboard_filters``), plus optional
+            ``date_from`` / ``date_to`` (dates, both included) that replace the period.
+            Only the events of the window count, of the instances the caller may read.
+        :return: ``{nodes, edges, variants, deviations}``:
+
+            - nodes: every stage in sequence order, ``{stage: code, name, count:
+              entries, median_seconds: median time spent in it}`` (None: never left);
+            - edges: ``{from, to, count, median_seconds, p90_seconds}`` per transition,
+              durations being the time spent in ``from``; the entry edge of an instance
+              (its first stage) has ``from`` None and no duration;
+            - variants: the ``VARIANT_LIMIT`` most frequent paths (stage codes entered,
+              in time order) ``{path, count, share, median_cycle_seconds}``, the share of
+              all instances, the cycle from the first to the last event of the path;
+            - deviations against the stage sequence ``{kind, detail, count}``:
+              ``skipped`` (a move forward over non-final, non-cancel stages, counted per
+              move; entry edges and moves to a cancel stage never skip),
+              ``out_of_order`` (a move to a lower sequence, not to a cancel stage,
+              counted per move), ``rework`` (instances entering a stage more than once).
+        """
+        if not self.env.user.has_group(USER_GROUP):
+            raise AccessError(
+                self.env._("The process map needs the Workflow Monitor / User group.")
+            )
+        definition = self._process_map_definition(definition_code)
+        requested = filters if filters is not None else {}
+        filters = self.env["workflow.dashboard"]._dashboard_filters(requested)
+        window = self._process_map_window(requested, filters["period_days"])
+        stages = self._process_map_stages(definition)
+        rows = self._process_map_rows(definition, stages, filters, window)
+        return {
+            "nodes": self._process_map_nodes(stages, rows),
+            "edges": self._process_map_edges(stages, rows),
+            "variants": self._process_map_variants(stages, rows),
+            "deviations": self._process_map_deviations(stages, rows),
+        }
+
+    # ------------------------------------------------------------
+    # INPUTS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _process_map_definition(self, code):
+        if not code or not isinstance(code, str):
+            raise UserError(
+                self.env._(
+                    "The process map needs a workflow definition code (field: definition_code)."
+                )
+            )
+        definition = self.with_context(active_test=False).search([("code", "=", code)], limit=1)
+        if not definition:
+            raise UserError(
+                self.env._(
+                    "Unknown workflow definition code '%(code)s' (field: definition_code).",
+                    code=code,
+                )
+            )
+        return definition
+
+    @api.model
+    def _process_map_window(self, filters, period_days):
+        """The window of the events: ``date_from``..``date_to`` when given, else the
+        dashboard's period (its last ``period_days`` days, today included)."""
+        dates = {}
+        for key in ("date_from", "date_to"):
+            value = filters.get(key)
+            if not value:
+                continue
+            try:
+                dates[key] = fields.Date.to_date(value)
+            except (TypeError, ValueError):
+                dates[key] = None
+            if not dates[key]:
+                raise UserError(
+                    self.env._(
+                        "The date '%(value)s' is not a date like 2026-01-31 (field: %(field)s).",
+                        value=value,
+                        field=key,
+                    )
+                )
+        if "date_from" in dates and "date_to" in dates and dates["date_to"] < dates["date_from"]:
+            raise UserError(self.env._("The end date is before the start date (field: date_to)."))
+        now = fields.Datetime.now()
+        end = now + timedelta(seconds=1)
+        if "date_to" in dates:
+            end = datetime.combine(dates["date_to"] + timedelta(days=1), time.min)
+        if "date_from" in dates:
+            return Window(datetime.combine(dates["date_from"], time.min), end)
+        start = (now - timedelta(days=period_days - 1)).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        return Window(start, end)
+
+    @api.model
+    def _process_map_stages(self, definition):
+        """The stages of ``definition`` in sequence order, names in the user's language."""
+        return [
+            Stage(s.id, s.code, s.name, s.sequence, s.is_final, s.is_cancel)
+            for s in definition.stage_ids.sorted(lambda s: (s.sequence, s.id))
+        ]
+
+    @api.model
+    def _process_map_rows(self, definition, stages, filters, window):
+        """Run PROCESS_MAP_SQL over the instances of ``definition`` the filters and the
+        caller's record rules select (the query of ``_search``, never sudo)."""
+        Instance = self.env["workflow.instance"]
+        Dashboard = self.env["workflow.dashboard"]
+        domain = [("definition_id", "=", definition.id)]
+        domain += Dashboard._base_domain("workflow.instance", filters)
+        Instance.flush_model()
+        self.env["workflow.event"].flush_model()
+        instances = Instance._search(domain).subselect()
+        self.env.cr.execute(
+            SQL(
+                PROCESS_MAP_SQL,
+                definition=definition.id,
+                start=window.start,
+                end=window.end,
+                stages=[stage.id for stage in stages] or [0],
+                instances=instances,
+                limit=VARIANT_LIMIT,
+            )
+        )
+        return [MapRow(*row) for row in self.env.cr.fetchall()]
+
+    # ------------------------------------------------------------
+    # RESULT
+    # ------------------------------------------------------------
+
+    @staticmethod
+    def _process_seconds(value):
+        return None if value is None else round(value, 3)
+
+    @api.model
+    def _process_map_nodes(self, stages, rows):
+        entries, medians = {}, {}
+        for row in rows:
+            if row.kind != "transition":
+                continue
+            if row.per_stage:
+                medians[row.from_id] = row.median
+            else:
+                entries[row.to_id] = entries.get(row.to_id, 0) + row.count
+        return [
+            {
+                "stage": stage.code,
+                "name": stage.name,
+                "count": entries.get(stage.id, 0),
+                "median_seconds": self._process_seconds(medians.get(stage.id)),
+            }
+            for stage in stages
+        ]
+
+    @api.model
+    def _process_map_edges(self, stages, rows):
+        codes = {stage.id: stage.code for stage in stages}
+        order = {stage.id: index for index, stage in enumerate(stages)}
+        edges = [row for row in rows if row.kind == "transition" and not row.per_stage]
+        edges.sort(key=lambda r: (-r.count, order.get(r.from_id, -1), order[r.to_id]))
+        return [
+            {
+                "from": codes.get(row.from_id),
+                "to": codes[row.to_id],
+                "count": row.count,
+                "median_seconds": self._process_seconds(row.median),
+                "p90_seconds": self._process_seconds(row.p90),
+            }
+            for row in edges
+        ]
+
+    @api.model
+    def _process_map_variants(self, stages, rows):
+        codes = {stage.id: stage.code for stage in stages}
+        total = next((row.count for row in rows if row.kind == "total"), 0)
+        return [
+            {
+                "path": [codes[int(stage_id)] for stage_id in row.path.split(",")],
+                "count": row.count,
+                "share": round(row.count / total, 4) if total else 0.0,
+                "median_cycle_seconds": self._process_seconds(row.median),
+            }
+            for row in rows
+            if row.kind == "variant"
+        ]
+
+    @api.model
+    def _process_map_deviations(self, stages, rows):
+        """Skipped stages and out-of-order moves from the transition rows, rework from
+        the rework rows, against the definition's stage sequence."""
+        by_id = {stage.id: stage for stage in stages}
+        deviations = []
+        for row in rows:
+            if row.kind == "rework":
+                deviations.append(
+                    {"kind": "rework", "detail": by_id[row.from_id].code, "count": row.count}
+                )
+            if row.kind != "transition" or row.per_stage or not row.from_id:
+                continue
+            source, target = by_id[row.from_id], by_id[row.to_id]
+            if target.is_cancel:
+                continue
+            if target.sequence < source.sequence:
+                detail = self.env._("%(from)s → %(to)s", **{"from": source.code, "to": target.code})
+                deviations.append({"kind": "out_of_order", "detail": detail, "count": row.count})
+                continue
+            skipped = [
+                stage.code
+                for stage in stages
+                if source.sequence < stage.sequence < target.sequence
+                and not (stage.is_final or stage.is_cancel)
+            ]
+            if skipped:
+                detail = self.env._(
+                    "%(from)s → %(to)s, skipping %(skipped)s",
+                    **{"from": source.code, "to": target.code, "skipped": ", ".join(skipped)},
+                )
+                deviations.append({"kind": "skipped", "detail": detail, "count": row.count})
+        deviations.sort(key=lambda d: (DEVIATION_KINDS.index(d["kind"]), -d["count"], d["detail"]))
+        return deviations
