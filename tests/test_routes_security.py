@@ -35,6 +35,8 @@ ROUTES = {
     "WorkflowMonitorWebhooks.workflow_hook": ("public", "_check_inbound_hook"),
     "WorkflowMonitorWebhooks.workflow_hook_other_methods": ("none", "_check_hook_other_methods"),
     "WorkflowMonitorWebhooks.workflow_metrics": ("public", "_check_metrics"),
+    "WorkflowMonitorExport.workflow_export_ocel": ("user", "_check_export_ocel"),
+    "WorkflowMonitorExport.workflow_export_xes": ("user", "_check_export_xes"),
 }
 REFUSED = {401, 403, 404, 405, 413, 415, 422}
 
@@ -270,6 +272,23 @@ class TestRoutesSecurity(HttpCase):
         self.assertEqual(ok.status_code, 200)
         self.assertIn("workflow_monitor_open_exceptions", ok.text)
         params.set_param("workflow_monitor.metrics_token", "")
+
+    def _check_export_ocel(self):
+        self._check_export("/workflow_monitor/export/ocel")
+
+    def _check_export_xes(self):
+        self._check_export("/workflow_monitor/export/xes")
+
+    def _check_export(self, path):
+        """auth='user': anonymous callers are sent to the login page, logged-in users
+        without the workflow user group (portal) get a 403 with a message, no data."""
+        response = self.url_open(f"{path}?definition=test_flow", allow_redirects=False)
+        self.assertNotIn(b"events", response.content)
+        self.assertNotIn(b"<trace>", response.content)
+        if response.status_code in (302, 303):
+            self.assertIn("/web/login", response.headers["Location"])
+        else:
+            self.assert_refused(response, REFUSED)
 
     # ------------------------------------------------------------
     # the web client and the JSON-RPC methods behind the UIs

@@ -1,7 +1,7 @@
 # Copyright 2026 Workflow Monitor
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from . import models
+from . import controllers, models
 
 from .tools.uninstall import release_module_records
 
