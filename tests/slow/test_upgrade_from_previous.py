@@ -245,12 +245,27 @@ def _git(*args, **kwargs):
     )
 
 
+def _has_base_commit():
+    try:
+        return _git("cat-file", "-e", f"{BASE_COMMIT}^{{commit}}").returncode == 0
+    except OSError:
+        return False
+
+
+def _fetch_history():
+    """A shallow clone (CI may make one) gets its history from ``origin``: the commit
+    before the reshape is an ancestor of main. Nothing happens without a remote."""
+    shallow = _git("rev-parse", "--is-shallow-repository", text=True).stdout.strip()
+    depth = ["--unshallow"] if shallow == "true" else []
+    _git("fetch", "--quiet", *depth, "origin", timeout=600)
+
+
 def extract_previous(target):
     """The suite's addons at BASE_COMMIT in ``target``; skips (fails on CI) without it."""
-    try:
-        known = _git("cat-file", "-e", f"{BASE_COMMIT}^{{commit}}").returncode == 0
-    except OSError:
-        known = False
+    known = _has_base_commit()
+    if not known:
+        _fetch_history()
+        known = _has_base_commit()
     if not known:
         reason = f"commit {BASE_COMMIT} is not in the git history of {harness.REPO}"
         if os.environ.get("CI"):
