@@ -230,7 +230,21 @@ class WorkflowDashboard(models.AbstractModel):
                 ("stage_id", "=", row["stage_id"]),
             ]
             row["domains"] = self._bucket_domains(row["domain"], "stage_entered_at", now)
-        return {"rows": result, "total": sum(r["total"] for r in result), "domain": domain}
+            row["extra"] = {}
+        return {
+            "rows": result,
+            "total": sum(r["total"] for r in result),
+            "domain": domain,
+            "columns": self._dashboard_aging_columns(domain, result),
+        }
+
+    def _dashboard_aging_columns(self, domain, rows):
+        """Extra columns of the queue-aging table (``domain``: its open instances),
+        declared by other modules: each returns ``{"key", "label", "help"}`` and fills
+        ``row["extra"][key]`` of the ``rows`` with ``{"count", "domain"}`` (a subset of
+        the row's instances, the domain opening exactly them). Base has none; approvals
+        adds "awaiting approval"."""
+        return []
 
     def _dashboard_exceptions(self, filters, now):
         domain = self._base_domain("workflow.exception", filters) + [("state", "in", OPEN_STATES)]
