@@ -492,6 +492,7 @@ class WorkflowDashboard(models.AbstractModel):
             documents = trend and kpi._kpi_documents(
                 trend[-1]["date"], filters["company_ids"], filters["node"]
             )
+            target, warning = kpi._kpi_target(filters["node"])
             tiles.append(
                 {
                     "id": kpi.id,
@@ -500,11 +501,13 @@ class WorkflowDashboard(models.AbstractModel):
                     "unit": kpi.unit,
                     "layer": kpi.layer,
                     "direction": kpi.direction,
-                    "target": kpi.target,
-                    "warning": kpi.warning_threshold,
+                    "target": target,
+                    "warning": warning,
                     "value": value,
                     "trend": trend,
-                    "status": kpi._status_of(value) if value is not None else "none",
+                    "status": kpi._status_of(value, filters["node"])
+                    if value is not None
+                    else "none",
                     "description": kpi.description or "",
                     "domain": [
                         ("kpi_id", "=", kpi.id),

@@ -113,17 +113,22 @@ class WorkflowKpi(models.Model):
             kpi.last_date = value.date if value else False
             kpi.status = kpi._status_of(value.value) if value else "none"
 
-    def _status_of(self, value):
+    def _kpi_target(self, node=False):
+        """(target, warning threshold) for ``node`` ("model,id", or False for the
+        company). Base: the KPI's own; a module whose nodes carry their own targets
+        overrides it (distribution: the warehouse's target fill rate and on-time
+        dispatch), keeping the warning band's width."""
         self.ensure_one()
-        better = value >= self.target if self.direction == "higher_better" else value <= self.target
+        return self.target, self.warning_threshold
+
+    def _status_of(self, value, node=False):
+        self.ensure_one()
+        target, warning = self._kpi_target(node)
+        better = value >= target if self.direction == "higher_better" else value <= target
         if better:
             return "ok"
-        if self.warning_threshold:
-            within = (
-                value >= self.warning_threshold
-                if self.direction == "higher_better"
-                else value <= self.warning_threshold
-            )
+        if warning:
+            within = value >= warning if self.direction == "higher_better" else value <= warning
             return "warning" if within else "critical"
         return "critical"
 

@@ -4,6 +4,8 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
+from .stock_warehouse import DISPATCH_DUE_SQL
+
 PROVIDERS = [
     ("fill_rate", "Fill rate"),
     ("on_time_dispatch", "On-time dispatch"),
@@ -21,6 +23,11 @@ PROVIDERS = [
     ("throughput", "Orders shipped per day"),
     ("exception_rate", "Exceptions per 100 orders"),
 ]
+# providers whose target a warehouse sets for its own tiles
+NODE_TARGET_FIELDS = {
+    "fill_rate": "workflow_target_fill_rate",
+    "on_time_dispatch": "workflow_target_on_time",
+}
 
 
 class WorkflowKpi(models.Model):
@@ -34,6 +41,20 @@ class WorkflowKpi(models.Model):
     provider = fields.Selection(
         selection_add=PROVIDERS, ondelete={p[0]: "cascade" for p in PROVIDERS}
     )
+
+    def _kpi_target(self, node=False):
+        """A warehouse's own target (Workflow Monitor page of the warehouse) colours its
+        tiles; without one, the KPI's target, which the Settings edit."""
+        target, warning = super()._kpi_target(node)
+        fname = NODE_TARGET_FIELDS.get(self.provider)
+        warehouse_id = self._kpi_warehouse_id(node)
+        if not (fname and warehouse_id):
+            return target, warning
+        # sudo: a figure of the warehouse's configuration, read to colour a tile
+        own = self.env["stock.warehouse"].sudo().browse(warehouse_id)[fname]
+        if not own:
+            return target, warning
+        return own, (warning + own - target) if warning else warning
 
     def _kpi_grouped(self, query, ratio=None):
         """Run a query returning (company_id, warehouse_id, is_company, value, num, den)
@@ -86,21 +107,27 @@ class WorkflowKpi(models.Model):
             .get_param("workflow_monitor.late_tolerance_hours")
             or 4.0
         )
+        # due: the scheduled date, or after the warehouse's cut-off the next working day
         return self._kpi_grouped(
             SQL(
-                """SELECT p.company_id, t.warehouse_id, GROUPING(t.warehouse_id), NULL,
-                      count(*) FILTER (WHERE p.date_done <= p.scheduled_date + make_interval(
+                """WITH %(rules)s
+               SELECT p.company_id, t.warehouse_id, GROUPING(t.warehouse_id), NULL,
+                      count(*) FILTER (WHERE p.date_done <= %(due)s + make_interval(
                           secs => 3600 * COALESCE(NULLIF(w.workflow_late_tolerance_hours, 0),
-                                                  %s))),
+                                                  %(tolerance)s))),
                       count(*)
                  FROM stock_picking p
                  JOIN stock_picking_type t ON t.id = p.picking_type_id AND t.code = 'outgoing'
                  LEFT JOIN stock_warehouse w ON w.id = t.warehouse_id
-                WHERE p.state = 'done' AND p.date_done >= %s AND p.date_done < %s
+                 LEFT JOIN dispatch_rules r ON r.warehouse_id = t.warehouse_id
+                 LEFT JOIN sale_order so ON so.id = p.sale_id
+                WHERE p.state = 'done' AND p.date_done >= %(start)s AND p.date_done < %(stop)s
                 GROUP BY GROUPING SETS ((p.company_id, t.warehouse_id), (p.company_id))""",
-                tolerance,
-                date_from,
-                date_to,
+                rules=self.env["stock.warehouse"]._workflow_dispatch_rules_sql(),
+                due=SQL(DISPATCH_DUE_SQL),
+                tolerance=tolerance,
+                start=date_from,
+                stop=date_to,
             ),
             ratio=100.0,
         )
