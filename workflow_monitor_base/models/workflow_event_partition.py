@@ -25,10 +25,7 @@ class WorkflowEventPartition(models.Model):
         (administrators of Workflow Monitor; one transaction; a second call says it is
         already done). Every later retention run creates the coming months and drops
         whole months older than the retention instead of deleting rows."""
-        if not (self.env.su or self.env.user.has_group(ADMIN_GROUP)):
-            raise AccessError(
-                _("Only Workflow Monitor administrators can partition the event table.")
-            )
+        self._partition_check_caller()
         cr = self.env.cr
         if partition.is_partitioned(cr, self._table):
             return self._partition_notification(
@@ -62,6 +59,25 @@ class WorkflowEventPartition(models.Model):
             ),
             "success",
         )
+
+    @api.model
+    def _partition_check_caller(self):
+        """Administrators of Workflow Monitor allowed in every company: the conversion
+        locks and rewrites the events of all companies."""
+        if self.env.su:
+            return
+        if not self.env.user.has_group(ADMIN_GROUP):
+            raise AccessError(
+                _("Only Workflow Monitor administrators can partition the event table.")
+            )
+        # sudo: every company of the database, to compare with the caller's
+        if self.env["res.company"].sudo().search([]) - self.env.user.company_ids:
+            raise AccessError(
+                _(
+                    "The event table holds the events of every company: only an "
+                    "administrator allowed in all companies can partition it."
+                )
+            )
 
     @api.model
     def _events_partitioned(self):

@@ -3,9 +3,12 @@
 
 from datetime import datetime, timedelta
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import sql as odoo_sql
+
+from odoo.addons.mail.tests.common import mail_new_test_user
 
 from ..tools import partition
 from .common import WorkflowMonitorCommon
@@ -19,9 +22,21 @@ class TestEventPartition(WorkflowMonitorCommon):
     and the retention job on it. Runs on an ordinary table (the conversion happens in the
     test transaction, rolled back) and on an already partitioned one (make test-slow)."""
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        companies = cls.env["res.company"].search([])
+        cls.partition_admin = mail_new_test_user(
+            cls.env,
+            login="wm_partition_admin",
+            groups="base.group_user,workflow_monitor_base.group_workflow_admin",
+            company_id=cls.company_a.id,
+            company_ids=[Command.set(companies.ids)],
+        )
+
     def partition_events(self):
         """Partition the events table as an administrator; True when this call did it."""
-        Event = self.env["workflow.event"].with_user(self.workflow_admin)
+        Event = self.env["workflow.event"].with_user(self.partition_admin)
         was = Event._events_partitioned()
         result = Event.action_partition_by_month()
         self.assertEqual(result["tag"], "display_notification")
@@ -120,6 +135,17 @@ class TestEventPartition(WorkflowMonitorCommon):
             with self.subTest(user=user.login), self.assertRaises(AccessError):
                 self.env["workflow.event"].with_user(user).action_partition_by_month()
             self.assertEqual(self.env["workflow.event"]._events_partitioned(), was)
+        # an administrator who may not work in every company does not rewrite them all
+        admin_a = mail_new_test_user(
+            self.env,
+            login="wm_admin_a",
+            groups="base.group_user,workflow_monitor_base.group_workflow_admin",
+            company_id=self.company_a.id,
+            company_ids=[Command.set(self.company_a.ids)],
+        )
+        with self.assertRaisesRegex(AccessError, "all companies"):
+            self.env["workflow.event"].with_user(admin_a).action_partition_by_month()
+        self.assertEqual(self.env["workflow.event"]._events_partitioned(), was)
         settings = self.env["res.config.settings"].with_user(self.workflow_manager)
         with self.assertRaises(AccessError):
             settings.browse().action_workflow_partition_events()
@@ -134,7 +160,7 @@ class TestEventPartition(WorkflowMonitorCommon):
             "CREATE TABLE wm_test_event_ref (event_id int REFERENCES workflow_event (id))"
         )
         with self.assertRaisesRegex(UserError, "wm_test_event_ref"):
-            self.env["workflow.event"].with_user(self.workflow_admin).action_partition_by_month()
+            self.env["workflow.event"].with_user(self.partition_admin).action_partition_by_month()
         self.assertEqual(self.relkind("workflow_event"), "r")
 
     def test_settings_show_the_mode(self):
