@@ -219,25 +219,14 @@ def _data_months(cr, table, key, now, months_ahead, months_back):
 
 
 def _create_partition(cr, table, month, key=None):
-    """Create the partition of ``month``. With ``key``, rows of that month already in the
-    default partition are moved into it first (a partition cannot be added while the
-    default one holds rows of its range)."""
+    """Create the partition of ``month``. Without ``key`` (a conversion, the table is
+    locked) as ``PARTITION OF``; with it, on a live table, as a table of its own that is
+    then attached (``ATTACH PARTITION`` takes a lock that lets reads and inserts of the
+    table go on, where ``CREATE TABLE ... PARTITION OF`` blocks them), after the rows of
+    that month already in the default partition were moved into it (a partition cannot
+    be added while the default one holds rows of its range)."""
     name, start, end = partition_name(table, month), month, add_months(month, 1)
-    default = default_name(table)
-    moving = False
-    if key:
-        cr.execute(
-            SQL(
-                "SELECT EXISTS (SELECT 1 FROM %s WHERE %s >= %s AND %s < %s)",
-                SQL.identifier(default),
-                SQL.identifier(key),
-                start,
-                SQL.identifier(key),
-                end,
-            )
-        )
-        moving = cr.fetchone()[0]
-    if not moving:
+    if not key:
         cr.execute(
             SQL(
                 "CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s)",
@@ -259,7 +248,7 @@ def _create_partition(cr, table, month, key=None):
         SQL(
             """WITH moved AS (DELETE FROM %s WHERE %s >= %s AND %s < %s RETURNING *)
                INSERT INTO %s SELECT * FROM moved""",
-            SQL.identifier(default),
+            SQL.identifier(default_name(table)),
             SQL.identifier(key),
             start,
             SQL.identifier(key),
