@@ -57,7 +57,8 @@ part_start=$SECONDS
 drop_db "$PART_DB"
 install_modules "$PART_DB" "workflow_monitor_base,workflow_monitor_test"
 info "Partitioning the event table of $PART_DB by month"
-odoo_bin -d "$PART_DB" shell --no-http --log-level=warn <<'PY' || fail "partitioning $PART_DB failed"
+PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}" "$PY" "$ODOO_SRC/odoo-bin" shell -c "$CONF" \
+    -d "$PART_DB" --no-http --log-level=warn <<'PY' || fail "partitioning $PART_DB failed"
 result = env["workflow.event"].action_partition_by_month()
 assert env["workflow.event"]._events_partitioned(), result
 env.cr.commit()
