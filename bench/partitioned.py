@@ -91,9 +91,7 @@ def add_older_years(env, years):
     cr.execute("SELECT min(occurred_at) FROM workflow_event")
     end = cr.fetchone()[0]
     start = end - timedelta(days=365 * years)
-    partition.ensure_months(
-        cr, "workflow_event", "occurred_at", start, partition.month_start(end)
-    )
+    partition.ensure_months(cr, "workflow_event", "occurred_at", start, partition.month_start(end))
     cr.commit()
     seconds = []
     for year in range(years):
