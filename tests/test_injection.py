@@ -49,9 +49,10 @@ SQL_ALLOWED = {
         "_kpi_compute_on_time_dispatch",
         "DISPATCH_DUE_SQL",
     ): ("module constant of stock_warehouse.py (the dispatch due date), no value in it"),
-    ("workflow_monitor_base/tools/sql.py", "bulk_insert", "pg_type"): (
+    ("workflow_monitor_base/tools/sql.py", "unnest_arrays", "pg_type"): (
         "PostgreSQL type names of the (name, type) pairs of the engine's column constants "
-        "(EVENT_COLUMNS, INSTANCE_COLUMNS), a loop variable the checker does not follow"
+        "(EVENT_COLUMNS, INSTANCE_INSERT_COLUMNS, the capture's CAPTURE_*_COLUMNS, message "
+        "state updates), a loop variable the checker does not follow"
     ),
     ("workflow_monitor_base/models/workflow_exception_raise.py", "_values_source", "column_type"): (
         "PostgreSQL type names of the upsert's column constant SOURCE_COLUMNS, a loop "
@@ -65,8 +66,11 @@ SQL_ALLOWED = {
         "the PostgreSQL type Odoo gives a stored field of the registry (a field class "
         "attribute such as 'varchar' or 'int4'), never a value"
     ),
-    ("workflow_monitor_base/tools/sql.py", "bulk_update", "pg_type"): (
-        "PostgreSQL type names of the engine's column constants (message state updates)"
+    ("workflow_monitor_base/tools/partition.py", "convert_to_monthly", "definition"): (
+        "CREATE INDEX statements PostgreSQL's catalog wrote for the indexes of the table being "
+        "partitioned (pg_get_indexdef, read in the same transaction under an ACCESS EXCLUSIVE "
+        "lock), run again on the partitioned table; index definitions only administrators "
+        "of the database can create"
     ),
 }
 # Queries built by the ORM (domain values bound as parameters by Query/_search).

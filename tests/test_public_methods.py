@@ -118,6 +118,7 @@ METHODS = {
     ("res.config.settings", "action_workflow_generate_metrics_token"): SYSTEM,
     ("res.config.settings", "get_values"): SYSTEM,  # reads the KPI targets (sudo)
     ("res.config.settings", "set_values"): SYSTEM,  # writes the KPI targets (sudo)
+    ("res.config.settings", "action_workflow_partition_events"): WF_ADMIN,
     # --- purchase.order (gated: confirm) -----------------------------------------------
     ("purchase.order", "button_confirm"): PURCHASE_USER,  # approval door (notify)
     ("purchase.order", "button_approve"): PURCHASE_USER,  # approval door; public in Odoo
@@ -190,6 +191,7 @@ METHODS = {
     ("workflow.instance", "action_view_events"): WF_USER,
     ("workflow.instance", "action_view_exceptions"): WF_USER,
     ("workflow.event", "action_open_document"): WF_USER,  # read access on the event
+    ("workflow.event", "action_partition_by_month"): WF_ADMIN,  # converts the table
     ("workflow.event", "create"): ACL,  # = log_events, with the forced audit fields
     ("workflow.event", "log_events"): WF_USER,  # the integrations' API: create access
     ("workflow.event", "write"): NOBODY,  # append-only audit trail

@@ -32,6 +32,11 @@ class ResConfigSettings(models.TransientModel):
         default=365,
         help="Older workflow events are purged by the retention job; 0 keeps all.",
     )
+    workflow_events_partitioned = fields.Boolean(
+        string="Events partitioned by month",
+        compute="_compute_workflow_events_partitioned",
+        help="The event table is partitioned by month: retention drops whole months.",
+    )
     workflow_dashboard_refresh = fields.Integer(
         string="Dashboard refresh (seconds)",
         config_parameter="workflow_monitor.dashboard_refresh_seconds",
@@ -48,6 +53,11 @@ class ResConfigSettings(models.TransientModel):
         default=10,
         help="More signals of one kind within an hour raise a Security Signal exception.",
     )
+
+    def _compute_workflow_events_partitioned(self):
+        partitioned = self.env["workflow.event"]._events_partitioned()
+        for settings in self:
+            settings.workflow_events_partitioned = partitioned
 
     @api.constrains(
         "workflow_stale_days",
@@ -79,3 +89,7 @@ class ResConfigSettings(models.TransientModel):
                     )
             if 0 < settings.workflow_dashboard_refresh < 5:
                 raise ValidationError(_("Dashboard refresh must be at least 5 seconds."))
+
+    def action_workflow_partition_events(self):
+        """Settings button: partition the event table by month (administrators)."""
+        return self.env["workflow.event"].action_partition_by_month()

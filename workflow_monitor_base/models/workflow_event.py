@@ -498,22 +498,43 @@ class WorkflowEvent(models.Model):
 
     @api.model
     def _cron_retention(self, batch_size=10000, time_budget=60):
+        limit_date = self._retention_limit()
+        if not limit_date:
+            return 0
+        deleted, remaining = self._retention_delete(
+            self._table, limit_date, batch_size, time_budget
+        )
+        self.env["ir.cron"]._notify_progress(done=deleted, remaining=remaining)
+        self.invalidate_model()
+        return deleted
+
+    @api.model
+    def _retention_limit(self):
+        """The date before which events are purged; None when the setting keeps all."""
         days = int(
             self.env["ir.config_parameter"]
             .sudo()
             .get_param("workflow_monitor.event_retention_days", 365)
         )
         if days <= 0:
-            return 0
-        limit_date = fields.Datetime.now() - timedelta(days=days)
+            return None
+        return fields.Datetime.now() - timedelta(days=days)
+
+    @api.model
+    def _retention_delete(self, table, limit_date, batch_size, time_budget):
+        """Delete the rows of ``table`` (the events table or one of its partitions) older
+        than ``limit_date`` in chunks, committed per chunk within ``time_budget``
+        seconds; return (deleted, remaining)."""
         deleted = 0
         deadline = fields.Datetime.now() + timedelta(seconds=time_budget)
         while True:
             self.env.cr.execute(
                 SQL(
-                    """DELETE FROM workflow_event WHERE id IN (
-                           SELECT id FROM workflow_event WHERE occurred_at < %s
+                    """DELETE FROM %s WHERE id IN (
+                           SELECT id FROM %s WHERE occurred_at < %s
                             LIMIT %s FOR UPDATE SKIP LOCKED)""",
+                    SQL.identifier(table),
+                    SQL.identifier(table),
                     limit_date,
                     batch_size,
                 )
@@ -524,9 +545,10 @@ class WorkflowEvent(models.Model):
                 break
             commit_chunk(self.env)
         self.env.cr.execute(
-            SQL("SELECT count(*) FROM workflow_event WHERE occurred_at < %s", limit_date)
+            SQL(
+                "SELECT count(*) FROM %s WHERE occurred_at < %s",
+                SQL.identifier(table),
+                limit_date,
+            )
         )
-        remaining = self.env.cr.fetchone()[0]
-        self.env["ir.cron"]._notify_progress(done=deleted, remaining=remaining)
-        self.invalidate_model()
-        return deleted
+        return deleted, self.env.cr.fetchone()[0]

@@ -2,15 +2,26 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 """The engine's writer of instances: observed stage chains become instance rows and
-stage events, set-based whatever the number of documents and definitions (one SELECT
-of the current instances, one upsert of the instances, one INSERT of the events)."""
+stage events, set-based whatever the number of documents and definitions: one
+statement (``CAPTURE_SQL``) reads the current instances, upserts them and inserts the
+events.
+
+Python prepares each chain as if the document had no instance yet (its stages in order,
+the instance row of its last stage); the statement then applies what the stored
+instance changes: a first stage equal to the stored one is no transition, the first
+transition leaves the stored stage (its duration since the stored entry, the SLA outcome
+``met`` / ``missed`` of the stored timer, kept on the instance when the new stage has no
+timer), and a document whose chain changes nothing is not written at all."""
 
 from typing import NamedTuple
 
 from odoo import api, models
 from odoo.tools import SQL
+from odoo.tools.misc import split_every
 
-from ..tools import bulk_insert, clock
+from ..tools import clock, column_names, unnest_arrays
+from ..tools.sql import CHUNK
+from .workflow_event import EVENT_COLUMNS
 
 # Columns of the instance upsert, in the order of InstanceRow (constants).
 INSTANCE_INSERT_COLUMNS = (
@@ -49,25 +60,83 @@ ON CONFLICT (definition_id, res_model, res_id) DO UPDATE SET
        write_uid = EXCLUDED.write_uid,
        write_date = EXCLUDED.write_date
 """
-STORED_INSTANCES_SQL = """
-SELECT i.definition_id, i.res_model, i.res_id, i.id, i.stage_id, i.stage_entered_at,
-       i.sla_deadline, i.sla_state, i.started_at
-  FROM workflow_instance i
-  JOIN unnest(%s::int[], %s::varchar[], %s::int[]) AS k(d, m, r)
-    ON i.definition_id = k.d AND i.res_model = k.m AND i.res_id = k.r
+# The statement's inputs: the instance rows with the chain's index and first stage, and
+# the events with their chain and position in it (constants, never user input).
+CAPTURE_INSTANCE_COLUMNS = (
+    *INSTANCE_INSERT_COLUMNS,
+    ("first_stage_id", "int4"),
+    ("chain", "int4"),
+)
+CAPTURE_EVENT_COLUMNS = (*EVENT_COLUMNS, ("chain", "int4"), ("position", "int4"))
+# One statement per batch: read the stored instances, upsert the moved ones, insert
+# their events. In ``eff`` a chain's first stage equal to the stored one is dropped, and
+# ``is_first`` marks the first remaining event, the one that leaves the stored stage.
+CAPTURE_SQL = """
+WITH k AS (
+    SELECT * FROM unnest(%(instance_arrays)s) AS k(%(instance_names)s)
+),
+stored AS (
+    SELECT k.chain, i.stage_id, i.stage_entered_at, i.sla_deadline, i.sla_state
+      FROM k
+      JOIN workflow_instance i
+        ON i.definition_id = k.definition_id AND i.res_model = k.res_model
+       AND i.res_id = k.res_id
+),
+eff AS (
+    SELECT e.*, s.stage_id AS stored_stage_id, s.stage_entered_at AS stored_entered_at,
+           s.sla_state AS stored_sla_state,
+           e.position = CASE WHEN s.stage_id = k.first_stage_id THEN 1 ELSE 0 END
+               AS is_first,
+           CASE WHEN s.sla_deadline IS NOT NULL
+                 AND s.sla_state IN ('on_track', 'warning', 'breached')
+                THEN CASE WHEN e.occurred_at <= s.sla_deadline THEN 'met' ELSE 'missed' END
+           END AS stored_outcome
+      FROM unnest(%(event_arrays)s) AS e(%(event_names)s)
+      JOIN k ON k.chain = e.chain
+      LEFT JOIN stored s ON s.chain = e.chain
+     WHERE e.position > 0 OR s.stage_id IS DISTINCT FROM e.stage_to_id
+),
+up AS (
+    INSERT INTO workflow_instance (%(instance_columns)s)
+    SELECT %(instance_values)s
+      FROM k
+      JOIN eff f ON f.chain = k.chain AND f.is_first
+    %(upsert)s
+    RETURNING id, definition_id, res_model, res_id
+),
+ins AS (
+    INSERT INTO workflow_event (%(event_columns)s)
+    SELECT u.id, f.definition_id, f.res_model, f.res_id, f.event_type,
+           CASE WHEN f.is_first THEN f.stored_stage_id ELSE f.stage_from_id END,
+           f.stage_to_id, f.occurred_at,
+           CASE WHEN NOT f.is_first THEN f.duration_seconds
+                WHEN f.stored_entered_at IS NOT NULL
+                THEN GREATEST(EXTRACT(EPOCH FROM f.occurred_at - f.stored_entered_at), 0)
+           END,
+           f.source, f.source_ref, f.user_id, f.correlation_id,
+           CASE WHEN f.is_first AND f.stored_outcome IS NOT NULL
+                THEN COALESCE(f.payload, '{}'::jsonb)
+                     || jsonb_build_object('sla', f.stored_outcome)
+                ELSE f.payload
+           END,
+           f.company_id
+      FROM eff f
+      JOIN up u ON u.definition_id = f.definition_id AND u.res_model = f.res_model
+               AND u.res_id = f.res_id
+     ORDER BY f.chain, f.position
+    RETURNING id, event_type
+)
+SELECT id, event_type FROM ins ORDER BY id
 """
-SLA_TIMER_STATES = ("on_track", "warning", "breached")
-
-
-class StoredInstance(NamedTuple):
-    """An instance as stored before the chains are applied."""
-
-    id: int
-    stage_id: int
-    stage_entered_at: object
-    sla_deadline: object
-    sla_state: str
-    started_at: object
+# The instance's SLA state when its new stage has no timer (Python left it empty): the
+# outcome of the stored timer, else the stored met / missed, else none.
+CAPTURE_SLA_STATE_SQL = """
+CASE WHEN k.sla_policy_id IS NOT NULL THEN k.sla_state
+     ELSE COALESCE(f.stored_outcome,
+                   CASE WHEN f.stored_sla_state IN ('met', 'missed') THEN f.stored_sla_state END,
+                   'none')
+END
+"""
 
 
 class Transition(NamedTuple):
@@ -89,7 +158,6 @@ class Move(NamedTuple):
     definition_id: int
     res_model: str
     res_id: int
-    stored: StoredInstance | None
     transitions: list
 
 
@@ -169,20 +237,29 @@ class WorkflowInstanceMove(models.Model):
         if not chains:
             return self.env["workflow.event"]
         maps = self._chain_stage_maps(chains)
-        moves = self._chain_moves(chains, maps, self._chain_stored(chains, maps))
-        if not moves:
-            return self.env["workflow.event"]
+        moves = self._chain_moves(chains, maps)
         context = self._chain_context(moves, maps)
-        rows, events = [], []
-        for move in moves:
-            move_events, sla_outcome = self._chain_events(move, context, source, payload)
-            events += move_events
-            rows.append(self._chain_instance_row(move, context, sla_outcome))
-        ids = self._chain_upsert(rows)
-        for vals in events:
-            if isinstance(vals["instance_id"], tuple):
-                vals["instance_id"] = ids.get(vals["instance_id"])
-        return self.env["workflow.event"]._log_events(events)
+        Event = self.env["workflow.event"]
+        # the statement reads the stored instances: apply pending ORM writes first
+        self.flush_model()
+        returned = []
+        for chunk in split_every(CHUNK, list(enumerate(moves)), list):
+            instance_rows, event_rows = [], []
+            for chain, move in chunk:
+                row = self._chain_instance_row(move, context)
+                instance_rows.append((*row, move.transitions[0].to_id, chain))
+                event_rows += [
+                    (*Event._prepare_event_row(vals), chain, position)
+                    for position, vals in enumerate(
+                        self._chain_events(move, context, source, payload)
+                    )
+                ]
+            returned += self._chain_capture(instance_rows, event_rows)
+        self.invalidate_model()
+        events = Event.browse([event_id for event_id, _type in returned])
+        if events:
+            Event._events_logged(events, {event_type for _id, event_type in returned})
+        return events
 
     @api.model
     def _chain_stage_maps(self, chains):
@@ -200,29 +277,13 @@ class WorkflowInstanceMove(models.Model):
         return maps
 
     @api.model
-    def _chain_stored(self, chains, maps):
-        """{(definition id, model, res_id): StoredInstance} of the documents, one query."""
-        keys = [(maps[code][0], model, res_id) for code, model, res_id in chains]
-        self.flush_model()
-        self.env.cr.execute(
-            SQL(
-                STORED_INSTANCES_SQL,
-                [key[0] for key in keys],
-                [key[1] for key in keys],
-                [key[2] for key in keys],
-            )
-        )
-        return {tuple(row[:3]): StoredInstance(*row[3:]) for row in self.env.cr.fetchall()}
-
-    @api.model
-    def _chain_moves(self, chains, maps, stored):
-        """Walk each chain from the stored stage: one transition per stage change."""
+    def _chain_moves(self, chains, maps):
+        """Walk each chain as if the document had no instance: one transition per stage
+        change (the statement drops a first one to the stored stage)."""
         moves = []
         for (definition_code, res_model, res_id), chain in chains.items():
             definition_id, stages = maps[definition_code]
-            instance = stored.get((definition_id, res_model, res_id))
-            stage_id = instance.stage_id if instance else None
-            entered = instance.stage_entered_at if instance else None
+            stage_id = entered = None
             transitions = []
             for code, at, *who in chain:
                 to_id = stages[code][0]
@@ -231,9 +292,7 @@ class WorkflowInstanceMove(models.Model):
                 transitions.append(Transition(stage_id, to_id, at, entered, tuple(who)))
                 stage_id, entered = to_id, at
             if transitions:
-                moves.append(
-                    Move(definition_code, definition_id, res_model, res_id, instance, transitions)
-                )
+                moves.append(Move(definition_code, definition_id, res_model, res_id, transitions))
         return moves
 
     @api.model
@@ -264,30 +323,16 @@ class WorkflowInstanceMove(models.Model):
 
     @api.model
     def _chain_events(self, move, context, source, payload):
-        """The stage events of one move, and the SLA outcome (met / missed) of the
-        timed stage it left, if any."""
+        """The stage events of one move as if the document had no instance yet: the
+        statement sets the instance, and the stage left, the duration and the SLA
+        outcome of the first one from the stored instance."""
         record = context.records[move.res_model].browse(move.res_id)
         company_id = self._record_company_id(record)
-        stored = move.stored
-        old_deadline = stored.sla_deadline if stored else None
-        old_sla = stored.sla_state if stored else None
-        sla_outcome = None
         events = []
         for transition in move.transitions:
-            outcome = None
-            if old_deadline and old_sla in SLA_TIMER_STATES:
-                outcome = sla_outcome = "met" if transition.at <= old_deadline else "missed"
-            old_deadline = old_sla = None  # intermediate stages had no timer
-            event_payload = dict(payload or {})
-            if outcome:
-                event_payload["sla"] = outcome
             entered, who = transition.entered, transition.who
             events.append(
                 {
-                    # the id of an instance created by this batch is known after it
-                    "instance_id": stored.id
-                    if stored
-                    else (move.definition_id, move.res_model, move.res_id),
                     "definition_id": move.definition_id,
                     "res_model": move.res_model,
                     "res_id": move.res_id,
@@ -300,18 +345,20 @@ class WorkflowInstanceMove(models.Model):
                     ),
                     "source": who[1] if len(who) > 1 and who[1] else source,
                     "user_id": who[0] if who else self.env.uid,
-                    "payload": event_payload or None,
+                    "payload": dict(payload) if payload else None,
                     "company_id": company_id,
                 }
             )
-        return events, sla_outcome
+        return events
 
     @api.model
-    def _chain_instance_row(self, move, context, sla_outcome):
-        """The upserted row of the instance after ``move``: its last stage, the state
-        that stage gives, the SLA timer of that stage or the outcome of the last one."""
+    def _chain_instance_row(self, move, context):
+        """The row of the instance after ``move`` as if it had none yet: its last stage,
+        the state that stage gives and the SLA timer of that stage. Without a timer the
+        statement sets the SLA state from the stored instance (CAPTURE_SLA_STATE_SQL);
+        an existing instance keeps its start, name, company and creator."""
         record = context.records[move.res_model].browse(move.res_id)
-        stored, last, now = move.stored, move.transitions[-1], context.now
+        last, now = move.transitions[-1], context.now
         _definition_id, stages = context.maps[move.definition_code]
         _stage_id, is_final, is_cancel = next(
             values for values in stages.values() if values[0] == last.to_id
@@ -320,14 +367,13 @@ class WorkflowInstanceMove(models.Model):
         policy_id, deadline, warning_at = context.deadlines.get(
             (move.res_model, move.res_id), (None, None, None)
         )
+        sla_state = "none"
         if policy_id and state == "running":
             sla_state = "warning" if warning_at and warning_at <= now else "on_track"
             if deadline <= now:
                 sla_state = "breached"
         else:
             policy_id = deadline = warning_at = None
-            kept = stored.sla_state if stored and stored.sla_state in ("met", "missed") else None
-            sla_state = sla_outcome or kept or "none"
         uid = self.env.uid
         return InstanceRow(
             definition_id=move.definition_id,
@@ -338,9 +384,7 @@ class WorkflowInstanceMove(models.Model):
             user_id=self._record_user_id(record),
             stage_id=last.to_id,
             stage_entered_at=last.at,
-            started_at=stored.started_at
-            if stored and stored.started_at
-            else move.transitions[0].at,
+            started_at=move.transitions[0].at,
             ended_at=None if state == "running" else last.at,
             state=state,
             sla_policy_id=policy_id,
@@ -355,18 +399,27 @@ class WorkflowInstanceMove(models.Model):
         )
 
     @api.model
-    def _chain_upsert(self, rows):
-        """Insert or update the instance rows; {(definition id, model, res_id): id}."""
-        returned = bulk_insert(
-            self.env.cr,
-            self._table,
-            INSTANCE_INSERT_COLUMNS,
-            rows,
-            returning="id, definition_id, res_model, res_id",
-            on_conflict=SQL(INSTANCE_UPSERT_SQL),
+    def _chain_capture(self, instance_rows, event_rows):
+        """Run CAPTURE_SQL on rows of CAPTURE_INSTANCE_COLUMNS and CAPTURE_EVENT_COLUMNS;
+        return the [(id, event type)] of the inserted events."""
+        instance_values = SQL(", ").join(
+            SQL(CAPTURE_SLA_STATE_SQL) if name == "sla_state" else SQL.identifier("k", name)
+            for name, _type in INSTANCE_INSERT_COLUMNS
         )
-        self.invalidate_model()
-        return {(d, m, r): instance_id for instance_id, d, m, r in returned}
+        self.env.cr.execute(
+            SQL(
+                CAPTURE_SQL,
+                instance_arrays=unnest_arrays(CAPTURE_INSTANCE_COLUMNS, instance_rows),
+                instance_names=column_names(CAPTURE_INSTANCE_COLUMNS),
+                event_arrays=unnest_arrays(CAPTURE_EVENT_COLUMNS, event_rows),
+                event_names=column_names(CAPTURE_EVENT_COLUMNS),
+                instance_columns=column_names(INSTANCE_INSERT_COLUMNS),
+                instance_values=instance_values,
+                upsert=SQL(INSTANCE_UPSERT_SQL),
+                event_columns=column_names(EVENT_COLUMNS),
+            )
+        )
+        return self.env.cr.fetchall()
 
     @api.model
     def _record_company_id(self, record):

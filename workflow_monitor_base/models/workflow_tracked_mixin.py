@@ -27,7 +27,7 @@ class WorkflowTrackedMixin(models.AbstractModel):
     document's new stage code (read from the cache) in the transaction; a recomputed
     stored stage field (picking ``state``, invoice ``payment_state``...) only marks the
     document. Before commit, like Odoo's own field tracking, everything noted is
-    applied at once: one SELECT, one upsert of the instances and one INSERT of the
+    applied at once: one statement reads the instances, upserts them and inserts the
     events, whatever the number of documents. Every stage a document went through in
     the transaction gets its event, in order.
     """

@@ -17,3 +17,4 @@ from . import test_clock
 from . import test_process_map
 from . import test_stage_duration
 from . import test_process_export
+from . import test_event_partition

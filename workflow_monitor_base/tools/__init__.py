@@ -8,7 +8,14 @@ import psycopg2
 from odoo.http import request
 from odoo.modules import module
 
-from .sql import bulk_insert, bulk_update, drop_foreign_keys, drop_indexes
+from .sql import (
+    bulk_insert,
+    bulk_update,
+    column_names,
+    drop_foreign_keys,
+    drop_indexes,
+    unnest_arrays,
+)
 
 
 def commit_chunk(env):

@@ -24,6 +24,22 @@ def _column(rows, index, pg_type):
     return values
 
 
+def unnest_arrays(columns, rows):
+    """``%s::type[], ...``: one array parameter per column of ``rows`` (tuples ordered
+    like ``columns``, (name, PostgreSQL type) pairs), for ``unnest(...)``."""
+    return SQL(", ").join(
+        SQL("%s::" + pg_type + "[]", _column(rows, index, pg_type))
+        for index, (_name, pg_type) in enumerate(columns)
+    )
+
+
+def column_names(columns, prefix=None):
+    """``a, b, ...`` (or ``prefix.a, prefix.b, ...``) of ``columns``' names."""
+    if prefix:
+        return SQL(", ").join(SQL.identifier(prefix, name) for name, _type in columns)
+    return SQL(", ").join(SQL.identifier(name) for name, _type in columns)
+
+
 def bulk_insert(cr, table, columns, rows, returning="id", on_conflict=None):
     """Insert ``rows`` (tuples ordered like ``columns``) and return the fetched rows.
 
@@ -31,12 +47,9 @@ def bulk_insert(cr, table, columns, rows, returning="id", on_conflict=None):
     :param on_conflict: optional ``SQL`` fragment appended after the SELECT
     """
     result = []
-    names = SQL(", ").join(SQL.identifier(name) for name, _type in columns)
+    names = column_names(columns)
     for chunk in split_every(CHUNK, rows, list):
-        arrays = SQL(", ").join(
-            SQL("%s::" + pg_type + "[]", _column(chunk, index, pg_type))
-            for index, (_name, pg_type) in enumerate(columns)
-        )
+        arrays = unnest_arrays(columns, chunk)
         query = SQL(
             "INSERT INTO %s (%s) SELECT * FROM unnest(%s) %s RETURNING %s",
             SQL.identifier(table),
@@ -54,10 +67,7 @@ def bulk_update(cr, table, columns, rows, key="id"):
     """Update ``table`` from ``rows``; the first of ``columns`` is the key column."""
     names = [name for name, _type in columns]
     for chunk in split_every(CHUNK, rows, list):
-        arrays = SQL(", ").join(
-            SQL("%s::" + pg_type + "[]", _column(chunk, index, pg_type))
-            for index, (_name, pg_type) in enumerate(columns)
-        )
+        arrays = unnest_arrays(columns, chunk)
         assignments = SQL(", ").join(
             SQL("%s = v.%s", SQL.identifier(name), SQL.identifier(name)) for name in names[1:]
         )
