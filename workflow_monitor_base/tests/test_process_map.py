@@ -27,8 +27,9 @@ TRACES_A = (
 TRACES_B = ((("a", 0), ("b", 1), ("d", 2)),)  # skips c, in company B only
 
 
-@tagged("post_install", "-at_install")
-class TestProcessMap(WorkflowMonitorCommon):
+class ProcessMapCommon(WorkflowMonitorCommon):
+    """The hand-made event set of TRACES_A (company A) and TRACES_B (company B)."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -96,6 +97,9 @@ class TestProcessMap(WorkflowMonitorCommon):
     def _edges(result):
         return {(e["from"], e["to"]): e for e in result["edges"]}
 
+
+@tagged("post_install", "-at_install")
+class TestProcessMap(ProcessMapCommon):
     # ------------------------------------------------------------
     # figures
     # ------------------------------------------------------------
