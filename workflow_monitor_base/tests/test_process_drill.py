@@ -1,10 +1,13 @@
 # Copyright 2026 Workflow Monitor
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from datetime import timedelta
 
-from .test_process_map import CODE, WINDOW, ProcessMapCommon
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import HttpCase, tagged
+
+from .test_process_map import CODE, TRACES_A, WINDOW, ProcessMapCommon, create_flow
 
 
 @tagged("post_install", "-at_install")
@@ -196,3 +199,15 @@ class TestProcessDrill(ProcessMapCommon):
         # before anything else: a bad request from an outsider learns nothing from it
         with self.assertRaises(AccessError):
             Definition.action_process_instances("no_such_flow", "bad", "nodes", None)
+
+
+@tagged("post_install", "-at_install")
+class TestProcessTour(HttpCase):
+    def test_process_tour(self):
+        # the hand-made traces two days ago (in the screen's default 30 days), in the
+        # admin's company: the tour opens the list behind the variant a, b, c, d (3 flows)
+        # and behind the move b -> c (4 flows, 5 moves)
+        create_flow(self.env)
+        start = fields.Datetime.now() - timedelta(days=2)
+        ProcessMapCommon._write_traces(self.env, self.env.company, TRACES_A, start)
+        self.start_tour("/odoo/workflow-process", "workflow_monitor_process_tour", login="admin")
