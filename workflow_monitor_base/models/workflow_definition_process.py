@@ -100,6 +100,8 @@ SELECT 'entered', NULL, stage_id, NULL, NULL, n, NULL, NULL
 SELECT 'moved', NULL, stage_from_id, stage_to_id, NULL, n, NULL, NULL
   FROM moved WHERE %(with_instances)s
 """
+
+
 class Stage(NamedTuple):
     """A stage of the definition as the map uses it."""
 

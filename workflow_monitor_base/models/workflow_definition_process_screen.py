@@ -39,7 +39,6 @@ SELECT instance_id FROM ev WHERE stage_to_id = %(to)s
 """
 
 
-
 class WorkflowDefinitionProcessScreen(models.Model):
     _inherit = "workflow.definition"
 
@@ -166,7 +165,9 @@ class WorkflowDefinitionProcessScreen(models.Model):
     def _process_drill_move(self, scope, kind, key, params):
         if not isinstance(key, (list, tuple)) or len(key) != 2:
             raise UserError(
-                self.env._("A move is a pair [from stage code or null, to stage code] (field: key).")
+                self.env._(
+                    "A move is a pair [from stage code or null, to stage code] (field: key)."
+                )
             )
         source = None if key[0] is None else self._process_drill_stage(scope, key[0])
         target = self._process_drill_stage(scope, key[1])
@@ -184,9 +185,7 @@ class WorkflowDefinitionProcessScreen(models.Model):
                 )
         if source is None:
             return params, self.env._("Started in %(stage)s", stage=target.name)
-        return params, self.env._(
-            "%(from)s → %(to)s", **{"from": source.name, "to": target.name}
-        )
+        return params, self.env._("%(from)s → %(to)s", **{"from": source.name, "to": target.name})
 
     @api.model
     def _process_drill_stage(self, scope, code) -> Stage:

@@ -121,7 +121,9 @@ class TestProcessDrill(ProcessMapCommon):
         Definition = self.env["workflow.definition"].with_user(self.workflow_user)
         default = Definition.get_process_screen(False, {})
         self.assertEqual(default["definition"], default["definitions"][0]["code"])
-        empty = self._screen(self.workflow_user, {"date_from": "2025-01-01", "date_to": "2025-01-02"})
+        empty = self._screen(
+            self.workflow_user, {"date_from": "2025-01-01", "date_to": "2025-01-02"}
+        )
         self.assertEqual([n["instance_count"] for n in empty["map"]["nodes"]], [0] * 5)
         self.assertEqual(empty["map"]["edges"], [])
         self.assertEqual(empty["map"]["instance_total"], 0)
@@ -141,19 +143,21 @@ class TestProcessDrill(ProcessMapCommon):
         self.assertEqual(self._ids(self.workflow_user, "variant", ["a", "b", "d"]), set())
         self.assertEqual(self._ids(self.workflow_user, "skipped", ["b", "d"]), set())
         with self.assertRaisesRegex(UserError, "field: company"):
-            self._ids(self.workflow_user, "node", "a", dict(WINDOW, company_ids=[self.company_b.id]))
+            self._ids(self.workflow_user, "node", "a", dict(WINDOW, company_ids=self.company_b.ids))
         # a context naming company B is refused by Odoo itself
         Definition = self.env["workflow.definition"].with_user(self.workflow_user)
         with self.assertRaises(AccessError):
-            Definition.with_context(allowed_company_ids=[self.company_b.id]).action_process_instances(
-                CODE, dict(WINDOW), "node", "a"
-            )
+            Definition.with_context(
+                allowed_company_ids=[self.company_b.id]
+            ).action_process_instances(CODE, dict(WINDOW), "node", "a")
         # the user of company B gets exactly company B's instance
         self.assertEqual(self._ids(self.workflow_user_b, "node", "a"), ids_b)
         # both companies for a user of both, one when asked
         both = self._ids(self.workflow_admin, "node", "a")
         self.assertEqual(both, {i.id for i in self.instances_a} | ids_b)
-        only_b = self._ids(self.workflow_admin, "node", "a", dict(WINDOW, company_ids=[self.company_b.id]))
+        only_b = self._ids(
+            self.workflow_admin, "node", "a", dict(WINDOW, company_ids=self.company_b.ids)
+        )
         self.assertEqual(only_b, ids_b)
 
     def test_bad_kind_or_key_names_it(self):

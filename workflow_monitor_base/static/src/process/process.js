@@ -196,6 +196,18 @@ export class WorkflowProcess extends Component {
         );
     }
 
+    /** After the node's clickable count: " flows", and the entries when they differ. */
+    nodeFlowsText(node) {
+        if (node.count !== node.instance_count) {
+            return _t(" flows (%s entries)", node.count);
+        }
+        return _t(" flows");
+    }
+
+    get startedText() {
+        return _t(" started here");
+    }
+
     nodeMedian(node) {
         if (node.median_seconds === null && (node.is_final || node.is_cancel)) {
             return node.is_cancel ? _t("cancelled: end") : _t("final: end");
