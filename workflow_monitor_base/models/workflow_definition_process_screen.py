@@ -50,8 +50,8 @@ class WorkflowDefinitionProcessScreen(models.Model):
     def get_process_screen(self, definition_code=None, filters=None):
         """Everything the process map screen shows, in one call.
 
-        :param definition_code: the definition to map; default: the first one the
-            caller can read.
+        :param definition_code: the definition to map; default: the one with the most
+            instances the caller can read.
         :param filters: as ``get_process_map``'s.
         :return: ``{definitions: [{code, name}], definition: code or False, companies:
             [[id, name]], nodes: the dashboard's node filter, filters: the filters as
@@ -65,7 +65,7 @@ class WorkflowDefinitionProcessScreen(models.Model):
         requested = filters if filters is not None else {}
         parsed = Dashboard._dashboard_filters(requested)
         definitions = self.search([])
-        code = definition_code or definitions[:1].code
+        code = definition_code or self._process_default_definition(definitions).code
         screen = {
             "definitions": [{"code": d.code, "name": d.name} for d in definitions],
             "definition": code or False,
@@ -132,6 +132,19 @@ class WorkflowDefinitionProcessScreen(models.Model):
             "context": {"create": False},
             "target": "current",
         }
+
+    @api.model
+    def _process_default_definition(self, definitions):
+        """The definition of ``definitions`` with the most instances the caller may
+        read (one grouped count), else the first one."""
+        busiest = self.env["workflow.instance"]._read_group(
+            [("definition_id", "in", definitions.ids)],
+            ["definition_id"],
+            ["__count"],
+            order="__count desc, definition_id",
+            limit=1,
+        )
+        return busiest[0][0] if busiest else definitions[:1]
 
     # ------------------------------------------------------------
     # KEYS

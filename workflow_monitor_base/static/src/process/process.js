@@ -134,6 +134,10 @@ export class WorkflowProcess extends Component {
         return this.state.allVariants ? variants : variants.slice(0, VARIANTS_SHOWN);
     }
 
+    get variantsTitle() {
+        return _t("Variants: the paths the flows took (%s)", this.map?.variants.length || 0);
+    }
+
     get hiddenVariants() {
         const count = this.map?.variants.length || 0;
         return this.state.allVariants ? 0 : Math.max(0, count - VARIANTS_SHOWN);
@@ -149,7 +153,7 @@ export class WorkflowProcess extends Component {
             if (!bounds.length) {
                 label = _t("any median");
             } else if (low === null) {
-                label = _t("≤ %s", high);
+                label = bounds[0] === 0 ? _t("0 s") : _t("≤ %s", high);
             } else if (high === null) {
                 label = _t("> %s", low);
             } else {
@@ -164,9 +168,10 @@ export class WorkflowProcess extends Component {
         return name.length > NAME_CHARS ? name.slice(0, NAME_CHARS - 1) + "…" : name;
     }
 
+    /** The flows that made the move (the number its click lists) and the median; the
+     * moves, when a flow made it more than once, are in the tooltip. */
     edgeLabel(edge) {
-        const moves = edge.count !== edge.instance_count ? ` (${edge.count}×)` : "";
-        return `${edge.instance_count}${moves} · ${formatDuration(edge.median_seconds)}`;
+        return `${edge.instance_count} · ${formatDuration(edge.median_seconds)}`;
     }
 
     edgeTitle(edge) {

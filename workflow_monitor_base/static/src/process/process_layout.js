@@ -15,7 +15,7 @@
 
 export const NODE_W = 150;
 export const NODE_H = 78;
-const GAP_X = 96;
+const GAP_X = 86;
 const PER_ROW = 6;
 const MARGIN = 16;
 const ARC_STEP = 24; // height of an arc per stage it spans
@@ -191,7 +191,8 @@ function overlaps(a, b) {
 }
 
 function placeLabels(edges, nodeBoxes) {
-    const placed = nodeBoxes.map((b) => ({ x: b.x - 2, y: b.y - 2, w: NODE_W + 4, h: NODE_H + 4 }));
+    // a label may cover the first pixels of a box's side (where its line starts)
+    const placed = nodeBoxes.map((b) => ({ x: b.x + 8, y: b.y - 2, w: NODE_W - 16, h: NODE_H + 4 }));
     const steps = [0, -1, 1, -2, 2, -3, 3, -4, 4];
     for (const edge of edges) {
         const w = edge.labelText.length * CHAR_W + 10;
