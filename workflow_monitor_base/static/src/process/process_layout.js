@@ -7,7 +7,8 @@
  * order, left to right, wrapping after PER_ROW; cancel stages on an exit lane below, each
  * under the stages it is mostly reached from. Forward moves between neighbours are
  * straight, longer forward moves arc above the row, backward moves (rework, out of
- * order) arc below it, dashed; moves across rows or to the exit lane are curves.
+ * order) arc below it, dashed; moves across rows run along the lane between the rows,
+ * moves to or from the exit lane are curves.
  * Edge width follows the number of moves, colour the median duration (quantile classes
  * of the map's own medians, see durationClasses). Labels are moved apart until none
  * overlaps another label or a box.
@@ -20,7 +21,7 @@ const PER_ROW = 6;
 const MARGIN = 16;
 const ARC_STEP = 24; // height of an arc per stage it spans
 const ARC_BASE = 14;
-const ROW_GAP = 64; // between two rows, for the curves that cross them
+const ROW_GAP = 64; // between two rows: the lane of the moves across them
 const EXIT_GAP = 70; // above the exit lane
 const LABEL_H = 17;
 const CHAR_W = 6.4; // average width of a label character at 11px
@@ -89,25 +90,28 @@ function placeNodes(nodes, edges) {
         boxes[node.stage] = { node, index, row: Math.floor(index / perRow), col: index % perRow };
     });
     const rows = main.length ? Math.ceil(main.length / perRow) : 0;
-    const taken = new Set();
+    // the columns of the last row's boxes are taken: a move from a row above to an exit
+    // goes down a free column
+    const lastRow = main.slice((rows - 1) * perRow);
+    const taken = new Set(lastRow.length < perRow ? lastRow.map((n) => boxes[n.stage].col) : []);
     exits.forEach((node, j) => {
         // under the weighted mean column of the stages it is reached from
         let weight = 0;
         let sum = 0;
         for (const edge of edges) {
             const source = edge.to === node.stage && edge.from && boxes[edge.from];
-            if (source && source.row === rows - 1) {
+            if (source) {
                 weight += edge.count;
                 sum += edge.count * source.col;
             }
         }
         let col = weight ? Math.round(sum / weight) : perRow - exits.length + j;
         col = Math.max(0, Math.min(perRow - 1, col));
-        while (taken.has(col) && col < perRow - 1) {
-            col++;
-        }
-        while (taken.has(col) && col > 0) {
-            col--;
+        if (taken.has(col)) {
+            const free = [...Array(perRow).keys()].filter((c) => !taken.has(c));
+            if (free.length) {
+                col = free.reduce((a, b) => (Math.abs(b - col) < Math.abs(a - col) ? b : a));
+            }
         }
         taken.add(col);
         boxes[node.stage] = { node, index: main.length + j, row: rows, col, exit: true };
@@ -115,18 +119,27 @@ function placeNodes(nodes, edges) {
     return { boxes, perRow, rows, hasExits: exits.length > 0 };
 }
 
-function edgeShape(edge, boxes) {
+function edgeShape(edge, boxes, rows) {
     const source = boxes[edge.from];
     const target = boxes[edge.to];
     const back = target.index < source.index;
-    if (source.row === target.row && !source.exit) {
+    if (target.exit && !source.exit && source.row < rows - 1) {
+        // from a row above the last one: along the lane below its row, then down
+        return { kind: "wrap", back, span: 0, gap: source.row };
+    }
+    if (source.exit || target.exit) {
+        return { kind: "exit", back, span: 0 };
+    }
+    if (source.row === target.row) {
         const span = Math.abs(target.col - source.col);
         if (!back && span === 1) {
             return { kind: "straight", back, span };
         }
         return { kind: back ? "below" : "above", back, span };
     }
-    return { kind: "cross", back, span: 0 };
+    // across rows: down (or up) to the lane between the rows, along it, down (up) again
+    const gap = back ? source.row - 1 : source.row;
+    return { kind: "wrap", back, span: 0, gap };
 }
 
 function rowSpaces(shapes, boxes, rows) {
@@ -155,8 +168,32 @@ function cubicPoint(p0, p1, p2, p3, t) {
     ];
 }
 
-function edgeGeometry(shape, s, t) {
+function wrapGeometry(shape, s, t, laneY) {
+    const r = 10;
+    const offset = shape.back ? 0.62 : 0.38;
+    const x0 = s.x + NODE_W * offset;
+    const x3 = t.x + NODE_W * offset;
+    const down = t.y > s.y;
+    const y0 = down ? s.y + NODE_H : s.y;
+    const y3 = down ? t.y : t.y + NODE_H;
+    const v = down ? 1 : -1; // vertical direction
+    const h = x3 < x0 ? -1 : 1; // horizontal direction
+    const d = [
+        `M${x0},${y0}`,
+        `V${laneY - v * r}`,
+        `Q${x0},${laneY} ${x0 + h * r},${laneY}`,
+        `H${x3 - h * r}`,
+        `Q${x3},${laneY} ${x3},${laneY + v * r}`,
+        `V${y3}`,
+    ].join(" ");
+    return { d, label: [(x0 + x3) / 2, laneY] };
+}
+
+function edgeGeometry(shape, s, t, lanes) {
     // s, t: the boxes with x, y; returns the path and the label's anchor point
+    if (shape.kind === "wrap") {
+        return wrapGeometry(shape, s, t, lanes[shape.gap] + (shape.lane || 0));
+    }
     let p0, p1, p2, p3;
     if (shape.kind === "straight") {
         const y = s.y + NODE_H / 2;
@@ -219,8 +256,18 @@ function placeLabels(edges, nodeBoxes) {
 export function layoutProcess(map, labelOf) {
     const edges = map.edges.filter((e) => e.from && e.from !== e.to);
     const { boxes, perRow, rows, hasExits } = placeNodes(map.nodes, edges);
-    const shapes = edges.map((edge) => ({ edge, shape: edgeShape(edge, boxes) }));
+    const shapes = edges.map((edge) => ({ edge, shape: edgeShape(edge, boxes, rows) }));
     const { above, below } = rowSpaces(shapes, boxes, rows);
+    // the lanes between rows: each edge across a gap gets its own track in it
+    const tracks = {};
+    for (const { shape } of [...shapes].sort((a, b) => b.edge.count - a.edge.count)) {
+        if (shape.kind === "wrap") {
+            const used = tracks[shape.gap] || 0;
+            shape.lane = (used % 2 ? 1 : -1) * Math.ceil(used / 2) * 8;
+            tracks[shape.gap] = used + 1;
+        }
+    }
+    const lanes = [];
     let y = MARGIN;
     for (let row = 0; row < rows; row++) {
         y += above[row] ? arcHeight(above[row]) + LABEL_H : LABEL_H;
@@ -230,7 +277,11 @@ export function layoutProcess(map, labelOf) {
             }
         }
         y += NODE_H + (below[row] ? arcHeight(below[row]) + LABEL_H / 2 : 0);
-        y += row < rows - 1 ? ROW_GAP : 0;
+        if (row < rows - 1) {
+            const gapTracks = tracks[row] || 0;
+            lanes.push(y + ROW_GAP / 2 + (gapTracks * 8) / 2);
+            y += ROW_GAP + gapTracks * 8;
+        }
     }
     if (hasExits) {
         y += rows ? EXIT_GAP : 0;
@@ -247,13 +298,14 @@ export function layoutProcess(map, labelOf) {
     const maxCount = Math.max(1, ...edges.map((e) => e.count));
     const bounds = durationClasses(edges);
     const drawn = shapes.map(({ edge, shape }) => {
-        const geometry = edgeGeometry(shape, boxes[edge.from], boxes[edge.to]);
+        const geometry = edgeGeometry(shape, boxes[edge.from], boxes[edge.to], lanes);
         const cls = durationClass(edge.median_seconds, bounds);
         return {
             edge,
             key: `${edge.from}>${edge.to}`,
             d: geometry.d,
             back: shape.back,
+            shape,
             width: MIN_WIDTH + ((MAX_WIDTH - MIN_WIDTH) * edge.count) / maxCount,
             colour: colourOf(cls, bounds),
             arrow: ARROWS[paletteSlot(cls, bounds) + 1].id,
@@ -272,9 +324,10 @@ export function layoutProcess(map, labelOf) {
         for (const box of nodeBoxes) {
             box.y += shift;
         }
+        const shifted = lanes.map((lane) => lane + shift);
         for (const edge of drawn) {
-            const geometry = edgeGeometry(edgeShape(edge.edge, boxes), boxes[edge.edge.from], boxes[edge.edge.to]);
-            edge.d = geometry.d;
+            const { from, to } = edge.edge;
+            edge.d = edgeGeometry(edge.shape, boxes[from], boxes[to], shifted).d;
             edge.labelBox = { ...edge.labelBox, y: edge.labelBox.y + shift };
         }
     }
