@@ -134,6 +134,19 @@ export class WorkflowProcess extends Component {
         return this.state.allVariants ? variants : variants.slice(0, VARIANTS_SHOWN);
     }
 
+    get windowText() {
+        const window = this.state.screen.window;
+        return _t("%(flows)s flows with a stage change from %(from)s to %(to)s", {
+            flows: this.map.instance_total,
+            from: window.date_from,
+            to: window.date_to,
+        });
+    }
+
+    get moreVariantsText() {
+        return _t("Show %s more", this.hiddenVariants);
+    }
+
     get variantsTitle() {
         return _t("Variants: the paths the flows took (%s)", this.map?.variants.length || 0);
     }
