@@ -1,13 +1,14 @@
 # Copyright 2026 Workflow Monitor
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+from contextlib import closing
 from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, tagged, users, warmup
 
-from .test_process_map import CODE, TRACES_A, WINDOW, ProcessMapCommon, create_flow
+from .test_process_map import CODE, T0, TRACES_A, WINDOW, ProcessMapCommon, create_flow
 
 
 @tagged("post_install", "-at_install")
@@ -120,13 +121,42 @@ class TestProcessDrill(ProcessMapCommon):
     def test_screen_defaults_and_empty_window(self):
         Definition = self.env["workflow.definition"].with_user(self.workflow_user)
         default = Definition.get_process_screen(False, {})
-        self.assertEqual(default["definition"], default["definitions"][0]["code"])
+        # the flow with the most instances the user may read
+        Instance = self.env["workflow.instance"].with_user(self.workflow_user)
+        counts = {
+            d["code"]: Instance.search_count([("definition_id.code", "=", d["code"])])
+            for d in default["definitions"]
+        }
+        self.assertEqual(counts[default["definition"]], max(counts.values()))
+        self.assertGreater(counts[default["definition"]], 0)
         empty = self._screen(
             self.workflow_user, {"date_from": "2025-01-01", "date_to": "2025-01-02"}
         )
         self.assertEqual([n["instance_count"] for n in empty["map"]["nodes"]], [0] * 5)
         self.assertEqual(empty["map"]["edges"], [])
         self.assertEqual(empty["map"]["instance_total"], 0)
+
+    @users("wm_user")
+    @warmup
+    def test_query_count_does_not_grow_with_instances(self):
+        with closing(self.cr.savepoint(flush=False)):
+            Definition = self.env["workflow.definition"]
+            self.env.flush_all()
+            start = self.cr.sql_log_count
+            Definition.get_process_screen(CODE, dict(WINDOW))
+            Definition.action_process_instances(CODE, dict(WINDOW), "variant", ["a", "c", "d"])
+            small = self.cr.sql_log_count - start
+            volume = tuple(TRACES_A[i % len(TRACES_A)] for i in range(60))
+            self._write_traces(self.env(su=True), self.company_a, volume, T0)
+            self.env.invalidate_all()
+            with self.assertQueryCount(wm_user=small):
+                screen = Definition.get_process_screen(CODE, dict(WINDOW))
+                action = Definition.action_process_instances(
+                    CODE, dict(WINDOW), "variant", ["a", "c", "d"]
+                )
+            self.assertEqual(screen["map"]["instance_total"], 66)
+            self.assertEqual(len(action["domain"][0][2]), 11)  # 1 + 60 / 6
+        self.env.invalidate_all()
 
     # ------------------------------------------------------------
     # attacks
