@@ -158,6 +158,21 @@ class TestProcessDrill(ProcessMapCommon):
             self.assertEqual(len(action["domain"][0][2]), 11)  # 1 + 60 / 6
         self.env.invalidate_all()
 
+    def test_menu_and_action(self):
+        action = self.env.ref("workflow_monitor_base.action_workflow_process")
+        self.assertEqual(
+            (action.tag, action.path), ("workflow_monitor_process", "workflow-process")
+        )
+        menu = self.env.ref("workflow_monitor_base.menu_workflow_process")
+        self.assertEqual(menu.action, action)
+        self.assertEqual(
+            menu.parent_id, self.env.ref("workflow_monitor_base.menu_workflow_reporting")
+        )
+        self.assertEqual(menu.groups_id, self.env.ref("workflow_monitor_base.group_workflow_user"))
+        Menu = self.env["ir.ui.menu"]
+        self.assertIn(menu.id, Menu.with_user(self.workflow_user)._visible_menu_ids())
+        self.assertNotIn(menu.id, Menu.with_user(self.plain_user)._visible_menu_ids())
+
     # ------------------------------------------------------------
     # attacks
     # ------------------------------------------------------------
