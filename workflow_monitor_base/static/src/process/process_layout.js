@@ -248,17 +248,8 @@ function placeLabels(edges, nodeBoxes) {
     }
 }
 
-/**
- * @param {Object} map the ``map`` of get_process_screen
- * @param {Function} labelOf (edge) => label text (to measure it)
- * @returns {{width, height, nodes, edges, bounds}} everything the template draws
- */
-export function layoutProcess(map, labelOf) {
-    const edges = map.edges.filter((e) => e.from && e.from !== e.to);
-    const { boxes, perRow, rows, hasExits } = placeNodes(map.nodes, edges);
-    const shapes = edges.map((edge) => ({ edge, shape: edgeShape(edge, boxes, rows) }));
-    const { above, below } = rowSpaces(shapes, boxes, rows);
-    // the lanes between rows: each edge across a gap gets its own track in it
+/** Each move across a gap between rows gets its own track in the gap's lane. */
+function assignTracks(shapes) {
     const tracks = {};
     for (const { shape } of [...shapes].sort((a, b) => b.edge.count - a.edge.count)) {
         if (shape.kind === "wrap") {
@@ -267,15 +258,20 @@ export function layoutProcess(map, labelOf) {
             tracks[shape.gap] = used + 1;
         }
     }
+    return tracks;
+}
+
+/** Set x and y of every box, row by row, room left for the arcs and lanes: the lanes'
+ * y and the bottom of the drawing. */
+function placeRows(boxes, rows, hasExits, shapes) {
+    const { above, below } = rowSpaces(shapes, boxes, rows);
+    const tracks = assignTracks(shapes);
+    const all = Object.values(boxes);
     const lanes = [];
     let y = MARGIN;
     for (let row = 0; row < rows; row++) {
         y += above[row] ? arcHeight(above[row]) + LABEL_H : LABEL_H;
-        for (const box of Object.values(boxes)) {
-            if (box.row === row && !box.exit) {
-                box.y = y;
-            }
-        }
+        all.filter((box) => box.row === row && !box.exit).forEach((box) => (box.y = y));
         y += NODE_H + (below[row] ? arcHeight(below[row]) + LABEL_H / 2 : 0);
         if (row < rows - 1) {
             const gapTracks = tracks[row] || 0;
@@ -285,18 +281,16 @@ export function layoutProcess(map, labelOf) {
     }
     if (hasExits) {
         y += rows ? EXIT_GAP : 0;
-        for (const box of Object.values(boxes)) {
-            if (box.exit) {
-                box.y = y;
-            }
-        }
+        all.filter((box) => box.exit).forEach((box) => (box.y = y));
         y += NODE_H;
     }
-    for (const box of Object.values(boxes)) {
-        box.x = MARGIN + box.col * (NODE_W + GAP_X);
-    }
-    const maxCount = Math.max(1, ...edges.map((e) => e.count));
-    const bounds = durationClasses(edges);
+    all.forEach((box) => (box.x = MARGIN + box.col * (NODE_W + GAP_X)));
+    return { lanes, bottom: y };
+}
+
+function drawEdges(shapes, boxes, lanes, labelOf) {
+    const maxCount = Math.max(1, ...shapes.map(({ edge }) => edge.count));
+    const bounds = durationClasses(shapes.map(({ edge }) => edge));
     const drawn = shapes.map(({ edge, shape }) => {
         const geometry = edgeGeometry(shape, boxes[edge.from], boxes[edge.to], lanes);
         const cls = durationClass(edge.median_seconds, bounds);
@@ -315,15 +309,16 @@ export function layoutProcess(map, labelOf) {
     });
     // thick edges first: their labels keep their place, thin ones move
     drawn.sort((a, b) => b.edge.count - a.edge.count);
-    const nodeBoxes = Object.values(boxes);
-    placeLabels(drawn, nodeBoxes);
-    const labelBottom = Math.max(0, ...drawn.map((e) => e.labelBox.y + e.labelBox.h));
+    placeLabels(drawn, Object.values(boxes));
+    return { drawn, bounds };
+}
+
+/** Move everything down when a label was pushed above the top: the shift applied. */
+function shiftBelowTop(drawn, boxes, lanes) {
     const labelTop = Math.min(0, ...drawn.map((e) => e.labelBox.y));
     const shift = labelTop < 0 ? -labelTop + 4 : 0;
     if (shift) {
-        for (const box of nodeBoxes) {
-            box.y += shift;
-        }
+        Object.values(boxes).forEach((box) => (box.y += shift));
         const shifted = lanes.map((lane) => lane + shift);
         for (const edge of drawn) {
             const { from, to } = edge.edge;
@@ -331,9 +326,25 @@ export function layoutProcess(map, labelOf) {
             edge.labelBox = { ...edge.labelBox, y: edge.labelBox.y + shift };
         }
     }
+    return shift;
+}
+
+/**
+ * @param {Object} map the ``map`` of get_process_screen
+ * @param {Function} labelOf (edge) => label text (to measure it)
+ * @returns {{width, height, nodes, edges, bounds}} everything the template draws
+ */
+export function layoutProcess(map, labelOf) {
+    const edges = map.edges.filter((e) => e.from && e.from !== e.to);
+    const { boxes, perRow, rows, hasExits } = placeNodes(map.nodes, edges);
+    const shapes = edges.map((edge) => ({ edge, shape: edgeShape(edge, boxes, rows) }));
+    const { lanes, bottom } = placeRows(boxes, rows, hasExits, shapes);
+    const { drawn, bounds } = drawEdges(shapes, boxes, lanes, labelOf);
+    const labelBottom = Math.max(0, ...drawn.map((e) => e.labelBox.y + e.labelBox.h));
+    const shift = shiftBelowTop(drawn, boxes, lanes);
     return {
         width: MARGIN * 2 + perRow * NODE_W + (perRow - 1) * GAP_X,
-        height: Math.max(y, labelBottom) + shift + MARGIN,
+        height: Math.max(bottom, labelBottom) + shift + MARGIN,
         nodes: map.nodes.map((node) => ({ node, x: boxes[node.stage].x, y: boxes[node.stage].y })),
         edges: drawn.reverse(), // thin ones first: thick edges and their labels on top
         bounds,
