@@ -28,14 +28,22 @@ if ((fresh)) && [[ "${WM_DEMO_SIMULATE:-1}" != 0 && ",$modules," == *,workflow_m
     [[ "$days$orders" =~ ^[0-9]+$ ]] || die "WM_DEMO_DAYS and WM_DEMO_ORDERS must be numbers"
     info "Simulating $days days of $orders orders a day in $DB (log: $log)"
     start=$SECONDS
+    # progress: one line per simulated day, from the log as it is written
     echo "env['workflow.simulator'].run(days=$days, orders_per_day=$orders, seed=42, commit=True)" |
         PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}" "$PY" "$ODOO_SRC/odoo-bin" shell \
-            -c "$CONF" -d "$DB" --no-http --log-level=info 2>&1 | tee "$log" >/dev/null ||
-        die "the simulator failed (odoo-bin exit code ${PIPESTATUS[1]}); see $log (WM_RESET=1 rebuilds)"
+            -c "$CONF" -d "$DB" --no-http --log-level=info 2>&1 | tee "$log" |
+        { grep --line-buffered -E 'Workflow Monitor simulator: day [0-9]+/' || true; } |
+        sed -u 's/.*simulator: /==> /'
+    status=("${PIPESTATUS[@]}")
+    ((status[1] == 0)) ||
+        die "the simulator failed (odoo-bin exit code ${status[1]}); see $log (WM_RESET=1 rebuilds)"
     if grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) |^Traceback' "$log" >&2; then
         die "the simulator logged the errors above; see $log"
     fi
-    grep -E 'Workflow Monitor simulator: \{' "$log" | sed 's/.*simulator: /==> Simulated: /' || true
+    # the readable summary: the lines after its heading, up to the next log line
+    awk '/Workflow Monitor simulator summary:/ {on = 1; next}
+         on && /^[0-9]{4}-[0-9]{2}-[0-9]{2} / {exit}
+         on {print}' "$log"
     info "Simulated $days days in $((SECONDS - start)) s"
 fi
 

@@ -90,6 +90,12 @@ MATRIX = {
     "workflow.ai.log":                  ("", "",     "",  "",    "r",    "rd",   ""),
     "workflow.ai.model":                ("", "",     "",  "",    "r",    "rwd",  ""),
 }
+# Read-only reports (SQL views, ``_auto = False``): no sample can be created, so only the
+# rights are checked, per role, on the model (rows follow their company rule, tested with
+# the report).
+REPORTS = {
+    "workflow.stage.duration":          ("", "",     "",  "r",   "r",    "r",    ""),
+}
 # fmt: on
 
 # Audit logs: the model refuses these operations to every user (workflow.event even to
@@ -468,14 +474,31 @@ class TestAccessMatrix(TransactionCase):
         suite = self._suite_models()
         concrete = {name for name, kind in suite.items() if kind != "abstract"}
         abstract = {name for name, kind in suite.items() if kind == "abstract"}
-        self.assertEqual(sorted(concrete - set(MATRIX)), [], "models missing from MATRIX")
+        self.assertEqual(
+            sorted(concrete - set(MATRIX) - set(REPORTS)), [], "models missing from MATRIX"
+        )
         self.assertEqual(sorted(set(MATRIX) - concrete), [], "MATRIX rows of no suite model")
+        self.assertEqual(sorted(set(REPORTS) - concrete), [], "REPORTS rows of no suite model")
+        for model in REPORTS:
+            self.assertFalse(self.env[model]._auto, f"{model} is a report: a SQL view")
         self.assertEqual(sorted(abstract ^ set(ABSTRACT_MODELS)), [], "ABSTRACT_MODELS")
         transient = {name for name, kind in suite.items() if kind == "transient"}
         self.assertLessEqual(transient, OWNED, "wizards belong to their creator: add to OWNED")
         for model in MATRIX:
             self.assertEqual(len(MATRIX[model]), len(ROLES), model)
             self.assertIn(model, self.WRITE_VALS)
+
+    def test_reports_are_read_only(self):
+        failures = []
+        for model, row in REPORTS.items():
+            for role, allowed_ops in zip(ROLES, row, strict=True):
+                Model = self.env[model].with_user(self.users[role])
+                for letter, operation in OPERATIONS.items():
+                    if Model.has_access(operation) != (letter in allowed_ops):
+                        failures.append(f"{model} / {role} / {operation}")
+                if "r" in allowed_ops:
+                    Model.search([], limit=1)  # readable through the ORM, rules applied
+        self.assertFalse(failures, "\n".join(failures))
 
     def test_suite_groups_are_the_known_roles(self):
         """A new group (an approver group, say) must get its column in the matrix."""

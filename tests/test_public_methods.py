@@ -116,6 +116,8 @@ METHODS = {
     ("stock.warehouse", "write"): ACL,  # warehouse thresholds are config events
     ("stock.warehouse", "unlink"): ACL,
     ("res.config.settings", "action_workflow_generate_metrics_token"): SYSTEM,
+    ("res.config.settings", "get_values"): SYSTEM,  # reads the KPI targets (sudo)
+    ("res.config.settings", "set_values"): SYSTEM,  # writes the KPI targets (sudo)
     # --- purchase.order (gated: confirm) -----------------------------------------------
     ("purchase.order", "button_confirm"): PURCHASE_USER,  # approval door (notify)
     ("purchase.order", "button_approve"): PURCHASE_USER,  # approval door; public in Odoo

@@ -31,6 +31,7 @@
         "views/purchase_order_views.xml",
         "views/account_move_views.xml",
         "views/stock_picking_views.xml",
+        "views/workflow_instance_views.xml",
         "views/res_config_settings_views.xml",
         "views/workflow_monitor_approvals_menus.xml",
     ],

@@ -23,6 +23,7 @@
         "data/base_automation_data.xml",
         "views/workflow_dashboard_views.xml",
         "views/workflow_event_views.xml",
+        "views/workflow_stage_duration_views.xml",
         "views/workflow_instance_views.xml",
         "views/workflow_exception_views.xml",
         "views/workflow_exception_category_views.xml",

@@ -18,5 +18,6 @@ from . import stock_move
 from . import stock_quant
 from . import stock_scrap
 from . import workflow_kpi
+from . import workflow_instance
 from . import workflow_dashboard
 from . import res_config_settings

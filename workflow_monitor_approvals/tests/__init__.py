@@ -7,4 +7,5 @@ from . import test_doors
 from . import test_governance
 from . import test_escalation
 from . import test_kpi
+from . import test_flow_visibility
 from . import test_tour

@@ -19,6 +19,7 @@ from . import workflow_exception
 from . import workflow_exception_raise
 from . import workflow_kpi
 from . import workflow_kpi_value
+from . import workflow_stage_duration
 from . import workflow_tracked_mixin
 from . import ir_actions_server
 from . import base_automation

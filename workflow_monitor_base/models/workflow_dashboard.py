@@ -79,6 +79,7 @@ class WorkflowDashboard(models.AbstractModel):
             data["exceptions"] = self._dashboard_exceptions(filters, now)
             data["sla"] = self._dashboard_sla(filters, now)
             data["throughput"] = self._dashboard_throughput(filters, now)
+            data["stage_times"] = self._dashboard_stage_times(filters, now)
         data["kpis"] = self._dashboard_kpis(filters, layers)
         if "technical" in layers:
             data["technical"] = self._dashboard_technical(filters, now)
@@ -230,7 +231,21 @@ class WorkflowDashboard(models.AbstractModel):
                 ("stage_id", "=", row["stage_id"]),
             ]
             row["domains"] = self._bucket_domains(row["domain"], "stage_entered_at", now)
-        return {"rows": result, "total": sum(r["total"] for r in result), "domain": domain}
+            row["extra"] = {}
+        return {
+            "rows": result,
+            "total": sum(r["total"] for r in result),
+            "domain": domain,
+            "columns": self._dashboard_aging_columns(domain, result),
+        }
+
+    def _dashboard_aging_columns(self, domain, rows):
+        """Extra columns of the queue-aging table (``domain``: its open instances),
+        declared by other modules: each returns ``{"key", "label", "help"}`` and fills
+        ``row["extra"][key]`` of the ``rows`` with ``{"count", "domain"}`` (a subset of
+        the row's instances, the domain opening exactly them). Base has none; approvals
+        adds "awaiting approval"."""
+        return []
 
     def _dashboard_exceptions(self, filters, now):
         domain = self._base_domain("workflow.exception", filters) + [("state", "in", OPEN_STATES)]
@@ -391,6 +406,54 @@ class WorkflowDashboard(models.AbstractModel):
             )
         return {"days": days, "total": sum(d["events"] for d in days), "domain": domain}
 
+    def _dashboard_stage_times(self, filters, now):
+        """Time spent in each stage of each flow within the period: exits, p50 and p90
+        (one grouped query); each row opens the stage events it measures."""
+        table = self.env["workflow.event"]._table
+        start = (now - timedelta(days=filters["period_days"] - 1)).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        domain = self._base_domain("workflow.event", filters) + [
+            ("event_type", "=", "stage"),
+            ("stage_from_id", "!=", False),
+            ("duration_seconds", "!=", False),
+            ("occurred_at", ">=", fields.Datetime.to_string(start)),
+        ]
+        duration = SQL.identifier(table, "duration_seconds")
+        rows = self._grouped(
+            "workflow.event",
+            domain,
+            [
+                SQL.identifier(table, "definition_id"),
+                SQL.identifier(table, "stage_from_id"),
+                SQL("count(*)"),
+                SQL("percentile_cont(0.5) WITHIN GROUP (ORDER BY %s) / 3600.0", duration),
+                SQL("percentile_cont(0.9) WITHIN GROUP (ORDER BY %s) / 3600.0", duration),
+            ],
+            SQL("1, 2"),
+        )
+        stages = self.env["workflow.stage"].sudo().browse({r[1] for r in rows})
+        definitions = self.env["workflow.definition"].sudo().browse({r[0] for r in rows if r[0]})
+        stage_info = {s.id: (s.sequence, s.name) for s in stages}
+        def_names = {d.id: d.name for d in definitions}
+        result = [
+            {
+                "definition_id": definition_id or False,
+                "definition": def_names.get(definition_id, ""),
+                "stage_id": stage_id,
+                "stage": stage_info.get(stage_id, (0, ""))[1],
+                "sequence": stage_info.get(stage_id, (0, ""))[0],
+                "count": count,
+                "p50_hours": round(p50 or 0.0, 2),
+                "p90_hours": round(p90 or 0.0, 2),
+                "domain": domain
+                + [("definition_id", "=", definition_id), ("stage_from_id", "=", stage_id)],
+            }
+            for definition_id, stage_id, count, p50, p90 in rows
+        ]
+        result.sort(key=lambda r: (r["definition"], r["sequence"]))
+        return {"rows": result, "domain": domain}
+
     # ------------------------------------------------------------
     # EXECUTIVE (KPI tiles)
     # ------------------------------------------------------------
@@ -426,6 +489,10 @@ class WorkflowDashboard(models.AbstractModel):
         for kpi in kpis:
             trend = trends.get(kpi.id, [])
             value = trend[-1]["value"] if trend else None
+            documents = trend and kpi._kpi_documents(
+                trend[-1]["date"], filters["company_ids"], filters["node"]
+            )
+            target, warning = kpi._kpi_target(filters["node"])
             tiles.append(
                 {
                     "id": kpi.id,
@@ -434,17 +501,21 @@ class WorkflowDashboard(models.AbstractModel):
                     "unit": kpi.unit,
                     "layer": kpi.layer,
                     "direction": kpi.direction,
-                    "target": kpi.target,
-                    "warning": kpi.warning_threshold,
+                    "target": target,
+                    "warning": warning,
                     "value": value,
                     "trend": trend,
-                    "status": kpi._status_of(value) if value is not None else "none",
+                    "status": kpi._status_of(value, filters["node"])
+                    if value is not None
+                    else "none",
                     "description": kpi.description or "",
                     "domain": [
                         ("kpi_id", "=", kpi.id),
                         ("company_id", "in", filters["company_ids"]),
                     ]
                     + ([("node_ref", "=", node)] if node else [("node_ref", "=", False)]),
+                    # the records behind the last value, when the provider names them
+                    "documents": documents or False,
                 }
             )
         return tiles

@@ -48,6 +48,14 @@ EVENT_COLUMNS = (
     ("payload", "jsonb"),
     ("company_id", "int4"),
 )
+# The flows of a batch's documents, running first, then the newest (see _link_instances).
+LINK_INSTANCES_SQL = """
+SELECT i.res_model, i.res_id, i.id, i.definition_id
+  FROM workflow_instance i
+  JOIN unnest(%s::varchar[], %s::int[]) AS d(res_model, res_id)
+       ON d.res_model = i.res_model AND d.res_id = i.res_id
+ ORDER BY i.state = 'running' DESC, i.id DESC
+"""
 # Keys accepted by log_events besides the columns: codes resolved to ids.
 EVENT_CODE_KEYS = {"definition", "stage_from", "stage_to"}
 
@@ -312,13 +320,35 @@ class WorkflowEvent(models.Model):
     def _log_events(self, vals_list):
         if not vals_list:
             return self.browse()
-        rows = [self._prepare_event_row(vals) for vals in vals_list]
+        rows = self._link_instances([self._prepare_event_row(vals) for vals in vals_list])
         # Direct INSERT: events are written on behalf of the user who moved a document,
         # whatever their access to workflow.event (the audit trail must be complete).
         ids = [row[0] for row in bulk_insert(self.env.cr, self._table, EVENT_COLUMNS, rows)]
         events = self.browse(ids)
         self._events_logged(events, {row[4] for row in rows})
         return events
+
+    @api.model
+    def _link_instances(self, rows):
+        """Rows of :meth:`_prepare_event_row` on a document but without an instance get
+        the document's flow (instance and definition): an approval, a custom event or an
+        API caller's event then shows on that flow's timeline. One query for the batch;
+        a document followed by several flows gets its running one, else the newest, within
+        the row's definition when it names one."""
+        wanted = {(row[2], row[3]) for row in rows if not row[0] and row[2] and row[3]}
+        if not wanted:
+            return rows
+        models_, ids = zip(*wanted, strict=True)
+        self.env.cr.execute(LINK_INSTANCES_SQL, [list(models_), list(ids)])
+        found = {}
+        for res_model, res_id, instance_id, definition_id in self.env.cr.fetchall():
+            found.setdefault((res_model, res_id, None), (instance_id, definition_id))
+            found.setdefault((res_model, res_id, definition_id), (instance_id, definition_id))
+        linked = []
+        for row in rows:
+            match = not row[0] and found.get((row[2], row[3], row[1]))
+            linked.append((*match, *row[2:]) if match else row)
+        return linked
 
     @api.model
     def _events_logged(self, events, event_types):

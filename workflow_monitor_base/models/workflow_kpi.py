@@ -51,6 +51,7 @@ class WorkflowKpi(models.Model):
             ("event_throughput", "Stage changes per day"),
             ("failing_crons", "Failing scheduled actions"),
             ("exception_resolution_time", "Exception resolution time"),
+            ("manual_override_share", "Stage changes made by hand"),
         ],
         required=True,
     )
@@ -112,17 +113,22 @@ class WorkflowKpi(models.Model):
             kpi.last_date = value.date if value else False
             kpi.status = kpi._status_of(value.value) if value else "none"
 
-    def _status_of(self, value):
+    def _kpi_target(self, node=False):
+        """(target, warning threshold) for ``node`` ("model,id", or False for the
+        company). Base: the KPI's own; a module whose nodes carry their own targets
+        overrides it (distribution: the warehouse's target fill rate and on-time
+        dispatch), keeping the warning band's width."""
         self.ensure_one()
-        better = value >= self.target if self.direction == "higher_better" else value <= self.target
+        return self.target, self.warning_threshold
+
+    def _status_of(self, value, node=False):
+        self.ensure_one()
+        target, warning = self._kpi_target(node)
+        better = value >= target if self.direction == "higher_better" else value <= target
         if better:
             return "ok"
-        if self.warning_threshold:
-            within = (
-                value >= self.warning_threshold
-                if self.direction == "higher_better"
-                else value <= self.warning_threshold
-            )
+        if warning:
+            within = value >= warning if self.direction == "higher_better" else value <= warning
             return "warning" if within else "critical"
         return "critical"
 
@@ -218,6 +224,63 @@ class WorkflowKpi(models.Model):
             )
         return method(date_from, date_to)
 
+    def _kpi_documents(self, day, company_ids, node=False):
+        """The records behind the value of ``day`` (what a tile opens):
+        ``{"model", "domain"}`` from the provider's optional
+        ``_kpi_documents_<provider>(date_from, date_to, company_ids, node)``, or False when
+        the provider names none (the tile then opens its snapshots). Domains only: no
+        query, whatever the number of tiles."""
+        self.ensure_one()
+        method = getattr(self, f"_kpi_documents_{self.provider}", None)
+        if method is None:
+            return False
+        date_from = datetime.combine(fields.Date.to_date(day), time.min)
+        return method(date_from, date_from + timedelta(days=1), company_ids, node)
+
+    @staticmethod
+    def _kpi_window(field, date_from, date_to):
+        return [
+            (field, ">=", fields.Datetime.to_string(date_from)),
+            (field, "<", fields.Datetime.to_string(date_to)),
+        ]
+
+    def _kpi_stage_events(self, date_from, date_to, company_ids, node):
+        if node:
+            return False  # events carry no node; the company figure has no node twin
+        return {
+            "model": "workflow.event",
+            "domain": [("event_type", "=", "stage"), ("company_id", "in", company_ids)]
+            + self._kpi_window("occurred_at", date_from, date_to),
+        }
+
+    def _kpi_documents_event_throughput(self, date_from, date_to, company_ids, node):
+        return self._kpi_stage_events(date_from, date_to, company_ids, node)
+
+    def _kpi_documents_manual_override_share(self, date_from, date_to, company_ids, node):
+        documents = self._kpi_stage_events(date_from, date_to, company_ids, node)
+        if documents:
+            documents["domain"].append(("source", "=", "user"))  # the numerator
+        return documents
+
+    def _kpi_documents_open_exceptions(self, date_from, date_to, company_ids, node):
+        return {
+            "model": "workflow.exception",
+            "domain": [
+                ("state", "in", ("new", "assigned", "in_progress")),
+                ("company_id", "in", company_ids),
+                ("first_seen", "<", fields.Datetime.to_string(date_to)),
+            ]
+            + ([("node_ref", "=", node)] if node else []),
+        }
+
+    def _kpi_documents_exception_resolution_time(self, date_from, date_to, company_ids, node):
+        return {
+            "model": "workflow.exception",
+            "domain": [("state", "=", "resolved"), ("company_id", "in", company_ids)]
+            + self._kpi_window("resolved_at", date_from, date_to)
+            + ([("node_ref", "=", node)] if node else []),
+        }
+
     # ------------------------------------------------------------
     # PROVIDERS (grouped SQL, one query each)
     # ------------------------------------------------------------
@@ -287,6 +350,22 @@ class WorkflowKpi(models.Model):
                       sum(EXTRACT(EPOCH FROM resolved_at - first_seen)) / 3600.0, count(*)
                  FROM workflow_exception
                 WHERE state = 'resolved' AND resolved_at >= %s AND resolved_at < %s
+                GROUP BY company_id""",
+                date_from,
+                date_to,
+            )
+        )
+
+    def _kpi_compute_manual_override_share(self, date_from, date_to):
+        # by hand: a person's click or write (source "user"); everything else (rules,
+        # scheduled and server actions, webhooks, API, the system) is automation
+        return self._kpi_rows(
+            SQL(
+                """SELECT company_id,
+                      100.0 * count(*) FILTER (WHERE source = 'user') / count(*),
+                      count(*) FILTER (WHERE source = 'user'), count(*)
+                 FROM workflow_event
+                WHERE event_type = 'stage' AND occurred_at >= %s AND occurred_at < %s
                 GROUP BY company_id""",
                 date_from,
                 date_to,

@@ -16,4 +16,5 @@ from . import test_governance_base
 from . import test_clock
 from . import test_process_map
 from . import test_process_drill
+from . import test_stage_duration
 from . import test_process_export

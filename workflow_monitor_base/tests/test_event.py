@@ -125,3 +125,33 @@ class TestWorkflowEvent(WorkflowMonitorCommon):
         self.assertEqual(event.stage_to_id, self.stage_done)
         with self.assertRaisesRegex(ValidationError, "field: event_type"):
             self.env["workflow.event"].create({"event_type": "bogus"})
+
+
+class TestEventInstanceLink(WorkflowMonitorCommon):
+    """An event logged on a document without an instance gets the document's flow."""
+
+    def test_event_on_a_document_gets_its_flow(self):
+        doc = self.env[TEST_MODEL].create({"name": "WM linked"})
+        other = self.env[TEST_MODEL].create({"name": "WM no flow yet"})
+        self.run_deferred()
+        instance = self.env["workflow.instance"].search(
+            [("res_model", "=", TEST_MODEL), ("res_id", "=", doc.id)]
+        )
+        self.assertTrue(instance)
+        # a document with no flow keeps none
+        self.env["workflow.instance"].search(
+            [("res_model", "=", TEST_MODEL), ("res_id", "=", other.id)]
+        ).unlink()
+        Event = self.env["workflow.event"]
+        events = Event.log_events(
+            [
+                {"res_model": TEST_MODEL, "res_id": doc.id, "event_type": "custom"},
+                {"res_model": TEST_MODEL, "res_id": other.id, "event_type": "custom"},
+                {"event_type": "custom"},
+            ]
+        )
+        self.assertEqual(events[0].instance_id, instance)
+        self.assertEqual(events[0].definition_id, instance.definition_id)
+        self.assertFalse(events[1].instance_id)
+        self.assertFalse(events[2].instance_id)
+        self.assertIn(events[0], instance.event_ids)

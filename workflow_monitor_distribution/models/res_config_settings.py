@@ -1,7 +1,12 @@
 # Copyright 2026 Workflow Monitor
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import fields, models
+from odoo import api, fields, models
+
+SETTINGS_TARGETS = {
+    "workflow_target_fill_rate": "workflow_monitor_distribution.kpi_fill_rate",
+    "workflow_target_on_time": "workflow_monitor_distribution.kpi_on_time_dispatch",
+}
 
 
 class ResConfigSettings(models.TransientModel):
@@ -46,13 +51,47 @@ class ResConfigSettings(models.TransientModel):
         default=0.0,
         help="Invoiced quantity above the received/delivered one by more.",
     )
+    # The targets of the Fill Rate and On-time Dispatch KPIs themselves (one value, read
+    # by the tiles, the briefing and the KPI form), the default of every warehouse
+    # without a target of its own.
     workflow_target_fill_rate = fields.Float(
         string="Target fill rate (%)",
-        config_parameter="workflow_monitor.target_fill_rate",
-        default=95.0,
+        help="Target of the Fill Rate KPI; a warehouse's own target replaces it on its tiles.",
     )
     workflow_target_on_time = fields.Float(
         string="Target on-time dispatch (%)",
-        config_parameter="workflow_monitor.target_on_time",
-        default=95.0,
+        help="Target of the On-time Dispatch KPI; a warehouse's own target replaces it on "
+        "its tiles.",
     )
+
+    @api.model
+    def get_values(self):
+        # callable over RPC: the settings are the administrators' (their access rights)
+        self.check_access("read")
+        res = super().get_values()
+        for fname, xmlid in SETTINGS_TARGETS.items():
+            kpi = self.env.ref(xmlid, raise_if_not_found=False)
+            res[fname] = kpi.sudo().target if kpi else 0.0
+        return res
+
+    def set_values(self):
+        # callable over RPC on any settings record: writes below are sudo
+        self.check_access("write")
+        super().set_values()
+        for fname, xmlid in SETTINGS_TARGETS.items():
+            kpi = self.env.ref(xmlid, raise_if_not_found=False)
+            # sudo (below): the Settings screen is for administrators (base.group_system), who
+            # may lack the Workflow Monitor manager group that edits KPIs; the write is
+            # audited by the KPI's configuration audit
+            kpi = kpi.sudo() if kpi else kpi
+            if kpi and kpi.target != self[fname]:
+                # the warning band keeps its width around the new target
+                warning = kpi.warning_threshold
+                kpi.write(
+                    {
+                        "target": self[fname],
+                        "warning_threshold": warning + self[fname] - kpi.target
+                        if warning
+                        else warning,
+                    }
+                )

@@ -5,6 +5,27 @@ import pytz
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+# When a delivery is due for dispatch (DESIGN section 11, "settings that act"): its
+# scheduled date, except for an order confirmed after its warehouse's cut-off (local
+# time of the warehouse): then the end of the next working day, in that zone, if later.
+# Aliases: ``p`` the picking, ``so`` its sale order (LEFT JOIN), ``r`` the warehouse's
+# row of ``dispatch_rules`` (LEFT JOIN, see _workflow_dispatch_rules_sql). Constant.
+DISPATCH_DUE_SQL = """CASE
+    WHEN r.warehouse_id IS NOT NULL AND so.date_order IS NOT NULL
+     AND extract(epoch FROM (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE r.tz)::time)
+         > r.cutoff_seconds
+    THEN GREATEST(p.scheduled_date,
+        ((SELECT min(d::date) FROM generate_series(
+              (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE r.tz)::date + 1,
+              (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE r.tz)::date + 7,
+              interval '1 day') AS d
+           WHERE extract(isodow FROM d)::int = ANY(r.workdays)) + 1)::timestamp
+        AT TIME ZONE r.tz AT TIME ZONE 'UTC')
+    ELSE p.scheduled_date END"""
+# Monday to Friday, ISO day numbers: the working days without a calendar
+DEFAULT_WORKDAYS = "1,2,3,4,5"
 
 
 def _tz_selection(self):
@@ -51,11 +72,13 @@ class StockWarehouse(models.Model):
     )
     workflow_target_fill_rate = fields.Float(
         string="Target Fill Rate (%)",
-        help="Share of ordered quantity shipped in the first delivery.",
+        help="Share of ordered quantity shipped in the first delivery. Colours this "
+        "warehouse's tiles; empty uses the target of the Settings.",
     )
     workflow_target_on_time = fields.Float(
         string="Target On-time Dispatch (%)",
-        help="Share of deliveries done by their scheduled date plus tolerance.",
+        help="Share of deliveries done by their due date plus tolerance. Colours this "
+        "warehouse's tiles; empty uses the target of the Settings.",
     )
     workflow_team_id = fields.Many2one(
         "workflow.team",
@@ -103,6 +126,36 @@ class StockWarehouse(models.Model):
                             field=warehouse._fields[fname].string,
                         )
                     )
+
+    @api.model
+    def _workflow_dispatch_rules_sql(self):
+        """The CTE ``dispatch_rules(warehouse_id, tz, cutoff_seconds, workdays int[])``
+        that DISPATCH_DUE_SQL reads (``WITH %s ...``), one row per
+        warehouse with a dispatch cut-off: the zone is the warehouse's, else its company's,
+        else UTC; the working days those of the company's working-time calendar. Values
+        as parameters (a handful of warehouses, read once per run)."""
+        # sudo: configuration of every company, read to date deliveries in SQL
+        warehouses = (
+            self.sudo().with_context(active_test=False).search([("workflow_cutoff_time", ">", 0)])
+        )
+        ids, zones, cutoffs, days = [], [], [], []
+        for warehouse in warehouses:
+            calendar = warehouse.company_id.resource_calendar_id
+            weekdays = sorted({int(a.dayofweek) + 1 for a in calendar.attendance_ids})
+            ids.append(warehouse.id)
+            zones.append(warehouse.workflow_tz or warehouse.company_id.partner_id.tz or "UTC")
+            cutoffs.append(warehouse.workflow_cutoff_time * 3600.0)
+            days.append(",".join(map(str, weekdays)) or DEFAULT_WORKDAYS)
+        return SQL(
+            """dispatch_rules(warehouse_id, tz, cutoff_seconds, workdays) AS (
+                   SELECT w, z, c, string_to_array(d, ',')::int[]
+                     FROM unnest(%s::int[], %s::varchar[], %s::float8[], %s::varchar[])
+                          AS r(w, z, c, d))""",
+            ids,
+            zones,
+            cutoffs,
+            days,
+        )
 
     def _workflow_param(self, fname, default_key, default):
         """The warehouse's value of ``fname``, else the setting, else ``default``."""

@@ -8,6 +8,8 @@ from odoo.tools import SQL
 
 from odoo.addons.workflow_monitor_base.tools import clock, cron_run_alone
 
+from .stock_warehouse import DISPATCH_DUE_SQL
+
 OPEN_PICKING = ("draft", "done", "cancel")
 
 
@@ -85,15 +87,24 @@ class WorkflowDistributionDetector(models.AbstractModel):
         default = self._param("late_tolerance_hours", 4.0)
         rows = self._rows(
             SQL(
-                """SELECT p.id AS res_id, p.name, p.company_id, w.id AS warehouse_id,
-                      w.workflow_team_id AS team_id, p.scheduled_date,
-                      EXTRACT(EPOCH FROM %(now)s - p.scheduled_date) / 3600.0 AS late_hours
-                 FROM stock_picking p
-                 JOIN stock_picking_type t ON t.id = p.picking_type_id AND t.code = 'outgoing'
-                 LEFT JOIN stock_warehouse w ON w.id = t.warehouse_id
-                WHERE p.state NOT IN %(closed)s
-                  AND p.scheduled_date + make_interval(secs => 3600 * COALESCE(
-                        NULLIF(w.workflow_late_tolerance_hours, 0), %(default)s)) < %(now)s""",
+                """WITH %(rules)s, due AS (
+                   SELECT p.id AS res_id, p.name, p.company_id, w.id AS warehouse_id,
+                          w.workflow_team_id AS team_id, w.workflow_late_tolerance_hours,
+                          %(due)s AS scheduled_date
+                     FROM stock_picking p
+                     JOIN stock_picking_type t ON t.id = p.picking_type_id
+                                              AND t.code = 'outgoing'
+                     LEFT JOIN stock_warehouse w ON w.id = t.warehouse_id
+                     LEFT JOIN dispatch_rules r ON r.warehouse_id = t.warehouse_id
+                     LEFT JOIN sale_order so ON so.id = p.sale_id
+                    WHERE p.state NOT IN %(closed)s AND p.scheduled_date < %(now)s)
+               SELECT res_id, name, company_id, warehouse_id, team_id, scheduled_date,
+                      EXTRACT(EPOCH FROM %(now)s - scheduled_date) / 3600.0 AS late_hours
+                 FROM due
+                WHERE scheduled_date + make_interval(secs => 3600 * COALESCE(
+                        NULLIF(workflow_late_tolerance_hours, 0), %(default)s)) < %(now)s""",
+                rules=self.env["stock.warehouse"]._workflow_dispatch_rules_sql(),
+                due=SQL(DISPATCH_DUE_SQL),
                 now=now,
                 closed=OPEN_PICKING,
                 default=default,

@@ -4,6 +4,8 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
+from .stock_warehouse import DISPATCH_DUE_SQL
+
 PROVIDERS = [
     ("fill_rate", "Fill rate"),
     ("on_time_dispatch", "On-time dispatch"),
@@ -14,9 +16,18 @@ PROVIDERS = [
     ("order_cycle_invoice_p50", "Order cycle confirm→invoiced (p50)"),
     ("order_cycle_invoice_p90", "Order cycle confirm→invoiced (p90)"),
     ("procure_cycle_time", "Procure cycle confirm→received (p50)"),
+    ("procure_cycle_time_p90", "Procure cycle confirm→received (p90)"),
+    ("vendor_response_time", "Vendor response RFQ sent→confirmed (p50)"),
+    ("order_release_delay", "Order release confirm→allocated (p50)"),
+    ("quote_conversion", "Quotation conversion"),
     ("throughput", "Orders shipped per day"),
     ("exception_rate", "Exceptions per 100 orders"),
 ]
+# providers whose target a warehouse sets for its own tiles
+NODE_TARGET_FIELDS = {
+    "fill_rate": "workflow_target_fill_rate",
+    "on_time_dispatch": "workflow_target_on_time",
+}
 
 
 class WorkflowKpi(models.Model):
@@ -30,6 +41,20 @@ class WorkflowKpi(models.Model):
     provider = fields.Selection(
         selection_add=PROVIDERS, ondelete={p[0]: "cascade" for p in PROVIDERS}
     )
+
+    def _kpi_target(self, node=False):
+        """A warehouse's own target (Workflow Monitor page of the warehouse) colours its
+        tiles; without one, the KPI's target, which the Settings edit."""
+        target, warning = super()._kpi_target(node)
+        fname = NODE_TARGET_FIELDS.get(self.provider)
+        warehouse_id = self._kpi_warehouse_id(node)
+        if not (fname and warehouse_id):
+            return target, warning
+        # sudo: a figure of the warehouse's configuration, read to colour a tile
+        own = self.env["stock.warehouse"].sudo().browse(warehouse_id)[fname]
+        if not own:
+            return target, warning
+        return own, (warning + own - target) if warning else warning
 
     def _kpi_grouped(self, query, ratio=None):
         """Run a query returning (company_id, warehouse_id, is_company, value, num, den)
@@ -82,21 +107,27 @@ class WorkflowKpi(models.Model):
             .get_param("workflow_monitor.late_tolerance_hours")
             or 4.0
         )
+        # due: the scheduled date, or after the warehouse's cut-off the next working day
         return self._kpi_grouped(
             SQL(
-                """SELECT p.company_id, t.warehouse_id, GROUPING(t.warehouse_id), NULL,
-                      count(*) FILTER (WHERE p.date_done <= p.scheduled_date + make_interval(
+                """WITH %(rules)s
+               SELECT p.company_id, t.warehouse_id, GROUPING(t.warehouse_id), NULL,
+                      count(*) FILTER (WHERE p.date_done <= %(due)s + make_interval(
                           secs => 3600 * COALESCE(NULLIF(w.workflow_late_tolerance_hours, 0),
-                                                  %s))),
+                                                  %(tolerance)s))),
                       count(*)
                  FROM stock_picking p
                  JOIN stock_picking_type t ON t.id = p.picking_type_id AND t.code = 'outgoing'
                  LEFT JOIN stock_warehouse w ON w.id = t.warehouse_id
-                WHERE p.state = 'done' AND p.date_done >= %s AND p.date_done < %s
+                 LEFT JOIN dispatch_rules r ON r.warehouse_id = t.warehouse_id
+                 LEFT JOIN sale_order so ON so.id = p.sale_id
+                WHERE p.state = 'done' AND p.date_done >= %(start)s AND p.date_done < %(stop)s
                 GROUP BY GROUPING SETS ((p.company_id, t.warehouse_id), (p.company_id))""",
-                tolerance,
-                date_from,
-                date_to,
+                rules=self.env["stock.warehouse"]._workflow_dispatch_rules_sql(),
+                due=SQL(DISPATCH_DUE_SQL),
+                tolerance=tolerance,
+                start=date_from,
+                stop=date_to,
             ),
             ratio=100.0,
         )
@@ -245,6 +276,54 @@ class WorkflowKpi(models.Model):
             "procure_to_pay", ("confirmed", "received"), ("received",), 0.5, date_from, date_to
         )
 
+    def _kpi_compute_procure_cycle_time_p90(self, date_from, date_to):
+        return self._cycle_time(
+            "procure_to_pay", ("confirmed", "received"), ("received",), 0.9, date_from, date_to
+        )
+
+    def _kpi_compute_vendor_response_time(self, date_from, date_to):
+        # RFQs confirmed without being sent first have no answer time to measure
+        return self._cycle_time(
+            "procure_to_pay", ("sent",), ("confirmed",), 0.5, date_from, date_to
+        )
+
+    def _kpi_compute_order_release_delay(self, date_from, date_to):
+        # released: every move reserved (allocated), or shipped at once
+        return self._cycle_time(
+            "order_to_cash", ("confirmed",), ("allocated", "shipped"), 0.5, date_from, date_to
+        )
+
+    def _kpi_compute_quote_conversion(self, date_from, date_to):
+        """Of the quotations decided in the window (confirmed, or cancelled while still a
+        quotation), the share confirmed; from the flow's stage events."""
+        return self._kpi_grouped(
+            SQL(
+                """WITH decided AS (
+                   SELECT i.company_id,
+                          CASE WHEN i.node_ref LIKE %(node_like)s
+                               THEN split_part(i.node_ref, ',', 2)::int END AS warehouse_id,
+                          s.code = 'confirmed' AS won
+                     FROM workflow_event e
+                     JOIN workflow_instance i ON i.id = e.instance_id
+                     JOIN workflow_definition d ON d.id = i.definition_id
+                                               AND d.code = 'order_to_cash'
+                     JOIN workflow_stage s ON s.id = e.stage_to_id
+                                          AND s.code IN ('confirmed', 'cancelled')
+                     LEFT JOIN workflow_stage f ON f.id = e.stage_from_id
+                    WHERE e.event_type = 'stage' AND e.occurred_at >= %(start)s
+                      AND e.occurred_at < %(stop)s
+                      AND (f.id IS NULL OR f.code = 'quotation'))
+               SELECT company_id, warehouse_id, GROUPING(warehouse_id), NULL,
+                      count(*) FILTER (WHERE won), count(*)
+                 FROM decided
+                GROUP BY GROUPING SETS ((company_id, warehouse_id), (company_id))""",
+                start=date_from,
+                stop=date_to,
+                node_like="stock.warehouse,%",
+            ),
+            ratio=100.0,
+        )
+
     def _kpi_compute_throughput(self, date_from, date_to):
         return self._kpi_grouped(
             SQL(
@@ -295,4 +374,118 @@ class WorkflowKpi(models.Model):
                 node_like="stock.warehouse,%",
             ),
             ratio=100.0,
+        )
+
+    # ------------------------------------------------------------
+    # DOCUMENTS BEHIND A VALUE (what a tile opens; domains only)
+    # ------------------------------------------------------------
+
+    @staticmethod
+    def _kpi_warehouse_id(node):
+        model, _sep, res_id = (node or "").partition(",")
+        return int(res_id) if model == "stock.warehouse" and res_id.isdigit() else False
+
+    def _kpi_outgoing_done(self, date_from, date_to, company_ids, node):
+        domain = [
+            ("picking_type_code", "=", "outgoing"),
+            ("state", "=", "done"),
+            ("company_id", "in", company_ids),
+        ] + self._kpi_window("date_done", date_from, date_to)
+        if node:
+            domain.append(("picking_type_id.warehouse_id", "=", self._kpi_warehouse_id(node)))
+        return {"model": "stock.picking", "domain": domain}
+
+    def _kpi_documents_on_time_dispatch(self, date_from, date_to, company_ids, node):
+        return self._kpi_outgoing_done(date_from, date_to, company_ids, node)
+
+    def _kpi_documents_fill_rate(self, date_from, date_to, company_ids, node):
+        documents = self._kpi_outgoing_done(date_from, date_to, company_ids, node)
+        documents["domain"].append(("backorder_id", "=", False))
+        return documents
+
+    def _kpi_documents_backorder_age(self, date_from, date_to, company_ids, node):
+        domain = [
+            ("backorder_id", "!=", False),
+            ("state", "not in", ("done", "cancel")),
+            ("company_id", "in", company_ids),
+            ("date", "<", fields.Datetime.to_string(date_to)),
+        ]
+        if node:
+            domain.append(("picking_type_id.warehouse_id", "=", self._kpi_warehouse_id(node)))
+        return {"model": "stock.picking", "domain": domain}
+
+    def _kpi_documents_invoice_accuracy(self, date_from, date_to, company_ids, node):
+        if node:
+            return False  # an invoice's warehouse is found through its order lines
+        return {
+            "model": "account.move",
+            "domain": [
+                ("move_type", "in", ("out_invoice", "in_invoice")),
+                ("state", "=", "posted"),
+                ("company_id", "in", company_ids),
+                ("invoice_date", ">=", fields.Date.to_string(date_from.date())),
+                ("invoice_date", "<", fields.Date.to_string(date_to.date())),
+            ],
+        }
+
+    def _kpi_flows_entering(self, definition, codes, date_from, date_to, company_ids, node):
+        """The flows of ``definition`` that entered one of ``codes`` in the window."""
+        return {
+            "model": "workflow.instance",
+            "domain": [
+                ("definition_id.code", "=", definition),
+                ("company_id", "in", company_ids),
+                (
+                    "event_ids",
+                    "any",
+                    [
+                        ("event_type", "=", "stage"),
+                        ("stage_to_id.code", "in", list(codes)),
+                        *self._kpi_window("occurred_at", date_from, date_to),
+                    ],
+                ),
+            ]
+            + ([("node_ref", "=", node)] if node else []),
+        }
+
+    def _kpi_documents_throughput(self, date_from, date_to, company_ids, node):
+        return self._kpi_flows_entering(
+            "order_to_cash", ("shipped",), date_from, date_to, company_ids, node
+        )
+
+    def _kpi_documents_order_cycle_ship_p50(self, date_from, date_to, company_ids, node):
+        return self._kpi_documents_throughput(date_from, date_to, company_ids, node)
+
+    def _kpi_documents_order_cycle_ship_p90(self, date_from, date_to, company_ids, node):
+        return self._kpi_documents_throughput(date_from, date_to, company_ids, node)
+
+    def _kpi_documents_order_cycle_invoice_p50(self, date_from, date_to, company_ids, node):
+        return self._kpi_flows_entering(
+            "order_to_cash", ("invoiced", "paid"), date_from, date_to, company_ids, node
+        )
+
+    def _kpi_documents_order_cycle_invoice_p90(self, date_from, date_to, company_ids, node):
+        return self._kpi_documents_order_cycle_invoice_p50(date_from, date_to, company_ids, node)
+
+    def _kpi_documents_procure_cycle_time(self, date_from, date_to, company_ids, node):
+        return self._kpi_flows_entering(
+            "procure_to_pay", ("received",), date_from, date_to, company_ids, node
+        )
+
+    def _kpi_documents_procure_cycle_time_p90(self, date_from, date_to, company_ids, node):
+        return self._kpi_documents_procure_cycle_time(date_from, date_to, company_ids, node)
+
+    def _kpi_documents_vendor_response_time(self, date_from, date_to, company_ids, node):
+        return self._kpi_flows_entering(
+            "procure_to_pay", ("confirmed",), date_from, date_to, company_ids, node
+        )
+
+    def _kpi_documents_order_release_delay(self, date_from, date_to, company_ids, node):
+        return self._kpi_flows_entering(
+            "order_to_cash", ("allocated", "shipped"), date_from, date_to, company_ids, node
+        )
+
+    def _kpi_documents_quote_conversion(self, date_from, date_to, company_ids, node):
+        return self._kpi_flows_entering(
+            "order_to_cash", ("confirmed", "cancelled"), date_from, date_to, company_ids, node
         )

@@ -128,6 +128,14 @@ class Simulation:
             self.simulate_day(first_day + timedelta(days=offset))
             if self.settings.commit:
                 commit_chunk(self.env)
+            _logger.info(
+                "Workflow Monitor simulator: day %s/%s (%s) done, %s orders so far, %.0f s",
+                offset + 1,
+                days,
+                first_day + timedelta(days=offset),
+                self.counts["orders"],
+                perf_counter() - start,
+            )
         stream_seconds = perf_counter() - stream_start
         # the scheduled actions after the stream run at the server's time
         self._use(self.base_env)
@@ -138,14 +146,12 @@ class Simulation:
         if self.settings.commit:
             commit_chunk(self.env)
         _logger.info("Workflow Monitor simulator: %s", result)
+        _logger.info("Workflow Monitor simulator summary:\n%s", summary.table(result))
         return result
 
     def simulate_day(self, day):
         with replenishment.scheduler_off(self.env):
             self._simulate_day(day)
-        _logger.info(
-            "Workflow Monitor simulator: %s done (%s orders so far)", day, self.counts["orders"]
-        )
 
     def _simulate_day(self, day):
         for hour, minute, name, function in MORNING:

@@ -44,3 +44,45 @@ def build(sim, stream_seconds, seconds):
     for key in ALWAYS:
         result.setdefault(key, 0)
     return result
+
+
+# rows of the readable summary: (label, key of the result)
+TABLE_ROWS = (
+    ("Days simulated", "days"),
+    ("Warehouses", "warehouses"),
+    ("Sale orders", "orders"),
+    ("Deliveries", "deliveries"),
+    ("  shipped short (backorder)", "partial"),
+    ("  shipped late", "late"),
+    ("Customer returns", "returns"),
+    ("Customer invoices", "invoices"),
+    ("  credit notes", "credit_notes"),
+    ("Vendor bills", "bills"),
+    ("  mismatched", "mismatched"),
+    ("Payments", "payments"),
+)
+TIMING_ROWS = (
+    ("Seconds (all)", "seconds"),
+    ("Orders per second (daily stream)", "orders_per_second"),
+)
+
+
+def table(result):
+    """The result as a two-column text table: the documents created, then the open
+    exceptions by category, then the time taken (what ``make demo`` prints)."""
+    rows = [(label, result.get(key, 0)) for label, key in TABLE_ROWS]
+    exceptions = sorted(result.get("exceptions", {}).items(), key=lambda item: (-item[1], item[0]))
+    rows.append(("Open exceptions", sum(count for _code, count in exceptions)))
+    rows.extend((f"  {code}", count) for code, count in exceptions)
+    rows.extend((label, result.get(key, 0)) for label, key in TIMING_ROWS)
+    width = max(len(label) for label, _value in rows)
+    values = [f"{value:,}" if isinstance(value, int) else f"{value}" for _label, value in rows]
+    value_width = max(len(value) for value in values)
+    rule = "-" * (width + value_width + 3)
+    lines = [rule]
+    lines += [
+        f"{label.ljust(width)}   {value.rjust(value_width)}"
+        for (label, _v), value in zip(rows, values, strict=True)
+    ]
+    lines.append(rule)
+    return "\n".join(lines)

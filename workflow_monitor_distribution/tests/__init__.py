@@ -3,6 +3,7 @@
 
 from . import test_detectors
 from . import test_kpi
+from . import test_settings_act
 from . import test_stages
 from . import test_warehouse
 from . import test_governance_distribution

@@ -107,7 +107,7 @@ class TestDistributionKpis(DistributionCommon):
             for row in self.kpis[code]._compute_values(date_from, date_to)
             if row["company_id"] == self.company.id
         ]
-        by_node = {row["node_ref"] or "company": row for row in rows}
+        by_node = {row.get("node_ref") or "company": row for row in rows}
         self.assertEqual(len(by_node), len(rows), f"{code}: one row per node")
         return by_node
 
@@ -279,3 +279,142 @@ class TestDistributionKpis(DistributionCommon):
         # the shipment day only: the day of confirmation has no cycle ending
         rows = self.values("order_cycle_ship_p50", datetime(2031, 6, 2), datetime(2031, 6, 3))
         self.assertNotIn(self.node(self.wh_b), rows)
+
+    def test_conversion_response_and_release_kpis(self):
+        """Hand-computed on 2031-07-07 (a Monday; 6 of product 2 in stock in A until 12:00):
+          Q-A1 (warehouse A) confirmed 09:00 with stock: released at once (0 h)
+          Q-A2 (A) cancelled as a quotation 10:00
+          Q-A3 (A) 10 x product 2 confirmed 09:00, reserved in full when stock arrives 12:00
+              (3 h)
+          Q-B1 (B) confirmed 11:00; Q-B2 (B) stays a quotation (undecided)
+          Q-A4 (A) confirmed 09:00 (won), then cancelled 16:00 as an order (not counted)
+          RFQ-1 sent 08:00, confirmed 14:00 (6 h); RFQ-2 sent 08:00, confirmed 09:00 (1 h);
+          RFQ-3 confirmed without being sent (not counted)
+        quote_conversion: A 3 of 4 (A1, A3, A4 won; A2 lost), B 1 of 1, company 4 of 5."""
+        day = datetime(2031, 7, 7)
+
+        def t(hour):
+            return day.replace(hour=hour)
+
+        with freeze_time(t(8)):
+            quotes = {
+                key: self.create_sale([(product, qty)], warehouse=wh, confirm=False)
+                for key, product, qty, wh in (
+                    ("A1", self.product_1, 2, self.wh_a),
+                    ("A2", self.product_1, 2, self.wh_a),
+                    ("A3", self.product_2, 10, self.wh_a),
+                    ("A4", self.product_1, 2, self.wh_a),
+                    ("B1", self.product_1, 2, self.wh_b),
+                    ("B2", self.product_1, 2, self.wh_b),
+                )
+            }
+            rfqs = [
+                self.create_purchase([(self.product_1, 1, 5.0)], confirm=False) for _i in range(3)
+            ]
+            self.send_rfq(rfqs[0])
+            self.send_rfq(rfqs[1])
+        self.add_stock(self.product_1, self.wh_a, 100)
+        self.add_stock(self.product_1, self.wh_b, 100)
+        with freeze_time(t(9)):
+            for key in ("A1", "A3", "A4"):
+                self.confirm_sale(quotes[key])
+            rfqs[1].button_confirm()
+            rfqs[2].button_confirm()
+            self.run_deferred()
+        with freeze_time(t(10)):
+            quotes["A2"]._action_cancel()
+            self.run_deferred()
+        with freeze_time(t(11)):
+            self.confirm_sale(quotes["B1"])
+        with freeze_time(t(12)):
+            self.add_stock(self.product_2, self.wh_a, 10)
+            self.outgoing(quotes["A3"]).action_assign()
+            self.run_deferred()
+        with freeze_time(t(14)):
+            rfqs[0].button_confirm()
+            self.run_deferred()
+        with freeze_time(t(16)):
+            quotes["A4"]._action_cancel()
+            self.run_deferred()
+        self.assertEqual(self.stage_codes(quotes["A3"])[-1], "allocated")
+
+        window = (day, day + timedelta(days=1))
+        a, b = self.node(self.wh_a), self.node(self.wh_b)
+        rows = self.values("quote_conversion", *window)
+        self.assertAlmostEqual(rows[a]["value"], 75.0)
+        self.assertEqual((rows[a]["numerator"], rows[a]["denominator"]), (3, 4))
+        self.assertAlmostEqual(rows[b]["value"], 100.0)
+        self.assertAlmostEqual(rows["company"]["value"], 80.0)
+        self.assert_sums("quote_conversion", rows)
+
+        rows = self.values("vendor_response_time", *window)
+        self.assertAlmostEqual(rows["company"]["value"], 3.5)  # median of 6 h and 1 h
+        self.assertEqual(rows["company"]["denominator"], 2)
+
+        rows = self.values("order_release_delay", *window)
+        # A1 0 h, A3 3 h, A4 0 h (warehouse A), B1 0 h
+        self.assertAlmostEqual(rows[a]["value"], 0.0)
+        self.assertAlmostEqual(rows[a]["numerator"], 3.0)
+        self.assertEqual(rows[a]["denominator"], 3)
+        self.assertEqual(rows["company"]["denominator"], 4)
+        self.assertAlmostEqual(rows["company"]["numerator"], 3.0)
+
+        rows = self.values("procure_cycle_time_p90", *window)
+        self.assertFalse(rows, "nothing received that day")
+
+    def test_manual_override_share(self):
+        """Stage changes by a person vs by automation, on one day."""
+        day = datetime(2031, 8, 4, 10)
+        with freeze_time(day):
+            by_hand = self.create_sale([(self.product_1, 1)], warehouse=self.wh_a, confirm=False)
+            by_job = self.create_sale([(self.product_1, 1)], warehouse=self.wh_a, confirm=False)
+            # a person (not the superuser, whose changes are the system's) and a job
+            by_hand.with_user(self.env.ref("base.user_admin")).action_confirm()
+            by_job.with_context(workflow_source="scheduled_action").action_confirm()
+            self.run_deferred()
+        window = (day.replace(hour=0), day.replace(hour=0) + timedelta(days=1))
+        events = self.env["workflow.event"].search(
+            [
+                ("event_type", "=", "stage"),
+                ("occurred_at", ">=", window[0]),
+                ("occurred_at", "<", window[1]),
+                ("company_id", "=", self.company.id),
+            ]
+        )
+        manual = len(events.filtered(lambda e: e.source == "user"))
+        self.assertTrue(0 < manual < len(events), events.mapped("source"))
+        rows = self.values("manual_override_share", *window)
+        self.assertAlmostEqual(rows["company"]["value"], 100.0 * manual / len(events))
+        self.assertEqual(rows["company"]["denominator"], len(events))
+
+    def test_tiles_open_the_documents_behind_the_value(self):
+        self.build_day()
+        company = [self.company.id]
+        for code, model, key in (
+            ("on_time_dispatch", "stock.picking", "denominator"),
+            ("throughput", "workflow.instance", "value"),
+            ("invoice_accuracy", "account.move", "denominator"),
+        ):
+            rows = self.values(code)
+            for node in ("company", self.node(self.wh_a), self.node(self.wh_b)):
+                documents = self.kpis[code]._kpi_documents(
+                    D.date(), company, False if node == "company" else node
+                )
+                if code == "invoice_accuracy" and node != "company":
+                    self.assertFalse(documents, "no warehouse twin: the tile opens snapshots")
+                    continue
+                self.assertEqual(documents["model"], model)
+                found = self.env[model].search_count(documents["domain"])
+                self.assertEqual(found, rows[node][key], f"{code} {node}")
+        # the dashboard's tile carries them for its last snapshot
+        self.kpis["on_time_dispatch"]._snapshot(D.date())
+        tile = next(
+            t
+            for t in self.env["workflow.dashboard"].get_dashboard_data({})["kpis"]
+            if t["code"] == "on_time_dispatch"
+        )
+        self.assertEqual(tile["documents"]["model"], "stock.picking")
+        self.assertEqual(
+            self.env["stock.picking"].search_count(tile["documents"]["domain"]),
+            self.values("on_time_dispatch")["company"]["denominator"],
+        )

@@ -11,6 +11,8 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
+from odoo.addons.workflow_monitor_distribution.simulator.summary import table
+
 END = date(2025, 3, 10)
 DAYS = 4
 FIRST = END - timedelta(days=DAYS)
@@ -146,6 +148,11 @@ class TestSimulator(TransactionCase):
         for code in ("invoice_mismatch", "late_delivery", "credit_hold"):
             self.assertGreater(summary["exceptions"].get(code, 0), 0, code)
         self.assertGreater(summary["late"], 0)
+        # the readable table make demo prints
+        text = table(summary)
+        self.assertRegex(text, rf"Sale orders +{summary['orders']:,}\n")
+        self.assertRegex(text, rf"  invoice_mismatch +{summary['exceptions']['invoice_mismatch']}")
+        self.assertEqual(len({len(line) for line in text.splitlines()}), 1, "aligned columns")
 
     def test_options_are_validated(self):
         for options, name in (

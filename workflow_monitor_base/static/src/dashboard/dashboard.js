@@ -148,6 +148,10 @@ export class WorkflowDashboard extends Component {
     }
 
     openKpi(kpi) {
+        if (kpi.documents) {
+            const last = kpi.trend[kpi.trend.length - 1];
+            return this.openList(kpi.documents.model, kpi.documents.domain, `${kpi.name} (${last.date})`);
+        }
         return this.openList("workflow.kpi.value", kpi.domain, kpi.name, [
             [false, "list"],
             [false, "graph"],
