@@ -10,7 +10,9 @@ events in the same run.
 
 Targets, with the dashboard's default filters (the last 30 days): p95 <= 300 ms and
 p95 <= 5x the GROUP BY p95. The whole year (period_days=366, every stage event of the
-definition) is measured too and reported without a target.
+definition) is measured too and reported without a target, and so are the Process Map
+screen's call (get_process_screen: the map plus the instances behind each number) and
+one of its drill-downs (action_process_instances on the most frequent variant).
 """
 
 import time
@@ -73,6 +75,7 @@ def measure(env, user_env, definition, period_days, rounds):
         return sorted(s[key] for s in samples)[len(samples) // 2]
 
     result = process_map()
+    screen_figures = measure_screen(user_env, definition, filters, result)
     mapped = sum(edge["count"] for edge in result["edges"])
     counted = sum(row[2] for row in baseline())
     map_p95, base_p95 = median_of(map_samples, "p95"), median_of(base_samples, "p95")
@@ -91,6 +94,29 @@ def measure(env, user_env, definition, period_days, rounds):
             "p95": round(base_p95, 1),
         },
         "ratio_p95": round(map_p95 / base_p95, 2) if base_p95 else None,
+        **screen_figures,
+    }
+
+
+def measure_screen(user_env, definition, filters, result):
+    """p50/p95 of the screen's call and of the drill-down of the top variant (no target)."""
+    Definition = user_env["workflow.definition"]
+    path = result["variants"][0]["path"] if result["variants"] else None
+
+    def screen():
+        user_env.invalidate_all()
+        return Definition.get_process_screen(definition.code, filters)
+
+    def drill():
+        user_env.invalidate_all()
+        return Definition.action_process_instances(definition.code, filters, "variant", path)
+
+    figures = {"get_process_screen_ms": timed(screen, 10, warmup=1)}
+    if path:
+        figures["drill_variant_ms"] = timed(drill, 10, warmup=1)
+    return {
+        name: {key: round(value, 1) for key, value in sample.items() if key in ("p50", "p95")}
+        for name, sample in figures.items()
     }
 
 

@@ -119,6 +119,13 @@ def main():
         default=[],
         help="PATH=SELECTOR: click SELECTOR after loading PATH",
     )
+    parser.add_argument(
+        "--eval",
+        action="append",
+        default=[],
+        help="PATH=JS: evaluate the JavaScript expression JS after loading PATH (e.g. to "
+        "choose an option of a <select> and dispatch its change event)",
+    )
     parser.add_argument("shots", nargs="+")
     args = parser.parse_args()
 
@@ -136,6 +143,7 @@ def main():
         sys.exit(f"login failed: {response.json()['error']}")
     session_id = session.cookies["session_id"]
     clicks = dict(item.split("=", 1) for item in args.click)
+    scripts = dict(item.split("=", 1) for item in args.eval)
 
     chrome = Chrome(args.width, args.height)
     try:
@@ -147,6 +155,9 @@ def main():
             chrome.call("Page.enable")
             chrome.call("Page.navigate", url=args.url + path)
             time.sleep(args.wait)
+            if path in scripts:
+                chrome.evaluate(scripts[path])
+                time.sleep(args.wait / 2)
             if path in clicks:
                 chrome.evaluate(f"document.querySelector({json.dumps(clicks[path])}).click()")
                 time.sleep(args.wait / 2)

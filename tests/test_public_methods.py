@@ -181,6 +181,8 @@ METHODS = {
     ("workflow.dashboard", "get_dashboard_data"): WF_USER,
     ("workflow.definition", "action_view_instances"): WF_USER,
     ("workflow.definition", "get_process_map"): WF_USER,  # its own group check
+    ("workflow.definition", "get_process_screen"): WF_USER,  # its own group check
+    ("workflow.definition", "action_process_instances"): WF_USER,  # its own group check
     ("workflow.definition", "create"): ACL,
     ("workflow.definition", "write"): ACL,
     ("workflow.definition", "unlink"): ACL,
@@ -800,6 +802,11 @@ class TestPublicMethods(TransactionCase):
             ),
             ("workflow.dashboard", "get_dashboard_data"): ([{}], {}),
             ("workflow.definition", "get_process_map"): (["wm_pm_flow", {}], {}),
+            ("workflow.definition", "get_process_screen"): (["wm_pm_flow", {}], {}),
+            ("workflow.definition", "action_process_instances"): (
+                ["wm_pm_flow", {}, "node", "wm_pm"],
+                {},
+            ),
             ("workflow.simulator", "run"): (
                 [],
                 {

@@ -41,6 +41,7 @@
     "assets": {
         "web.assets_backend": [
             "workflow_monitor_base/static/src/dashboard/**/*",
+            "workflow_monitor_base/static/src/process/**/*",
         ],
         "web.assets_tests": [
             "workflow_monitor_base/static/tests/tours/**/*",

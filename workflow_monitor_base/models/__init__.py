@@ -6,6 +6,7 @@ from . import workflow_cache_mixin
 from . import workflow_document_link_mixin
 from . import workflow_definition
 from . import workflow_definition_process
+from . import workflow_definition_process_screen
 from . import workflow_stage
 from . import workflow_team
 from . import workflow_exception_category

@@ -16,7 +16,21 @@ USER_GROUP = "workflow_monitor_base.group_workflow_user"
 VARIANT_LIMIT = 100  # the most frequent variants returned (shares are of all instances)
 DEVIATION_KINDS = ("skipped", "out_of_order", "rework")
 
-# One statement, one scan of the window's stage events (materialised, read twice):
+# The stage events of the window, of the instances the caller may read
+# (``%(instances)s``: the query of ``workflow.instance._search``): the one definition of
+# "the events a number counts", shared by the map and by its drill-downs.
+# Constants only: every value is a parameter.
+PROCESS_EVENTS_SQL = """
+SELECT e.id, e.instance_id, e.stage_from_id, e.stage_to_id, e.occurred_at, e.duration_seconds
+  FROM workflow_event e
+ WHERE e.event_type = 'stage' AND e.definition_id = %(definition)s
+   AND e.occurred_at >= %(start)s AND e.occurred_at < %(end)s
+   AND e.stage_to_id = ANY(%(stages)s)
+   AND (e.stage_from_id IS NULL OR e.stage_from_id = ANY(%(stages)s))
+   AND e.instance_id IN %(instances)s
+"""
+# The map, one statement, one scan of the window's stage events (``%(events)s``:
+# PROCESS_EVENTS_SQL, materialised, read several times):
 # - ``transition`` rows: per (from, to) and per from stage (GROUPING SETS, flag 1) the
 #   count and the median / p90 of ``duration_seconds``, the time spent in ``from``;
 # - ``variant`` rows: the paths (ids of the stages entered, in time order, as text: text
@@ -24,18 +38,12 @@ DEVIATION_KINDS = ("skipped", "out_of_order", "rework")
 #   median of their first-to-last event time;
 # - one ``total`` row: the number of instances with an event in the window;
 # - ``rework`` rows: per stage, the instances that entered it more than once.
-# Constants only: every value is a parameter.
+# With ``%(with_instances)s`` (the screen, whose numbers open lists of instances) also:
+# - ``entered`` rows: per stage, the instances that entered it (from the variants);
+# - ``moved`` rows: per (from, to), the instances that made the move.
+# Without it PostgreSQL prunes these two branches (a constant false filter).
 PROCESS_MAP_SQL = """
-WITH ev AS MATERIALIZED (
-    SELECT e.id, e.instance_id, e.stage_from_id, e.stage_to_id, e.occurred_at,
-           e.duration_seconds
-      FROM workflow_event e
-     WHERE e.event_type = 'stage' AND e.definition_id = %(definition)s
-       AND e.occurred_at >= %(start)s AND e.occurred_at < %(end)s
-       AND e.stage_to_id = ANY(%(stages)s)
-       AND (e.stage_from_id IS NULL OR e.stage_from_id = ANY(%(stages)s))
-       AND e.instance_id IN %(instances)s
-),
+WITH ev AS MATERIALIZED (%(events)s),
 transitions AS (
     SELECT GROUPING(stage_to_id) AS per_stage, stage_from_id, stage_to_id, count(*) AS n,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_seconds) AS median,
@@ -62,6 +70,17 @@ rework AS (
              GROUP BY v.path, v.n, s.stage_id
             HAVING count(*) > 1) AS repeated
      GROUP BY stage_id
+),
+entered AS (
+    SELECT s.stage_id, sum(v.n)::bigint AS n
+      FROM variants v,
+           LATERAL (SELECT DISTINCT unnest(string_to_array(v.path, ',')::int[])) AS s(stage_id)
+     GROUP BY s.stage_id
+),
+moved AS (
+    SELECT stage_from_id, stage_to_id, count(*) AS n
+      FROM (SELECT DISTINCT instance_id, stage_from_id, stage_to_id FROM ev) AS moves
+     GROUP BY stage_from_id, stage_to_id
 )
 SELECT 'transition', per_stage, stage_from_id, stage_to_id, NULL::text, n, median, p90
   FROM transitions
@@ -74,6 +93,12 @@ SELECT 'total', NULL, NULL, NULL, NULL, COALESCE(sum(n), 0)::bigint, NULL, NULL
  UNION ALL
 SELECT 'rework', NULL, stage_id, NULL, NULL, n, NULL, NULL
   FROM rework
+ UNION ALL
+SELECT 'entered', NULL, stage_id, NULL, NULL, n, NULL, NULL
+  FROM entered WHERE %(with_instances)s
+ UNION ALL
+SELECT 'moved', NULL, stage_from_id, stage_to_id, NULL, n, NULL, NULL
+  FROM moved WHERE %(with_instances)s
 """
 
 
@@ -108,6 +133,26 @@ class MapRow(NamedTuple):
     p90: float | None
 
 
+class Scope(NamedTuple):
+    """What a process map (or one of its numbers) counts: the stage events of
+    ``definition`` in ``window``, of the instances the ``filters`` and the caller's record
+    rules select."""
+
+    definition: models.Model
+    stages: list[Stage]
+    filters: dict
+    window: Window
+
+
+# the keys of get_process_map's result (DESIGN section 12); the screen's have more
+PUBLIC_KEYS = {
+    "nodes": ("stage", "name", "count", "median_seconds"),
+    "edges": ("from", "to", "count", "median_seconds", "p90_seconds"),
+    "variants": ("path", "count", "share", "median_cycle_seconds"),
+    "deviations": ("kind", "detail", "count"),
+}
+
+
 class WorkflowDefinitionProcess(models.Model):
     _inherit = "workflow.definition"
 
@@ -139,22 +184,51 @@ class WorkflowDefinitionProcess(models.Model):
               ``out_of_order`` (a move to a lower sequence, not to a cancel stage,
               counted per move), ``rework`` (instances entering a stage more than once).
         """
+        scope = self._process_scope(definition_code, filters)
+        result = self._process_map_result(scope, self._process_map_rows(scope))
+        return {
+            part: [{key: item[key] for key in PUBLIC_KEYS[part]} for item in items]
+            for part, items in result.items()
+        }
+
+    # ------------------------------------------------------------
+    # SCOPE (shared by the map, the screen and the drill-downs)
+    # ------------------------------------------------------------
+
+    @api.model
+    def _process_check_access(self):
         if not self.env.user.has_group(USER_GROUP):
             raise AccessError(
                 self.env._("The process map needs the Workflow Monitor / User group.")
             )
+
+    @api.model
+    def _process_scope(self, definition_code, filters):
+        """Check the caller and parse the request: the Scope of a map or a number."""
+        self._process_check_access()
         definition = self._process_map_definition(definition_code)
         requested = filters if filters is not None else {}
-        filters = self.env["workflow.dashboard"]._dashboard_filters(requested)
-        window = self._process_map_window(requested, filters["period_days"])
-        stages = self._process_map_stages(definition)
-        rows = self._process_map_rows(definition, stages, filters, window)
-        return {
-            "nodes": self._process_map_nodes(stages, rows),
-            "edges": self._process_map_edges(stages, rows),
-            "variants": self._process_map_variants(stages, rows),
-            "deviations": self._process_map_deviations(stages, rows),
-        }
+        parsed = self.env["workflow.dashboard"]._dashboard_filters(requested)
+        window = self._process_map_window(requested, parsed["period_days"])
+        return Scope(definition, self._process_map_stages(definition), parsed, window)
+
+    @api.model
+    def _process_events_sql(self, scope):
+        """PROCESS_EVENTS_SQL for ``scope``: its instances are the query of ``_search``
+        (the caller's record rules, never sudo)."""
+        Instance = self.env["workflow.instance"]
+        domain = [("definition_id", "=", scope.definition.id)]
+        domain += self.env["workflow.dashboard"]._base_domain("workflow.instance", scope.filters)
+        Instance.flush_model()
+        self.env["workflow.event"].flush_model()
+        return SQL(
+            PROCESS_EVENTS_SQL,
+            definition=scope.definition.id,
+            start=scope.window.start,
+            end=scope.window.end,
+            stages=[stage.id for stage in scope.stages] or [0],
+            instances=Instance._search(domain).subselect(),
+        )
 
     # ------------------------------------------------------------
     # INPUTS
@@ -221,25 +295,15 @@ class WorkflowDefinitionProcess(models.Model):
         ]
 
     @api.model
-    def _process_map_rows(self, definition, stages, filters, window):
-        """Run PROCESS_MAP_SQL over the instances of ``definition`` the filters and the
-        caller's record rules select (the query of ``_search``, never sudo)."""
-        Instance = self.env["workflow.instance"]
-        Dashboard = self.env["workflow.dashboard"]
-        domain = [("definition_id", "=", definition.id)]
-        domain += Dashboard._base_domain("workflow.instance", filters)
-        Instance.flush_model()
-        self.env["workflow.event"].flush_model()
-        instances = Instance._search(domain).subselect()
+    def _process_map_rows(self, scope, with_instances=False):
+        """Run PROCESS_MAP_SQL over the events of ``scope``; ``with_instances`` adds the
+        ``entered`` and ``moved`` rows (instances per stage and per move)."""
         self.env.cr.execute(
             SQL(
                 PROCESS_MAP_SQL,
-                definition=definition.id,
-                start=window.start,
-                end=window.end,
-                stages=[stage.id for stage in stages] or [0],
-                instances=instances,
+                events=self._process_events_sql(scope),
                 limit=VARIANT_LIMIT,
+                with_instances=bool(with_instances),
             )
         )
         return [MapRow(*row) for row in self.env.cr.fetchall()]
@@ -248,9 +312,32 @@ class WorkflowDefinitionProcess(models.Model):
     # RESULT
     # ------------------------------------------------------------
 
+    @api.model
+    def _process_map_result(self, scope, rows):
+        """The four parts of the map from the rows of PROCESS_MAP_SQL. Beyond the keys of
+        ``get_process_map`` (PUBLIC_KEYS), nodes, edges and deviations carry
+        ``instance_count`` (the instances behind the number, when the rows have them)
+        and deviations a ``key`` for ``action_process_instances``."""
+        stages = scope.stages
+        return {
+            "nodes": self._process_map_nodes(stages, rows),
+            "edges": self._process_map_edges(stages, rows),
+            "variants": self._process_map_variants(stages, rows),
+            "deviations": self._process_map_deviations(stages, rows),
+        }
+
     @staticmethod
     def _process_seconds(value):
         return None if value is None else round(value, 3)
+
+    @staticmethod
+    def _process_instance_counts(rows, kind):
+        """{(from id, to id) or stage id: instances} of the ``moved`` / ``entered`` rows
+        (empty when the rows were fetched without them)."""
+        found = [row for row in rows if row.kind == kind]
+        if kind == "entered":
+            return {row.from_id: row.count for row in found}
+        return {(row.from_id, row.to_id): row.count for row in found}
 
     @api.model
     def _process_map_nodes(self, stages, rows):
@@ -262,12 +349,17 @@ class WorkflowDefinitionProcess(models.Model):
                 medians[row.from_id] = row.median
             else:
                 entries[row.to_id] = entries.get(row.to_id, 0) + row.count
+        instances = self._process_instance_counts(rows, "entered")
         return [
             {
                 "stage": stage.code,
                 "name": stage.name,
                 "count": entries.get(stage.id, 0),
                 "median_seconds": self._process_seconds(medians.get(stage.id)),
+                "instance_count": instances.get(stage.id, 0),
+                "sequence": stage.sequence,
+                "is_final": stage.is_final,
+                "is_cancel": stage.is_cancel,
             }
             for stage in stages
         ]
@@ -278,6 +370,7 @@ class WorkflowDefinitionProcess(models.Model):
         order = {stage.id: index for index, stage in enumerate(stages)}
         edges = [row for row in rows if row.kind == "transition" and not row.per_stage]
         edges.sort(key=lambda r: (-r.count, order.get(r.from_id, -1), order[r.to_id]))
+        instances = self._process_instance_counts(rows, "moved")
         return [
             {
                 "from": codes.get(row.from_id),
@@ -285,6 +378,7 @@ class WorkflowDefinitionProcess(models.Model):
                 "count": row.count,
                 "median_seconds": self._process_seconds(row.median),
                 "p90_seconds": self._process_seconds(row.p90),
+                "instance_count": instances.get((row.from_id, row.to_id)),
             }
             for row in edges
         ]
@@ -304,37 +398,61 @@ class WorkflowDefinitionProcess(models.Model):
             if row.kind == "variant"
         ]
 
+    @staticmethod
+    def _process_move_deviation(stages, source, target):
+        """The deviation a move from ``source`` to ``target`` (Stage) is against the
+        stage sequence: ``(kind, skipped stage codes)``, kind None when it is none.
+        Entry moves (no source) and moves to a cancel stage never deviate."""
+        if source is None or target.is_cancel:
+            return None, []
+        if target.sequence < source.sequence:
+            return "out_of_order", []
+        skipped = [
+            stage.code
+            for stage in stages
+            if source.sequence < stage.sequence < target.sequence
+            and not (stage.is_final or stage.is_cancel)
+        ]
+        return ("skipped" if skipped else None), skipped
+
     @api.model
     def _process_map_deviations(self, stages, rows):
         """Skipped stages and out-of-order moves from the transition rows, rework from
         the rework rows, against the definition's stage sequence."""
         by_id = {stage.id: stage for stage in stages}
+        moved = self._process_instance_counts(rows, "moved")
         deviations = []
         for row in rows:
             if row.kind == "rework":
+                code = by_id[row.from_id].code
                 deviations.append(
-                    {"kind": "rework", "detail": by_id[row.from_id].code, "count": row.count}
+                    {
+                        "kind": "rework",
+                        "detail": code,
+                        "count": row.count,
+                        "instance_count": row.count,
+                        "key": code,
+                    }
                 )
             if row.kind != "transition" or row.per_stage or not row.from_id:
                 continue
             source, target = by_id[row.from_id], by_id[row.to_id]
-            if target.is_cancel:
+            kind, skipped = self._process_move_deviation(stages, source, target)
+            if not kind:
                 continue
-            if target.sequence < source.sequence:
-                detail = self.env._("%(from)s → %(to)s", **{"from": source.code, "to": target.code})
-                deviations.append({"kind": "out_of_order", "detail": detail, "count": row.count})
-                continue
-            skipped = [
-                stage.code
-                for stage in stages
-                if source.sequence < stage.sequence < target.sequence
-                and not (stage.is_final or stage.is_cancel)
-            ]
-            if skipped:
-                detail = self.env._(
-                    "%(from)s → %(to)s, skipping %(skipped)s",
-                    **{"from": source.code, "to": target.code, "skipped": ", ".join(skipped)},
-                )
-                deviations.append({"kind": "skipped", "detail": detail, "count": row.count})
+            names = {"from": source.code, "to": target.code, "skipped": ", ".join(skipped)}
+            if kind == "out_of_order":
+                detail = self.env._("%(from)s → %(to)s", **names)
+            else:
+                detail = self.env._("%(from)s → %(to)s, skipping %(skipped)s", **names)
+            deviations.append(
+                {
+                    "kind": kind,
+                    "detail": detail,
+                    "count": row.count,
+                    "instance_count": moved.get((row.from_id, row.to_id)),
+                    "key": [source.code, target.code],
+                }
+            )
         deviations.sort(key=lambda d: (DEVIATION_KINDS.index(d["kind"]), -d["count"], d["detail"]))
         return deviations

@@ -15,6 +15,7 @@ from . import test_sla_bulk
 from . import test_governance_base
 from . import test_clock
 from . import test_process_map
+from . import test_process_drill
 from . import test_stage_duration
 from . import test_process_export
 from . import test_event_partition

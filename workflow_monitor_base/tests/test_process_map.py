@@ -27,25 +27,31 @@ TRACES_A = (
 TRACES_B = ((("a", 0), ("b", 1), ("d", 2)),)  # skips c, in company B only
 
 
-@tagged("post_install", "-at_install")
-class TestProcessMap(WorkflowMonitorCommon):
+def create_flow(env):
+    """The definition of the hand-made event set."""
+    return env["workflow.definition"].create(
+        {
+            "name": "WM Process Map Flow",
+            "code": CODE,
+            "model_id": env["ir.model"]._get_id("res.partner"),
+            "stage_ids": [
+                (0, 0, {"name": "Stage A", "code": "a", "sequence": 10}),
+                (0, 0, {"name": "Stage B", "code": "b", "sequence": 20}),
+                (0, 0, {"name": "Stage C", "code": "c", "sequence": 30}),
+                (0, 0, {"name": "Stage D", "code": "d", "sequence": 40, "is_final": True}),
+                (0, 0, {"name": "Stage X", "code": "x", "sequence": 50, "is_cancel": True}),
+            ],
+        }
+    )
+
+
+class ProcessMapCommon(WorkflowMonitorCommon):
+    """The hand-made event set of TRACES_A (company A) and TRACES_B (company B)."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.flow = cls.env["workflow.definition"].create(
-            {
-                "name": "WM Process Map Flow",
-                "code": CODE,
-                "model_id": cls.env["ir.model"]._get_id("res.partner"),
-                "stage_ids": [
-                    (0, 0, {"name": "Stage A", "code": "a", "sequence": 10}),
-                    (0, 0, {"name": "Stage B", "code": "b", "sequence": 20}),
-                    (0, 0, {"name": "Stage C", "code": "c", "sequence": 30}),
-                    (0, 0, {"name": "Stage D", "code": "d", "sequence": 40, "is_final": True}),
-                    (0, 0, {"name": "Stage X", "code": "x", "sequence": 50, "is_cancel": True}),
-                ],
-            }
-        )
+        cls.flow = create_flow(cls.env)
         cls.partners_a = cls._write_traces(cls.env, cls.company_a, TRACES_A, T0)
         cls.partners_b = cls._write_traces(cls.env, cls.company_b, TRACES_B, T0)
         # neither another event type nor an event outside the window counts
@@ -96,6 +102,9 @@ class TestProcessMap(WorkflowMonitorCommon):
     def _edges(result):
         return {(e["from"], e["to"]): e for e in result["edges"]}
 
+
+@tagged("post_install", "-at_install")
+class TestProcessMap(ProcessMapCommon):
     # ------------------------------------------------------------
     # figures
     # ------------------------------------------------------------
