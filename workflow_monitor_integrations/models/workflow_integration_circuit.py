@@ -193,12 +193,16 @@ class WorkflowIntegration(models.Model):
 
     @api.model
     @api.private
-    def _record_delivery_outcomes(self, tally):
+    def _record_delivery_outcomes(self, tally, counts=None):
         """Consecutive failures, last success and failure, and the breaker, in one
         UPDATE for the integrations of the batch: closed after a success, opened (or
-        kept open with a doubled cool-down after a failed probe) at the threshold."""
+        kept open with a doubled cool-down after a failed probe) at the threshold.
+        ``counts`` (a ``DeliveryCounts``) go to the cumulative counters in the same
+        statement (``workflow_integration_counter.py``)."""
         if not tally.touched:
             return
+        Counter = self.env["workflow.integration.counter"]
+        upsert = Counter._upsert_sql(counts) if counts else None
         now = fields.Datetime.now()
         rows = []
         for integration_id in tally.touched:
@@ -219,7 +223,7 @@ class WorkflowIntegration(models.Model):
             )
         self.env.cr.execute(
             SQL(
-                """UPDATE workflow_integration i
+                """%s UPDATE workflow_integration i
                       SET consecutive_failures = v.failures,
                           last_success_at = COALESCE(v.success, i.last_success_at),
                           last_failure_at = COALESCE(v.failure_at, i.last_failure_at),
@@ -230,9 +234,12 @@ class WorkflowIntegration(models.Model):
                                  %s::varchar[], %s::int[], %s::timestamp[])
                           AS v(id, failures, success, failure_at, error, trips, open_until)
                     WHERE i.id = v.id""",
+                SQL("WITH counted AS (%s)", upsert) if upsert else SQL(),
                 *[list(column) for column in zip(*rows)],
             )
         )
+        if upsert:
+            Counter.invalidate_model(["value"])
         self.browse(tally.touched).invalidate_recordset(
             [
                 "consecutive_failures",

@@ -39,6 +39,7 @@ from odoo.tools import SQL
 from odoo.addons.workflow_monitor_base.tools import bulk_update, commit_chunk
 
 from ..tools import transport
+from .workflow_integration_counter import DeliveryCounts
 from .workflow_integration_message import MAX_ERROR, message_body, retry_delay
 
 _logger = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ class BatchOutcome:
     released: list = dataclasses.field(default_factory=list)
     dead: list = dataclasses.field(default_factory=list)
     gone_routes: dict = dataclasses.field(default_factory=dict)
+    counts: DeliveryCounts = dataclasses.field(default_factory=DeliveryCounts)
 
 
 class WorkflowIntegrationMessage(models.Model):
@@ -172,7 +174,7 @@ class WorkflowIntegrationMessage(models.Model):
         tally = gate.tally()
         outcome = self._send_claimed(claimed, gate.endpoints, tally, lease_seconds)
         self._store_results(outcome.results, outcome.released)
-        self.env["workflow.integration"]._record_delivery_outcomes(tally)
+        self.env["workflow.integration"]._record_delivery_outcomes(tally, outcome.counts)
         if outcome.gone_routes:
             self._disable_gone_routes(outcome.gone_routes)
         if outcome.dead:
@@ -342,6 +344,7 @@ class WorkflowIntegrationMessage(models.Model):
                 next_attempt_at=next_at,
             )
         )
+        outcome.counts.add(message.integration_id, state, sent.error, sent.latency_ms)
         if state == "dead":
             outcome.dead.append(DeadLetter(message.id, message.integration_id, sent.error))
         if sent.status == GONE and message.route_id:
