@@ -117,9 +117,7 @@ class CircuitTally:
         endpoint = self.endpoints[integration_id]
         window = self.windows.get(integration_id)
         if window is None:
-            window = self.windows[integration_id] = (
-                endpoint.max_in_flight if endpoint.proven else 1
-            )
+            window = self.windows[integration_id] = endpoint.max_in_flight if endpoint.proven else 1
         allowed = window
         failures = self.failures.get(integration_id, endpoint.consecutive_failures)
         if failures:

@@ -100,7 +100,8 @@ class WorkflowIntegrationCounter(models.Model):
             return None
         ids, codes, values = (list(column) for column in zip(*rows))
         return SQL(
-            """INSERT INTO workflow_integration_counter AS c (integration_id, company_id, code, value)
+            """INSERT INTO workflow_integration_counter AS c
+                      (integration_id, company_id, code, value)
                SELECT v.id, i.company_id, v.code, v.value
                  FROM unnest(%s::int[], %s::varchar[], %s::float8[]) AS v(id, code, value)
                  JOIN workflow_integration i ON i.id = v.id

@@ -27,7 +27,7 @@ import collections
 import dataclasses
 import logging
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -283,9 +283,9 @@ class WorkflowIntegrationMessage(models.Model):
             waiting[message.integration_id].append(message)
         for integration_id in waiting:
             endpoints[integration_id].signing_key()  # decoded once, before any thread
-        workers = min(len(claimed), sum(endpoints[i].max_in_flight for i in waiting))
+        pool = transport.sending_pool()
         in_flight = {}  # future -> ClaimedMessage
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wm-webhook") as pool:
+        try:
             self._start_sends(pool, waiting, in_flight, endpoints, tally, deadline, outcome)
             while in_flight:
                 done, _running = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -297,6 +297,8 @@ class WorkflowIntegrationMessage(models.Model):
                     tally.report(endpoint.id, attempt_at, sent.error)
                     self._add_result(outcome, message, endpoint, sent, attempt_at)
                 self._start_sends(pool, waiting, in_flight, endpoints, tally, deadline, outcome)
+        finally:
+            wait(in_flight)  # an error above: the requests already sent still finish
         for queue in waiting.values():  # nothing left to wait for: give the rest back
             outcome.released.extend(message.id for message in queue)
         return outcome

@@ -160,7 +160,7 @@ class WorkflowIntegration(models.Model):
             "Requests an integration may have in flight at once (its max_in_flight).",
             labels=INTEGRATION,
         )
-        for integration_id, row in names.items():
+        for row in names.values():
             limit.add_metric([row.name], row.max_in_flight or 1)
         families.append(limit)
         return families
@@ -195,7 +195,8 @@ class WorkflowIntegration(models.Model):
             labels=["integration", "state"],
         )
         for row in names.values():
-            up.add_metric([row.name, row.state or ""], 1 if row.state in ("healthy", "degraded") else 0)
+            value = 1 if row.state in ("healthy", "degraded") else 0
+            up.add_metric([row.name, row.state or ""], value)
         return [up]
 
     @api.model

@@ -86,7 +86,9 @@ class TestDeliveryConcurrency(IntegrationCommon):
         first, second, other = self.queue_documents([7, 7, 8])
         self.receiver.failing[first.webhook_id] = 500
         self.deliver()
-        self.assertEqual((first.state, second.state, other.state), ("failed", "pending", "delivered"))
+        self.assertEqual(
+            (first.state, second.state, other.state), ("failed", "pending", "delivered")
+        )
         self.assertNotIn(second.webhook_id, self.requests_by_id(), "not sent before the first")
         # the first one goes through on its retry, then the second one follows
         self.receiver.failing.clear()

@@ -117,10 +117,7 @@ class TestMetrics(HttpCase):
 
     def queue(self, count):
         return self.Message._queue_outbound(
-            [
-                {"integration_id": self.integration.id, "payload": {"n": n}}
-                for n in range(count)
-            ]
+            [{"integration_id": self.integration.id, "payload": {"n": n}} for n in range(count)]
         )
 
     def deliver(self):

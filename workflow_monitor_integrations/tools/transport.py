@@ -13,6 +13,7 @@ import http.cookiejar
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import requests
@@ -30,6 +31,10 @@ MAX_ANSWER = 500  # characters of a refusing answer kept in the error text
 # session changes while it sends)
 _sessions = {}
 _sessions_lock = threading.Lock()
+# the sending threads of the process: started on demand, kept between batches (starting
+# threads for every batch costs more than the batch's own statements)
+MAX_SENDERS = 64  # the highest max_in_flight; several integrations share the threads
+_pool = {}
 
 
 class PostResult(NamedTuple):
@@ -39,6 +44,21 @@ class PostResult(NamedTuple):
     status: int | None
     error: str | None
     latency_ms: float
+
+
+def sending_pool():
+    """The thread pool that sends webhooks in this process (one per process: a forked
+    worker makes its own)."""
+    pid = os.getpid()
+    found = _pool.get(pid)
+    if found is None:
+        with _sessions_lock:
+            found = _pool.get(pid)
+            if found is None:
+                found = _pool[pid] = ThreadPoolExecutor(
+                    max_workers=MAX_SENDERS, thread_name_prefix="wm-webhook-sender"
+                )
+    return found
 
 
 def session(integration_id, url, pool_size=1):
