@@ -64,6 +64,19 @@ RESULT_COLUMNS = (
 )
 
 
+# true for a message ``m`` that must wait: an earlier message of its integration and
+# document is not settled yet (pending, failed and waiting for its retry, or being sent)
+WAITS_FOR_EARLIER = SQL(
+    """EXISTS (SELECT 1 FROM workflow_integration_message earlier
+                WHERE earlier.direction = 'out'
+                  AND earlier.state IN ('pending', 'failed', 'sending')
+                  AND earlier.integration_id = m.integration_id
+                  AND earlier.res_model = m.res_model
+                  AND earlier.res_id = m.res_id
+                  AND earlier.id < m.id)"""
+)
+
+
 class ClaimedMessage(NamedTuple):
     """A message taken by this worker (state 'sending' under its lease)."""
 
@@ -241,14 +254,7 @@ class WorkflowIntegrationMessage(models.Model):
                         WHERE direction = 'out' AND state IN ('pending', 'failed')
                           AND next_attempt_at <= %(now)s
                           AND integration_id = ANY(%(ids)s)
-                          AND NOT EXISTS (
-                              SELECT 1 FROM workflow_integration_message earlier
-                               WHERE earlier.direction = 'out'
-                                 AND earlier.state IN ('pending', 'failed', 'sending')
-                                 AND earlier.integration_id = m.integration_id
-                                 AND earlier.res_model = m.res_model
-                                 AND earlier.res_id = m.res_id
-                                 AND earlier.id < m.id)
+                          AND NOT %(waits)s
                      ORDER BY next_attempt_at, id
                         LIMIT %(limit)s
                           FOR UPDATE SKIP LOCKED)
@@ -261,6 +267,7 @@ class WorkflowIntegrationMessage(models.Model):
                 ids=list(integration_ids),
                 limit=limit,
                 lease=lease_until,
+                waits=WAITS_FOR_EARLIER,
             )
         )
         return sorted(ClaimedMessage(*row) for row in self.env.cr.fetchall())
@@ -382,19 +389,22 @@ class WorkflowIntegrationMessage(models.Model):
     @api.model
     @api.private
     def _schedule_next_run(self):
-        """Count what is still due now; trigger the job for the next retry or the end of
-        an open circuit. Returns the number of messages due now."""
+        """Count what is still due now (a message held back by an earlier one of its
+        document is not); trigger the job for the next retry or the end of an open
+        circuit. Returns the number of messages due now."""
         now = fields.Datetime.now()
         gate = self.env["workflow.integration"]._delivery_gate(now)
         self.env.cr.execute(
             SQL(
                 """SELECT count(*) FILTER (WHERE next_attempt_at <= %(now)s
-                                             AND integration_id = ANY(%(ids)s)),
+                                             AND integration_id = ANY(%(ids)s)
+                                             AND NOT %(waits)s),
                           min(next_attempt_at) FILTER (WHERE next_attempt_at > %(now)s)
-                     FROM workflow_integration_message
+                     FROM workflow_integration_message m
                     WHERE direction = 'out' AND state IN ('pending', 'failed')""",
                 now=now,
                 ids=list(gate.endpoints),
+                waits=WAITS_FOR_EARLIER,
             )
         )
         remaining, next_retry = self.env.cr.fetchone()

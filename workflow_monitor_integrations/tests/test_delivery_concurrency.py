@@ -90,6 +90,7 @@ class TestDeliveryConcurrency(IntegrationCommon):
             (first.state, second.state, other.state), ("failed", "pending", "delivered")
         )
         self.assertNotIn(second.webhook_id, self.requests_by_id(), "not sent before the first")
+        self.assertEqual(self.Message._schedule_next_run(), 0, "a message held back is not due")
         # the first one goes through on its retry, then the second one follows
         self.receiver.failing.clear()
         self.make_due(first)
