@@ -86,6 +86,7 @@ MATRIX = {
     "workflow.integration.route":       ("", "",     "",  "",    "r",    "rwcd", ""),
     "workflow.integration.message":     ("", "",     "",  "",    "r",    "rwcd", ""),
     "workflow.integration.refusal":     ("", "",     "",  "",    "r",    "r",    ""),
+    "workflow.integration.counter":     ("", "",     "",  "",    "r",    "r",    ""),
     "workflow.ai.suggestion":           ("", "",     "",  "r",   "r",    "rd",   ""),
     "workflow.ai.log":                  ("", "",     "",  "",    "r",    "rd",   ""),
     "workflow.ai.model":                ("", "",     "",  "",    "r",    "rwd",  ""),
@@ -317,6 +318,12 @@ class TestAccessMatrix(TransactionCase):
                 "event_type": "custom",
                 "payload": {"matrix": n},
             }
+        if model == "workflow.integration.counter":
+            return {
+                "integration_id": self._sample("workflow.integration", company).id,
+                "code": f"matrix_{n}",
+                "value": 1.0,
+            }
         if model == "workflow.integration.refusal":
             return {
                 "integration_id": self._sample("workflow.integration", company).id,
@@ -370,6 +377,7 @@ class TestAccessMatrix(TransactionCase):
         "workflow.integration.route": {"name": "Matrix renamed"},
         "workflow.integration.message": {"last_error": "Matrix note"},
         "workflow.integration.refusal": {"count": 2},
+        "workflow.integration.counter": {"value": 2.0},
         "workflow.ai.suggestion": {"evidence": "Matrix note"},
         "workflow.ai.log": {"message": "Matrix note"},
         "workflow.ai.model": {"active": False},

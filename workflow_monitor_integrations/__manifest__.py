@@ -11,7 +11,7 @@
     "website": "https://github.com/workflow-monitor/workflow-monitor",
     "license": "LGPL-3",
     "depends": ["workflow_monitor_base"],
-    "external_dependencies": {"python": ["requests"]},
+    "external_dependencies": {"python": ["requests", "prometheus_client"]},
     "data": [
         "security/workflow_monitor_integrations_security.xml",
         "security/ir.model.access.csv",

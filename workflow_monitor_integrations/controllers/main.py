@@ -229,5 +229,5 @@ class WorkflowMonitorWebhooks(http.Controller):
                 status=401,
             )
         # sudo: the figures are counts, nothing of a record is sent
-        text = request.env["workflow.integration"].sudo()._metrics_text()
+        text = request.env["workflow.integration"].sudo()._metrics_text()  # bytes
         return request.make_response(text, headers=[("Content-Type", metrics.CONTENT_TYPE)])

@@ -4,6 +4,7 @@
 from . import (
     workflow_integration,
     workflow_integration_circuit,
+    workflow_integration_counter,
     workflow_integration_health,
     workflow_integration_metrics,
     workflow_integration_route,

@@ -53,6 +53,7 @@ class WorkflowIntegration(models.Model):
         "paused",
         "timeout_seconds",
         "max_attempts",
+        "max_in_flight",
         "circuit_threshold",
         "inbound_enabled",
         "inbound_max_kb",
@@ -109,6 +110,14 @@ class WorkflowIntegration(models.Model):
         default=8,
         help="Deliveries tried before a message becomes a dead letter (retries after 5 s, "
         "5 min, 30 min, 2 h, 5 h, 10 h, then every 24 h, with jitter).",
+    )
+    max_in_flight = fields.Integer(
+        string="Concurrent Requests",
+        default=8,
+        help="Webhooks sent to this service at the same time (1 to 64). Messages about "
+        "the same document are still sent one after the other, in order. A service that "
+        "has not answered successfully yet, or is failing, gets fewer at once: never "
+        "more than the failures left before the circuit breaker pauses it.",
     )
     circuit_threshold = fields.Integer(
         string="Failures Before Pause",
@@ -234,6 +243,7 @@ class WorkflowIntegration(models.Model):
         "url",
         "timeout_seconds",
         "max_attempts",
+        "max_in_flight",
         "circuit_threshold",
         "circuit_cooldown_seconds",
         "inbound_max_kb",
@@ -252,6 +262,7 @@ class WorkflowIntegration(models.Model):
             checks = (
                 ("timeout_seconds", 1, 120),
                 ("max_attempts", 1, 20),
+                ("max_in_flight", 1, 64),
                 ("circuit_threshold", 1, 1000),
                 ("circuit_cooldown_seconds", 1, 86400),
                 ("inbound_max_kb", 1, 10240),

@@ -10,6 +10,13 @@ changes it. The delivery job asks which integrations it may send to
 hands out, and reports it back (``_record_delivery_outcomes``): the breaker opens,
 probes (half-open: one message after the cool-down) and closes here.
 
+The tally also says how many requests an integration may have in flight at once
+(``CircuitTally.room``): ``max_in_flight`` for a service that answered well last time;
+one at first for a service that never answered or is failing, one more after each
+success (slow start, as TCP does); and never more than the failures left before the
+breaker opens once a failure is seen, so a failing service gets no more requests than
+the threshold it was given.
+
 The per-batch write is one UPDATE of the integration's own table, outside ``write()``:
 these are runtime counters, not configuration. One statement per batch whatever the
 number of integrations, no config audit check, no chatter tracking, and never a registry
@@ -52,6 +59,8 @@ class DeliveryEndpoint:
     circuit_trips: int
     consecutive_failures: int
     paused: bool
+    max_in_flight: int
+    proven: bool  # it answered successfully last time (last success, no failure since)
     _key: bytes | None = None
 
     def signing_key(self):
@@ -99,6 +108,24 @@ class CircuitTally:
     failures: dict = dataclasses.field(default_factory=dict)  # id -> consecutive failures
     last_success: dict = dataclasses.field(default_factory=dict)  # id -> datetime
     last_failure: dict = dataclasses.field(default_factory=dict)  # id -> (datetime, error)
+    windows: dict = dataclasses.field(default_factory=dict)  # id -> requests allowed at once
+
+    def room(self, integration_id, in_flight):
+        """How many more requests of this integration may start now, with ``in_flight``
+        of them unanswered: its window (slow start up to ``max_in_flight``), and once it
+        is failing, no more than the failures left before the breaker opens."""
+        endpoint = self.endpoints[integration_id]
+        window = self.windows.get(integration_id)
+        if window is None:
+            window = self.windows[integration_id] = endpoint.max_in_flight if endpoint.proven else 1
+        allowed = window
+        failures = self.failures.get(integration_id, endpoint.consecutive_failures)
+        if failures:
+            budget = endpoint.circuit_threshold - failures
+            if integration_id not in self.failures:
+                budget = max(budget, 1)  # the probe of a half-open circuit always goes
+            allowed = min(allowed, budget)
+        return max(0, min(allowed, endpoint.max_in_flight) - in_flight)
 
     def tripped(self, integration_id):
         """True once failures of this batch opened the circuit: stop sending. A probe
@@ -116,6 +143,8 @@ class CircuitTally:
         if error is None:
             self.failures[integration_id] = 0
             self.last_success[integration_id] = attempt_at
+            if integration_id in self.windows:  # slow start: one more after each success
+                self.windows[integration_id] += 1
         else:
             self.failures[integration_id] += 1
             self.last_failure[integration_id] = (attempt_at, error)
@@ -144,7 +173,9 @@ class WorkflowIntegration(models.Model):
             """SELECT id, name, company_id, url, signing_secret, timeout_seconds,
                       max_attempts, circuit_threshold, circuit_cooldown_seconds,
                       circuit_open_until, COALESCE(circuit_trips, 0),
-                      COALESCE(consecutive_failures, 0), COALESCE(paused, FALSE)
+                      COALESCE(consecutive_failures, 0), COALESCE(paused, FALSE),
+                      GREATEST(COALESCE(max_in_flight, 1), 1),
+                      last_success_at IS NOT NULL AND COALESCE(consecutive_failures, 0) = 0
                  FROM workflow_integration WHERE active"""
         )
         gate = DeliveryGate({}, {}, {})
@@ -160,12 +191,16 @@ class WorkflowIntegration(models.Model):
 
     @api.model
     @api.private
-    def _record_delivery_outcomes(self, tally):
+    def _record_delivery_outcomes(self, tally, counts=None):
         """Consecutive failures, last success and failure, and the breaker, in one
         UPDATE for the integrations of the batch: closed after a success, opened (or
-        kept open with a doubled cool-down after a failed probe) at the threshold."""
+        kept open with a doubled cool-down after a failed probe) at the threshold.
+        ``counts`` (a ``DeliveryCounts``) go to the cumulative counters in the same
+        statement (``workflow_integration_counter.py``)."""
         if not tally.touched:
             return
+        Counter = self.env["workflow.integration.counter"]
+        upsert = Counter._upsert_sql(counts) if counts else None
         now = fields.Datetime.now()
         rows = []
         for integration_id in tally.touched:
@@ -186,7 +221,7 @@ class WorkflowIntegration(models.Model):
             )
         self.env.cr.execute(
             SQL(
-                """UPDATE workflow_integration i
+                """%s UPDATE workflow_integration i
                       SET consecutive_failures = v.failures,
                           last_success_at = COALESCE(v.success, i.last_success_at),
                           last_failure_at = COALESCE(v.failure_at, i.last_failure_at),
@@ -197,9 +232,12 @@ class WorkflowIntegration(models.Model):
                                  %s::varchar[], %s::int[], %s::timestamp[])
                           AS v(id, failures, success, failure_at, error, trips, open_until)
                     WHERE i.id = v.id""",
+                SQL("WITH counted AS (%s)", upsert) if upsert else SQL(),
                 *[list(column) for column in zip(*rows)],
             )
         )
+        if upsert:
+            Counter.invalidate_model(["value"])
         self.browse(tally.touched).invalidate_recordset(
             [
                 "consecutive_failures",

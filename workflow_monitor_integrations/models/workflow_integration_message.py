@@ -137,6 +137,14 @@ class WorkflowIntegrationMessage(models.Model):
                    ON workflow_integration_message (next_attempt_at, id)
                 WHERE direction = 'out' AND state IN ('pending', 'failed')"""
         )
+        # order per document: the delivery claims a message only when no earlier one
+        # of its integration and document is unsettled
+        cr.execute(
+            """CREATE INDEX IF NOT EXISTS workflow_integration_message_document_queue_idx
+                   ON workflow_integration_message (integration_id, res_model, res_id, id)
+                WHERE direction = 'out' AND state IN ('pending', 'failed', 'sending')
+                  AND res_id IS NOT NULL"""
+        )
         cr.execute(
             """CREATE INDEX IF NOT EXISTS workflow_integration_message_lease_idx
                    ON workflow_integration_message (lease_until) WHERE state = 'sending'"""

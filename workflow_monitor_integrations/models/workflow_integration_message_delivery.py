@@ -5,15 +5,29 @@
 
 One batch is: ask the integrations' circuit breaker which integrations may be sent to
 (``workflow.integration._delivery_gate``), claim due messages with ``FOR UPDATE SKIP
-LOCKED`` under a lease, POST each one signed (``tools/transport.py``), store the
-results in one UPDATE, report the outcomes to the breaker in one UPDATE, then turn
-410 answers and exhausted attempts into dead letters. The number of statements of a
-batch does not grow with its size (``test_delivery_batch_statement_budget``).
+LOCKED`` under a lease, POST them signed (``tools/transport.py``), up to
+``max_in_flight`` at once per integration, store the results in one UPDATE, report the
+outcomes to the breaker in one UPDATE, then turn 410 answers and exhausted attempts into
+dead letters. The number of statements of a batch does not grow with its size
+(``test_delivery_batch_statement_budget``).
+
+Concurrency: a thread pool does the HTTP requests and nothing else. Claiming, deciding
+what may start, and recording what came back all happen in the job's own thread, on its
+cursor; the sending threads get a message's bytes and an endpoint and give back a
+``PostResult``.
+
+Order per document: a message is claimed only when no earlier message of the same
+integration and document (``res_model``, ``res_id``) is still waiting, failed (to be
+retried) or being sent, by this worker or another one. Two messages of one document are
+therefore never in flight together and never arrive out of order; a failing message
+holds the later ones of its document back until it is delivered or given up (dead).
 """
 
+import collections
 import dataclasses
 import logging
 import time
+from concurrent.futures import FIRST_COMPLETED, wait
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -25,6 +39,7 @@ from odoo.tools import SQL
 from odoo.addons.workflow_monitor_base.tools import bulk_update, commit_chunk
 
 from ..tools import transport
+from .workflow_integration_counter import DeliveryCounts
 from .workflow_integration_message import MAX_ERROR, message_body, retry_delay
 
 _logger = logging.getLogger(__name__)
@@ -46,6 +61,19 @@ RESULT_COLUMNS = (
     ("lease_until", "timestamp"),
     ("write_date", "timestamp"),
     ("write_uid", "int4"),
+)
+
+
+# true for a message ``m`` that must wait: an earlier message of its integration and
+# document is not settled yet (pending, failed and waiting for its retry, or being sent)
+WAITS_FOR_EARLIER = SQL(
+    """EXISTS (SELECT 1 FROM workflow_integration_message earlier
+                WHERE earlier.direction = 'out'
+                  AND earlier.state IN ('pending', 'failed', 'sending')
+                  AND earlier.integration_id = m.integration_id
+                  AND earlier.res_model = m.res_model
+                  AND earlier.res_id = m.res_id
+                  AND earlier.id < m.id)"""
 )
 
 
@@ -89,6 +117,7 @@ class BatchOutcome:
     released: list = dataclasses.field(default_factory=list)
     dead: list = dataclasses.field(default_factory=list)
     gone_routes: dict = dataclasses.field(default_factory=dict)
+    counts: DeliveryCounts = dataclasses.field(default_factory=DeliveryCounts)
 
 
 class WorkflowIntegrationMessage(models.Model):
@@ -158,7 +187,7 @@ class WorkflowIntegrationMessage(models.Model):
         tally = gate.tally()
         outcome = self._send_claimed(claimed, gate.endpoints, tally, lease_seconds)
         self._store_results(outcome.results, outcome.released)
-        self.env["workflow.integration"]._record_delivery_outcomes(tally)
+        self.env["workflow.integration"]._record_delivery_outcomes(tally, outcome.counts)
         if outcome.gone_routes:
             self._disable_gone_routes(outcome.gone_routes)
         if outcome.dead:
@@ -214,16 +243,18 @@ class WorkflowIntegrationMessage(models.Model):
     def _claim(self, integration_ids, limit, now, lease_until):
         """Take up to ``limit`` due messages of these integrations, skipping rows other
         workers hold, and mark them 'sending' under a lease: ``ClaimedMessage``s in id
-        order."""
+        order. A message waits while an earlier one of its document is unsettled (see
+        the module docstring): at most one message per document is taken."""
         if not integration_ids or limit <= 0:
             return []
         self.env.cr.execute(
             SQL(
                 """WITH due AS (
-                       SELECT id FROM workflow_integration_message
+                       SELECT id FROM workflow_integration_message m
                         WHERE direction = 'out' AND state IN ('pending', 'failed')
                           AND next_attempt_at <= %(now)s
                           AND integration_id = ANY(%(ids)s)
+                          AND NOT %(waits)s
                      ORDER BY next_attempt_at, id
                         LIMIT %(limit)s
                           FOR UPDATE SKIP LOCKED)
@@ -236,6 +267,7 @@ class WorkflowIntegrationMessage(models.Model):
                 ids=list(integration_ids),
                 limit=limit,
                 lease=lease_until,
+                waits=WAITS_FOR_EARLIER,
             )
         )
         return sorted(ClaimedMessage(*row) for row in self.env.cr.fetchall())
@@ -246,26 +278,56 @@ class WorkflowIntegrationMessage(models.Model):
 
     @api.model
     def _send_claimed(self, claimed, endpoints, tally, lease_seconds):
-        """POST each claimed message, in order. Stops early (the rest is given back)
-        for an integration whose circuit this batch opened, and for everything once the
-        lease is nearly spent."""
+        """POST the claimed messages, in id order per integration and up to the number
+        its tally allows at once (``CircuitTally.room``). The threads only send; each
+        answer is recorded here as it comes. Stops early (the rest is given back) for an
+        integration whose circuit this batch opened, and for everything once the lease is
+        nearly spent."""
         outcome = BatchOutcome()
-        claim_clock = time.monotonic()
+        deadline = time.monotonic() + lease_seconds * LEASE_SAFETY
+        waiting = collections.defaultdict(collections.deque)
         for message in claimed:
-            endpoint = endpoints[message.integration_id]
-            if (
-                tally.tripped(endpoint.id)
-                or time.monotonic() - claim_clock > lease_seconds * LEASE_SAFETY
-            ):
-                outcome.released.append(message.id)
-                continue
-            sent = transport.post_signed(
-                endpoint, message.webhook_id, message_body(message.payload)
-            )
-            attempt_at = fields.Datetime.now()
-            tally.report(endpoint.id, attempt_at, sent.error)
-            self._add_result(outcome, message, endpoint, sent, attempt_at)
+            waiting[message.integration_id].append(message)
+        for integration_id in waiting:
+            endpoints[integration_id].signing_key()  # decoded once, before any thread
+        pool = transport.sending_pool()
+        in_flight = {}  # future -> ClaimedMessage
+        try:
+            self._start_sends(pool, waiting, in_flight, endpoints, tally, deadline, outcome)
+            while in_flight:
+                done, _running = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    message = in_flight.pop(future)
+                    endpoint = endpoints[message.integration_id]
+                    attempt_at = fields.Datetime.now()
+                    sent = future.result()
+                    tally.report(endpoint.id, attempt_at, sent.error)
+                    self._add_result(outcome, message, endpoint, sent, attempt_at)
+                self._start_sends(pool, waiting, in_flight, endpoints, tally, deadline, outcome)
+        finally:
+            wait(in_flight)  # an error above: the requests already sent still finish
+        for queue in waiting.values():  # nothing left to wait for: give the rest back
+            outcome.released.extend(message.id for message in queue)
         return outcome
+
+    @api.model
+    def _start_sends(self, pool, waiting, in_flight, endpoints, tally, deadline, outcome):
+        """Hand to the pool as many waiting messages as each integration has room for;
+        release those of an integration whose circuit opened, and all once the lease is
+        nearly spent."""
+        busy = collections.Counter(message.integration_id for message in in_flight.values())
+        late = time.monotonic() > deadline
+        for integration_id, queue in waiting.items():
+            if late or tally.tripped(integration_id):
+                outcome.released.extend(message.id for message in queue)
+                queue.clear()
+                continue
+            endpoint = endpoints[integration_id]
+            for _slot in range(min(len(queue), tally.room(integration_id, busy[integration_id]))):
+                message = queue.popleft()
+                body = message_body(message.payload)
+                future = pool.submit(transport.post_signed, endpoint, message.webhook_id, body)
+                in_flight[future] = message
 
     @api.model
     def _add_result(self, outcome, message, endpoint, sent, attempt_at):
@@ -291,6 +353,7 @@ class WorkflowIntegrationMessage(models.Model):
                 next_attempt_at=next_at,
             )
         )
+        outcome.counts.add(message.integration_id, state, sent.error, sent.latency_ms)
         if state == "dead":
             outcome.dead.append(DeadLetter(message.id, message.integration_id, sent.error))
         if sent.status == GONE and message.route_id:
@@ -326,19 +389,22 @@ class WorkflowIntegrationMessage(models.Model):
     @api.model
     @api.private
     def _schedule_next_run(self):
-        """Count what is still due now; trigger the job for the next retry or the end of
-        an open circuit. Returns the number of messages due now."""
+        """Count what is still due now (a message held back by an earlier one of its
+        document is not); trigger the job for the next retry or the end of an open
+        circuit. Returns the number of messages due now."""
         now = fields.Datetime.now()
         gate = self.env["workflow.integration"]._delivery_gate(now)
         self.env.cr.execute(
             SQL(
                 """SELECT count(*) FILTER (WHERE next_attempt_at <= %(now)s
-                                             AND integration_id = ANY(%(ids)s)),
+                                             AND integration_id = ANY(%(ids)s)
+                                             AND NOT %(waits)s),
                           min(next_attempt_at) FILTER (WHERE next_attempt_at > %(now)s)
-                     FROM workflow_integration_message
+                     FROM workflow_integration_message m
                     WHERE direction = 'out' AND state IN ('pending', 'failed')""",
                 now=now,
                 ids=list(gate.endpoints),
+                waits=WAITS_FOR_EARLIER,
             )
         )
         remaining, next_retry = self.env.cr.fetchone()

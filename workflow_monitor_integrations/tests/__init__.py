@@ -6,6 +6,7 @@ from . import (
     test_outbox,
     test_delivery,
     test_concurrency,
+    test_delivery_concurrency,
     test_inbound,
     test_health_metrics,
     test_governance_integrations,

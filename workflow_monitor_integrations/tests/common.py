@@ -32,13 +32,18 @@ def independent_signature(secret, msg_id, timestamp, body):
 class Receiver:
     """A real HTTP server on 127.0.0.1 (ThreadingHTTPServer in a thread) recording every
     request; ``responses`` is a list of status codes served in order (then ``default``),
-    ``delay`` seconds are slept before answering."""
+    ``failing`` maps webhook-ids to the status they always get, ``delay`` seconds are
+    slept before answering. ``peak`` is the most requests it was answering at once;
+    each request records when it came (``time``) and when its answer left (``end``)."""
 
     def __init__(self, default=204, delay=0.0, port=0):
         self.requests = []
         self.responses = []
+        self.failing = {}
         self.default = default
         self.delay = delay
+        self.active = 0
+        self.peak = 0
         self.lock = threading.Lock()
         receiver = self
 
@@ -48,18 +53,23 @@ class Receiver:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                record = {
+                    "path": self.path,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": body,
+                    "time": time.time(),
+                }
                 with receiver.lock:
-                    receiver.requests.append(
-                        {
-                            "path": self.path,
-                            "headers": {k.lower(): v for k, v in self.headers.items()},
-                            "body": body,
-                            "time": time.time(),
-                        }
-                    )
+                    receiver.requests.append(record)
+                    receiver.active += 1
+                    receiver.peak = max(receiver.peak, receiver.active)
                     status = receiver.responses.pop(0) if receiver.responses else receiver.default
+                    status = receiver.failing.get(record["headers"].get("webhook-id"), status)
                 if receiver.delay:
                     time.sleep(receiver.delay)
+                with receiver.lock:
+                    receiver.active -= 1
+                    record["end"] = time.time()
                 payload = b'{"ok": true}' if status < 300 else b'{"error": "test"}'
                 try:
                     self.send_response(status)
@@ -118,8 +128,10 @@ class IntegrationCommon(WorkflowMonitorCommon):
         super().setUp()
         self.receiver.requests.clear()
         self.receiver.responses.clear()
+        self.receiver.failing.clear()
         self.receiver.default = 204
         self.receiver.delay = 0.0
+        self.receiver.peak = 0
 
     def make_route(self, **vals):
         return self.env["workflow.integration.route"].create(

@@ -105,3 +105,39 @@ class TestConcurrentDelivery(IntegrationCommon):
             self.assertFalse(ids_a & ids_b)
             cr_a.rollback()
             cr_b.rollback()
+
+    def test_another_worker_never_takes_a_later_message_of_a_claimed_document(self):
+        """Worker A holds the first message of a document (claimed, not committed):
+        worker B, reading the committed 'pending' state, skips the locked row and does
+        not take the document's second message either; it takes the other document."""
+        from odoo import fields
+
+        registry = self.registry
+        with registry.cursor() as cr:
+            env = self.real_env(cr)
+            integration = env["workflow.integration"].create(
+                {"name": "WM order", "url": self.receiver.url}
+            )
+            messages = env["workflow.integration.message"]._queue_outbound(
+                [
+                    {
+                        "integration_id": integration.id,
+                        "payload": {"n": n},
+                        "res_model": "res.partner",
+                        "res_id": doc,
+                    }
+                    for n, doc in enumerate((1, 1, 2))
+                ]
+            )
+            first, second, other = messages.sorted("id").ids
+        self.purge_committed([integration.id])
+        with registry.cursor() as cr_a, registry.cursor() as cr_b:
+            Message_a = self.real_env(cr_a)["workflow.integration.message"]
+            Message_b = self.real_env(cr_b)["workflow.integration.message"]
+            now = fields.Datetime.now()
+            claimed_a = Message_a._claim([integration.id], 1, now, now)
+            claimed_b = Message_b._claim([integration.id], 100, now, now)
+            self.assertEqual([row.id for row in claimed_a], [first])
+            self.assertEqual([row.id for row in claimed_b], [other], (first, second, other))
+            cr_a.rollback()
+            cr_b.rollback()

@@ -1,10 +1,12 @@
 # Copyright 2026 Workflow Monitor
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 
-from .common import IntegrationCommon
+from .common import SECRET, IntegrationCommon, Receiver
 
 
 @tagged("post_install", "-at_install")
@@ -91,27 +93,55 @@ class TestHealth(IntegrationCommon):
 
 @tagged("post_install", "-at_install")
 class TestMetrics(HttpCase):
+    """The scrape read back with prometheus_client's own parser."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.env["ir.config_parameter"].sudo().set_param(
             "workflow_monitor.metrics_token", "wm-test-token"
         )
-        integration = cls.env["workflow.integration"].create(
-            {"name": 'WM "metrics"', "url": "http://127.0.0.1:9/none"}
+        cls.receiver = Receiver()
+        cls.addClassCleanup(cls.receiver.stop)
+        cls.integration = cls.env["workflow.integration"].create(
+            {
+                "name": 'WM "metrics"',
+                "url": cls.receiver.url,
+                "signing_secret": SECRET,
+                "max_attempts": 3,
+                "circuit_threshold": 10,
+            }
         )
-        cls.env["workflow.integration.message"].create(
-            [
-                {"integration_id": integration.id, "payload": {"n": 1}},
-                {
-                    "integration_id": integration.id,
-                    "payload": {"n": 2},
-                    "state": "delivered",
-                    "attempts": 2,
-                    "latency_ms": 120.0,
-                },
-            ]
+        cls.Message = cls.env["workflow.integration.message"]
+        cls.label = {"integration": 'WM "metrics"'}
+
+    def queue(self, count):
+        return self.Message._queue_outbound(
+            [{"integration_id": self.integration.id, "payload": {"n": n}} for n in range(count)]
         )
+
+    def deliver(self):
+        self.Message.flush_model()
+        self.Message._cron_deliver(batch_size=50, time_budget=30)
+
+    def scrape(self):
+        response = self.url_open(
+            "/workflow_monitor/metrics", headers={"Authorization": "Bearer wm-test-token"}
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response.headers["Content-Type"].startswith("text/plain; version=0.0.4"))
+        return {family.name: family for family in text_string_to_metric_families(response.text)}
+
+    @staticmethod
+    def value(families, family, sample=None, **labels):
+        """The value of the sample ``sample`` (default: the family's name) whose labels
+        include ``labels``; None when there is none."""
+        found = [
+            s.value
+            for s in families[family].samples
+            if s.name == (sample or family) and labels.items() <= s.labels.items()
+        ]
+        return found[0] if found else None
 
     def test_metrics_needs_the_token(self):
         response = self.url_open("/workflow_monitor/metrics")
@@ -125,31 +155,114 @@ class TestMetrics(HttpCase):
         self.assertEqual(response.status_code, 401, "no token configured: closed")
 
     def test_metrics_prometheus_text(self):
-        response = self.url_open(
-            "/workflow_monitor/metrics", headers={"Authorization": "Bearer wm-test-token"}
+        """One failed attempt (retried later), two deliveries, one message waiting."""
+        self.receiver.responses = [500]
+        self.queue(3)
+        self.deliver()  # a new service: the first request alone, so the 500 is the first
+        self.queue(1)
+        families = self.scrape()
+        kinds = {name: family.type for name, family in families.items()}
+        self.assertEqual(kinds["workflow_monitor_integration_deliveries"], "counter")
+        self.assertEqual(kinds["workflow_monitor_webhook_latency_seconds"], "histogram")
+        label = self.label
+        counter = "workflow_monitor_integration_deliveries"
+        self.assertEqual(self.value(families, counter, f"{counter}_total", **label), 2)
+        failures = "workflow_monitor_integration_failures"
+        self.assertEqual(self.value(families, failures, f"{failures}_total", **label), 1)
+        dead = "workflow_monitor_integration_dead_letters"
+        self.assertEqual(self.value(families, dead, f"{dead}_total", **label), 0)
+        self.assertEqual(
+            self.value(families, "workflow_monitor_integration_queue_depth", **label), 2
         )
-        self.assertEqual(response.status_code, 200)
-        self.assertTrue(response.headers["Content-Type"].startswith("text/plain; version=0.0.4"))
-        text = response.text
-        name = 'integration="WM \\"metrics\\""'
-        self.assertIn(f"workflow_monitor_integration_queue_depth{{{name}}} 1", text)
-        self.assertIn(f"workflow_monitor_integration_deliveries_total{{{name}}} 1", text)
-        self.assertIn(f"workflow_monitor_integration_failures_total{{{name}}} 1", text)
-        self.assertIn(
-            f'workflow_monitor_webhook_latency_seconds_bucket{{{name},le="0.25"}} 1', text
+        stored = "workflow_monitor_integration_messages"
+        self.assertEqual(self.value(families, stored, direction="out", state="delivered"), 2)
+        self.assertEqual(
+            self.value(families, "workflow_monitor_integration_max_in_flight", **label), 8
         )
-        self.assertIn(f'workflow_monitor_webhook_latency_seconds_bucket{{{name},le="0.1"}} 0', text)
-        self.assertIn(f"workflow_monitor_webhook_latency_seconds_count{{{name}}} 1", text)
+        self.assertEqual(
+            self.value(families, "workflow_monitor_integration_up", **label, state="degraded"),
+            1,
+        )
+        histogram = "workflow_monitor_webhook_latency_seconds"
+        buckets = [
+            (s.labels["le"], s.value)
+            for s in families[histogram].samples
+            if s.name == f"{histogram}_bucket" and s.labels["integration"] == label["integration"]
+        ]
+        self.assertEqual(buckets[-1], ("+Inf", 2))
+        self.assertEqual(dict(buckets)["10.0"], 2, "loopback answers within 10 s")
+        counts = [value for _le, value in buckets]
+        self.assertEqual(counts, sorted(counts), "buckets are cumulative")
+        self.assertEqual(self.value(families, histogram, f"{histogram}_count", **label), 2)
+        self.assertGreater(self.value(families, histogram, f"{histogram}_sum", **label), 0)
         for family in (
             "workflow_monitor_open_exceptions",
             "workflow_monitor_sla_breached_instances",
             "workflow_monitor_cron_lag_seconds",
             "workflow_monitor_cron_failures",
-            "workflow_monitor_integration_up",
+            "workflow_monitor_inbound_refused",
         ):
-            self.assertIn(f"# TYPE {family} ", text)
-        self.assertIn('workflow_monitor_open_exceptions{severity="critical"}', text)
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                metric, value = line.rsplit(" ", 1)
-                float(value)  # every sample has a numeric value
+            self.assertEqual(kinds[family], "gauge", family)
+        self.assertIsNotNone(
+            self.value(families, "workflow_monitor_open_exceptions", severity="critical")
+        )
+        delivery_cron = self.env.ref("workflow_monitor_integrations.ir_cron_webhook_delivery")
+        self.assertIsNotNone(
+            self.value(families, "workflow_monitor_cron_lag_seconds", cron=delivery_cron.cron_name)
+        )
+
+    def test_counters_never_go_down_across_the_purge(self):
+        """Deliver, scrape, purge the delivered messages, scrape again: every counter and
+        histogram sample of the integration is where it was; the stored-messages gauge
+        went down. A new delivery counts on from there."""
+        self.queue(2)
+        self.deliver()
+        before = self.samples_of_counters(self.scrape())
+        self.assertEqual(before["workflow_monitor_integration_deliveries_total"], 2)
+        self.env.cr.execute(
+            "UPDATE workflow_integration_message SET create_date = now() - interval '90 days' "
+            "WHERE integration_id = %s",
+            [self.integration.id],
+        )
+        self.assertEqual(self.Message._purge_old_messages(), 2)
+        families = self.scrape()
+        after = self.samples_of_counters(families)
+        self.assertEqual(set(after), set(before))
+        for key, value in before.items():
+            self.assertGreaterEqual(after[key], value, key)
+        stored = "workflow_monitor_integration_messages"
+        self.assertIsNone(self.value(families, stored, **self.label), "the gauge went down")
+        self.queue(1)
+        self.deliver()
+        again = self.samples_of_counters(self.scrape())
+        self.assertEqual(again["workflow_monitor_integration_deliveries_total"], 3)
+
+    def test_dead_letters_and_replay_keep_counting(self):
+        self.integration.max_attempts = 1
+        self.receiver.default = 500
+        message = self.queue(1)
+        self.deliver()
+        self.assertEqual(message.state, "dead")
+        before = self.samples_of_counters(self.scrape())
+        self.assertEqual(before["workflow_monitor_integration_dead_letters_total"], 1)
+        self.assertEqual(before["workflow_monitor_integration_failures_total"], 1)
+        # a replay resets the message's attempts, not the counters
+        self.receiver.default = 204
+        message.action_replay()
+        after = self.samples_of_counters(self.scrape())
+        self.assertEqual(after, before)
+        self.deliver()
+        after = self.samples_of_counters(self.scrape())
+        self.assertEqual(after["workflow_monitor_integration_failures_total"], 1)
+        self.assertEqual(after["workflow_monitor_integration_deliveries_total"], 1)
+
+    def samples_of_counters(self, families):
+        """{sample name (+ le): value} of the counter and histogram samples of the test
+        integration."""
+        return {
+            f"{s.name}{s.labels.get('le', '')}": s.value
+            for family in families.values()
+            if family.type in ("counter", "histogram")
+            for s in family.samples
+            if s.labels.get("integration") == self.label["integration"]
+        }
