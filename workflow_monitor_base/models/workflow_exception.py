@@ -35,6 +35,8 @@ PROTECTED_FIELDS = (
     "occurrence_count",
     "dedupe_key",
     "escalation_level",
+    "cause_exception_id",  # causal chains (workflow_exception_cause.py)
+    "impact_amount",
 )
 # What an exception is about: chosen at creation, never moved to another document or flow
 # afterwards (a problem re-pointed elsewhere would vanish from the document it is about).
