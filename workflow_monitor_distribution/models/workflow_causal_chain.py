@@ -39,14 +39,19 @@ OPEN_MOVE = ("waiting", "confirmed", "partially_available", "assigned")
 UNSERVED_MOVE = ("waiting", "confirmed", "partially_available")
 
 # Purchase lines past their planned date and not fully received (the late lines of
-# supplier_delay), flagged when a make-to-order chain created them.
+# supplier_delay), flagged when a make-to-order chain created them, with the open
+# supplier_delay exception of their order (the cause), if any.
 LATE_LINES_SQL = """
-late_lines AS (
-    SELECT l.id, l.order_id, o.company_id, l.date_planned,
+late_lines AS MATERIALIZED (
+    SELECT l.id, l.order_id, o.company_id, l.date_planned, e.id AS cause_id,
            EXISTS (SELECT 1 FROM stock_move_created_purchase_line_rel r
                     WHERE r.created_purchase_line_id = l.id) AS mto
       FROM purchase_order_line l
       JOIN purchase_order o ON o.id = l.order_id
+      LEFT JOIN workflow_exception e
+             ON e.category_id = %(supplier_category)s AND e.company_id = o.company_id
+            AND e.dedupe_key = ('po:' || o.id)::varchar
+            AND e.state IN ('new', 'assigned', 'in_progress')
      WHERE o.state = 'purchase' AND l.display_type IS NULL
        AND l.qty_received < l.product_qty AND l.date_planned < %(late_limit)s
 ),
@@ -54,8 +59,8 @@ late_lines AS (
 # The (product, warehouse) pairs a pass looks at: with a late receipt from stock, or
 # with an open stock_shortage.
 SUPPLIER_PAIRS_SQL = """
-pairs AS (
-    SELECT DISTINCT m.product_id, t.warehouse_id
+pairs AS MATERIALIZED (
+    SELECT DISTINCT m.product_id, t.warehouse_id, NULL::int AS cause_id
       FROM stock_move m
       JOIN late_lines ll ON ll.id = m.purchase_line_id AND NOT ll.mto
       JOIN stock_picking_type t ON t.id = m.picking_type_id AND t.code = 'incoming'
@@ -63,9 +68,10 @@ pairs AS (
 ),
 """
 SHORTAGE_PAIRS_SQL = """
-pairs AS (
-    SELECT DISTINCT e.res_id AS product_id,
-           substring(e.node_ref FROM '^stock\\.warehouse,([0-9]+)$')::int AS warehouse_id
+pairs AS MATERIALIZED (
+    SELECT e.res_id AS product_id,
+           substring(e.node_ref FROM '^stock\\.warehouse,([0-9]+)$')::int AS warehouse_id,
+           e.id AS cause_id, e.company_id AS cause_company_id
       FROM workflow_exception e
      WHERE e.category_id = %(cause_category)s AND e.state IN ('new', 'assigned', 'in_progress')
        AND e.res_model = 'product.product'
@@ -75,9 +81,10 @@ pairs AS (
 # unreserved customer demand from stock, the free stock; then the demand's unmet part
 # [unmet_from, unmet_to) in date order, and the late receipts' range [late_from, late_to).
 STOCK_TIMELINE_SQL = """
-receipts AS (
+receipts AS MATERIALIZED (
     SELECT m.id, m.product_id, t.warehouse_id, m.date, m.product_qty AS qty,
-           ll.order_id AS late_order_id, ll.company_id AS late_company_id, ll.date_planned
+           ll.order_id AS late_order_id, ll.company_id AS late_company_id, ll.date_planned,
+           ll.cause_id
       FROM stock_move m
       JOIN stock_picking_type t ON t.id = m.picking_type_id AND t.code = 'incoming'
       JOIN pairs p ON p.product_id = m.product_id AND p.warehouse_id = t.warehouse_id
@@ -121,14 +128,14 @@ unmet AS (
       FROM running r
     WINDOW w AS (PARTITION BY r.product_id, r.warehouse_id ORDER BY r.date, r.kind, r.id)
 ),
-uncovered AS (
+uncovered AS MATERIALIZED (
     SELECT u.sale_line_id, u.company_id, u.product_id, u.warehouse_id, u.unmet_to,
            lag(u.unmet_to, 1, 0) OVER w AS unmet_from
       FROM unmet u
     WINDOW w AS (PARTITION BY u.product_id, u.warehouse_id ORDER BY u.date, u.kind, u.id)
 ),
-late_ranges AS (
-    SELECT r.product_id, r.warehouse_id, r.late_order_id, r.late_company_id,
+late_ranges AS MATERIALIZED (
+    SELECT r.product_id, r.warehouse_id, r.late_order_id, r.late_company_id, r.cause_id,
            sum(r.qty) OVER w - r.qty AS late_from, sum(r.qty) OVER w AS late_to,
            sum(r.qty) OVER (PARTITION BY r.product_id, r.warehouse_id) AS late_total
       FROM receipts r
@@ -140,54 +147,48 @@ late_ranges AS (
 # Supplier delay: (cause, sale line) through the make-to-order chain and from stock.
 SUPPLIER_IMPACTED_SQL = """
 chain AS (
-    SELECT m.id AS move_id, ll.order_id AS late_order_id, ll.company_id, 1 AS depth
+    SELECT m.id AS move_id, ll.cause_id, ll.company_id, 1 AS depth
       FROM stock_move m
-      JOIN late_lines ll ON ll.id = m.purchase_line_id
+      JOIN late_lines ll ON ll.id = m.purchase_line_id AND ll.cause_id IS NOT NULL
      WHERE m.state IN %(open_move)s
     UNION ALL
-    SELECT d.id, c.late_order_id, c.company_id, c.depth + 1
+    SELECT d.id, c.cause_id, c.company_id, c.depth + 1
       FROM chain c
       JOIN stock_move_move_rel rel ON rel.move_orig_id = c.move_id
       JOIN stock_move d ON d.id = rel.move_dest_id AND d.state IN %(unserved_move)s
      WHERE c.depth < %(max_depth)s
 ),
-impacted AS (
-    SELECT DISTINCT e.id AS cause_id, e.dedupe_key AS cause_key, e.name AS cause_name,
-           m.sale_line_id
+impacted_lines AS (
+    SELECT c.cause_id, m.sale_line_id
       FROM chain c
       JOIN stock_move m ON m.id = c.move_id AND m.sale_line_id IS NOT NULL
                        AND m.company_id = c.company_id
-      JOIN workflow_exception e ON e.category_id = %(cause_category)s
-                               AND e.state IN ('new', 'assigned', 'in_progress')
-                               AND e.company_id = c.company_id
-                               AND e.dedupe_key = 'po:' || c.late_order_id
      WHERE c.depth > 1
     UNION
-    SELECT e.id, e.dedupe_key, e.name, u.sale_line_id
+    SELECT lr.cause_id, u.sale_line_id
       FROM uncovered u
       JOIN late_ranges lr ON lr.product_id = u.product_id AND lr.warehouse_id = u.warehouse_id
-                         AND lr.late_company_id = u.company_id
+                         AND lr.late_company_id = u.company_id AND lr.cause_id IS NOT NULL
                          AND u.unmet_from < lr.late_to AND u.unmet_to > lr.late_from
-      JOIN workflow_exception e ON e.category_id = %(cause_category)s
-                               AND e.state IN ('new', 'assigned', 'in_progress')
-                               AND e.company_id = u.company_id
-                               AND e.dedupe_key = 'po:' || lr.late_order_id
      WHERE u.unmet_to > u.unmet_from
+),
+impacted AS (
+    SELECT i.cause_id, e.dedupe_key AS cause_key, e.name AS cause_name, i.sale_line_id
+      FROM impacted_lines i
+      JOIN workflow_exception e ON e.id = i.cause_id
 )
 """
 # Stock shortage: (cause, sale line) for the demand beyond every open receipt.
 SHORTAGE_IMPACTED_SQL = """
 impacted AS (
-    SELECT DISTINCT e.id AS cause_id, e.dedupe_key AS cause_key, e.name AS cause_name,
+    SELECT DISTINCT p.cause_id, e.dedupe_key AS cause_key, e.name AS cause_name,
            u.sale_line_id
       FROM uncovered u
+      JOIN pairs p ON p.product_id = u.product_id AND p.warehouse_id = u.warehouse_id
+                  AND p.cause_company_id = u.company_id
+      JOIN workflow_exception e ON e.id = p.cause_id
       LEFT JOIN (SELECT DISTINCT product_id, warehouse_id, late_total FROM late_ranges) lt
              ON lt.product_id = u.product_id AND lt.warehouse_id = u.warehouse_id
-      JOIN workflow_exception e ON e.category_id = %(cause_category)s
-                               AND e.state IN ('new', 'assigned', 'in_progress')
-                               AND e.company_id = u.company_id
-                               AND e.dedupe_key = 'shortage:' || u.product_id || ':'
-                                                  || u.warehouse_id
      WHERE u.unmet_to > u.unmet_from AND u.unmet_to > COALESCE(lt.late_total, 0)
 )
 """
@@ -221,7 +222,11 @@ class WorkflowCausalChain(models.AbstractModel):
         """The impact pass of ``detector``: one query, one upsert, one resolve_cleared.
         Returns the number of impacts seen."""
         category = IMPACT_CATEGORIES[detector]
-        rows = self._rows(self._impact_query(detector, now))
+        self.env["workflow.exception"].flush_model()
+        if detector == "supplier_delay":
+            rows = self._supplier_delay_impact_rows(now)
+        else:
+            rows = self._shortage_impact_rows(now)
         vals_list = [self._impact_vals(category, row) for row in rows]
         # sudo: detectors run as a scheduled action on every company's documents
         exceptions = self.env["workflow.exception"].sudo()
@@ -229,27 +234,39 @@ class WorkflowCausalChain(models.AbstractModel):
         exceptions.resolve_cleared(category, [vals["dedupe_key"] for vals in vals_list])
         return len(vals_list)
 
-    def _impact_query(self, detector, now):
+    def _supplier_delay_impact_rows(self, now):
+        """(cause, order) rows of the orders that wait for a late receipt."""
+        cause = self.env["workflow.exception.category"]._get_by_code("supplier_delay").id
+        return self._rows(
+            SQL(
+                "WITH RECURSIVE %s %s %s %s %s",
+                SQL(LATE_LINES_SQL, late_limit=self._late_limit(now), supplier_category=cause),
+                SQL(SUPPLIER_PAIRS_SQL, open_move=OPEN_MOVE),
+                SQL(STOCK_TIMELINE_SQL, open_move=OPEN_MOVE, unserved_move=UNSERVED_MOVE),
+                SQL(
+                    SUPPLIER_IMPACTED_SQL,
+                    open_move=OPEN_MOVE,
+                    unserved_move=UNSERVED_MOVE,
+                    max_depth=MAX_CHAIN_DEPTH,
+                ),
+                SQL(IMPACT_ROWS_SQL),
+            )
+        )
+
+    def _shortage_impact_rows(self, now):
+        """(cause, order) rows of the orders that no stock nor receipt serves in time."""
         Category = self.env["workflow.exception.category"]
-        self.env["workflow.exception"].flush_model()
-        supplier = detector == "supplier_delay"
-        return SQL(
-            "WITH RECURSIVE %s %s %s %s %s",
-            SQL(LATE_LINES_SQL, late_limit=self._late_limit(now)),
+        cause = Category._get_by_code("stock_shortage").id
+        supplier = Category._get_by_code("supplier_delay").id
+        return self._rows(
             SQL(
-                SUPPLIER_PAIRS_SQL if supplier else SHORTAGE_PAIRS_SQL,
-                open_move=OPEN_MOVE,
-                cause_category=Category._get_by_code("stock_shortage").id,
-            ),
-            SQL(STOCK_TIMELINE_SQL, open_move=OPEN_MOVE, unserved_move=UNSERVED_MOVE),
-            SQL(
-                SUPPLIER_IMPACTED_SQL if supplier else SHORTAGE_IMPACTED_SQL,
-                open_move=OPEN_MOVE,
-                unserved_move=UNSERVED_MOVE,
-                max_depth=MAX_CHAIN_DEPTH,
-                cause_category=Category._get_by_code(detector).id,
-            ),
-            SQL(IMPACT_ROWS_SQL),
+                "WITH %s %s %s %s %s",
+                SQL(LATE_LINES_SQL, late_limit=self._late_limit(now), supplier_category=supplier),
+                SQL(SHORTAGE_PAIRS_SQL, cause_category=cause),
+                SQL(STOCK_TIMELINE_SQL, open_move=OPEN_MOVE, unserved_move=UNSERVED_MOVE),
+                SQL(SHORTAGE_IMPACTED_SQL),
+                SQL(IMPACT_ROWS_SQL),
+            )
         )
 
     def _late_limit(self, now):

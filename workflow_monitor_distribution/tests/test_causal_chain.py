@@ -138,7 +138,11 @@ class TestCausalChain(DistributionCommon):
                 self.assertEqual(impact.company_id, self.company)
                 self.assertEqual(impact.node_ref, self.node(self.wh_a))
                 self.assertEqual(impact.impact_currency_id, self.company.currency_id)
-            self.assertEqual(cause_stock.impact_exception_ids, impacts & cause_stock.impact_exception_ids)
+            self.assertEqual(
+                cause_stock.impact_exception_ids,
+                impacts.filtered("id")
+                - (impacts.filtered(lambda e: e.cause_exception_id == cause_mto)),
+            )
             self.assertEqual(cause_stock.impact_count, 1)
             self.assertEqual(
                 impacts.filtered(lambda e: e.res_id == waiting.id).dedupe_key,
@@ -351,7 +355,8 @@ class TestCausalChain(DistributionCommon):
             )
             action = cause.action_view_impacted_documents()
             self.assertEqual(action["res_model"], "sale.order")
-            self.assertEqual(self.env["sale.order"].search_count(action["domain"]), row["documents"])
+            orders = self.env["sale.order"].search(action["domain"])
+            self.assertEqual(len(orders), row["documents"])
         # one order each, ranked by revenue at risk (the demo data has causes too)
         mine = (
             self.cause("supplier_delay", mto_po)
