@@ -8,10 +8,11 @@
 (default 20,000), at a tenth of that volume first and then at the full volume, in the
 same run.
 
-Scenario, in one fresh warehouse: --products products (200), each with a little free
-stock, one purchase line per product (half of them late, half due in time), and order
-lines of 1-5 units due over the next 10 days; a tenth of the lines are made to order,
-each with its own late purchase line and the receipt -> delivery ``move_dest_ids`` chain.
+Scenario, in one fresh warehouse: --products products (200), free stock for 80 % of
+their demand from stock, one purchase line per product (half of them late, half due in
+time), and order lines of 1-5 units due over the next 10 days; a tenth of the lines are
+made to order, each with its own late purchase line and the receipt -> delivery
+``move_dest_ids`` chain.
 The business rows are cloned in bulk SQL from one order and one purchase made through
 the ORM (the flows themselves are covered by the distribution tests), so that the volume
 costs seconds to build. Measured: each detector run (causes and impact pass), its
@@ -32,6 +33,7 @@ from odoo import Command, fields, sql_db
 from odoo.tools import SQL
 
 MTO_SHARE = 10  # one line in ten is made to order
+COVERED = 0.8  # free stock for 80 % of the demand from stock (the rest waits or is short)
 
 
 def columns(cr, table):
@@ -87,8 +89,6 @@ def templates(env, product_count):
             for i in range(product_count)
         ]
     )
-    for product in products:
-        env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, 2)
     customer = env["res.partner"].create({"name": "Bench Causal Customer"})
     vendor = env["res.partner"].create({"name": "Bench Causal Vendor"})
     order = env["sale.order"].create(
@@ -191,6 +191,29 @@ def fill(env, products, template, lines, rng, now):
         [mto_outs, mto_lines],
     )
     env.invalidate_all()
+    # free stock for COVERED of the new demand from stock of each product
+    demand = {}
+    for product_id, qty, is_mto in zip(product_ids, qtys, mto):
+        if not is_mto:
+            demand[product_id] = demand.get(product_id, 0.0) + qty
+    location = env["stock.warehouse"].search([("code", "=", "BCC")]).lot_stock_id
+    for product in products:
+        quantity = round(demand.get(product.id, 0.0) * COVERED)
+        env["stock.quant"]._update_available_quantity(product, location, quantity)
+    env.flush_all()
+    # the statistics PostgreSQL keeps of live tables (autovacuum has not seen the copies)
+    for table in (
+        "sale_order",
+        "sale_order_line",
+        "stock_move",
+        "stock_quant",
+        "purchase_order",
+        "purchase_order_line",
+        "stock_move_move_rel",
+        "stock_move_created_purchase_line_rel",
+        "workflow_exception",
+    ):
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
     return len(stock_lines[0]) + len(mto_lines)
 
 
@@ -250,13 +273,24 @@ def purchase_lines(cr, template, product_ids, late, now):
 
 
 def run_detector(env, detector):
-    """One scheduled run of ``detector`` (causes and impact pass), committed."""
+    """One scheduled run of ``detector`` (causes and impact pass), committed; with the
+    number of impacts it resolved."""
     Detector = env["workflow.distribution.detector"]
+    resolved = resolved_impacts(env.cr)
     queries = sql_db.sql_counter
     start = time.perf_counter()
     Detector._cron_detect(detector)
     env.cr.commit()
-    return time.perf_counter() - start, sql_db.sql_counter - queries
+    elapsed, count = time.perf_counter() - start, sql_db.sql_counter - queries
+    return elapsed, count, resolved_impacts(env.cr) - resolved
+
+
+def resolved_impacts(cr):
+    cr.execute(
+        """SELECT count(*) FROM workflow_exception
+            WHERE cause_exception_id IS NOT NULL AND state = 'resolved'"""
+    )
+    return cr.fetchone()[0]
 
 
 def open_impacts(cr):
@@ -273,11 +307,12 @@ def open_impacts(cr):
 def measure(env, label):
     result = {}
     for detector in ("supplier_delay", "stock_shortage"):
-        first_s, first_q = run_detector(env, detector)
-        rerun_s, rerun_q = run_detector(env, detector)
+        first_s, first_q, resolved = run_detector(env, detector)
+        rerun_s, rerun_q, _none = run_detector(env, detector)
         result[detector] = {
             "run_s": round(first_s, 3),
             "queries": first_q,
+            "impacts_resolved": resolved,
             "rerun_s": round(rerun_s, 3),
             "rerun_queries": rerun_q,
         }
@@ -324,12 +359,23 @@ def main():
         checks.append(
             check(f"{detector} rerun, {args.lines} lines", large[detector]["rerun_s"], "<", 10, "s")
         )
+        # a rerun sees the same problems: the steady state of a scheduled detector
         checks.append(
             check(
-                f"{detector} queries at {args.lines} lines vs {small_lines}",
+                f"{detector} rerun queries at {args.lines} lines vs {small_lines}",
+                large[detector]["rerun_queries"],
+                "==",
+                small[detector]["rerun_queries"],
+            )
+        )
+        # a run that also resolves impacts adds their write and events (a few
+        # statements, whatever their number)
+        checks.append(
+            check(
+                f"{detector} first-run queries at {args.lines} lines vs {small_lines} + 4",
                 large[detector]["queries"],
                 "<=",
-                small[detector]["queries"],
+                small[detector]["queries"] + 4,
             )
         )
     report(

@@ -213,10 +213,10 @@ class WorkflowExceptionRaise(models.Model):
         # engine fills routing, dedupe key and occurrences, which users cannot set
         engine = self.sudo() if user_call else self
         upserted = engine._upsert(self._values_source(problems.values()), keys=True)
-        result = self.browse()
-        for row in prepared:
-            result |= self.browse(upserted.by_key[self._problem_key(row)])
-        return result
+        # one browse (a union per row is quadratic: 20 s for 17k impacts), without the
+        # repeated problems, in the order of vals_list
+        ids = dict.fromkeys(upserted.by_key[self._problem_key(row)] for row in prepared)
+        return self.browse(list(ids))
 
     @api.model
     def _problem_key(self, row):

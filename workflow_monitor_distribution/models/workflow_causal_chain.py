@@ -56,40 +56,21 @@ late_lines AS MATERIALIZED (
        AND l.qty_received < l.product_qty AND l.date_planned < %(late_limit)s
 ),
 """
-# The (product, warehouse) pairs a pass looks at: with a late receipt from stock, or
-# with an open stock_shortage.
-SUPPLIER_PAIRS_SQL = """
-pairs AS MATERIALIZED (
-    SELECT DISTINCT m.product_id, t.warehouse_id, NULL::int AS cause_id
-      FROM stock_move m
-      JOIN late_lines ll ON ll.id = m.purchase_line_id AND NOT ll.mto
-      JOIN stock_picking_type t ON t.id = m.picking_type_id AND t.code = 'incoming'
-     WHERE m.state IN %(open_move)s AND t.warehouse_id IS NOT NULL
-),
-"""
-SHORTAGE_PAIRS_SQL = """
-pairs AS MATERIALIZED (
-    SELECT e.res_id AS product_id,
-           substring(e.node_ref FROM '^stock\\.warehouse,([0-9]+)$')::int AS warehouse_id,
-           e.id AS cause_id, e.company_id AS cause_company_id
-      FROM workflow_exception e
-     WHERE e.category_id = %(cause_category)s AND e.state IN ('new', 'assigned', 'in_progress')
-       AND e.res_model = 'product.product'
-),
-"""
-# Per pair: open receipts (not tied to a make-to-order chain; late or due), the
-# unreserved customer demand from stock, the free stock; then the demand's unmet part
-# [unmet_from, unmet_to) in date order, and the late receipts' range [late_from, late_to).
+# Per product and warehouse, one window pass over a timeline of the open receipts (not
+# tied to a make-to-order chain) and the unreserved customer demand from stock, with the
+# free stock: the unmet part [unmet_from, unmet_to) of each delivery in date order; late
+# receipts serve nothing in time and only count, in late_total. Then the late receipts'
+# range [late_from, late_to) in the order they were planned. Every CTE reads tables, not
+# a narrower CTE, so that PostgreSQL estimates its size and hashes the joins.
 STOCK_TIMELINE_SQL = """
 receipts AS MATERIALIZED (
     SELECT m.id, m.product_id, t.warehouse_id, m.date, m.product_qty AS qty,
-           ll.order_id AS late_order_id, ll.company_id AS late_company_id, ll.date_planned,
-           ll.cause_id
+           ll.id IS NOT NULL AS late, ll.order_id AS late_order_id,
+           ll.company_id AS late_company_id, ll.date_planned, ll.cause_id
       FROM stock_move m
       JOIN stock_picking_type t ON t.id = m.picking_type_id AND t.code = 'incoming'
-      JOIN pairs p ON p.product_id = m.product_id AND p.warehouse_id = t.warehouse_id
       LEFT JOIN late_lines ll ON ll.id = m.purchase_line_id
-     WHERE m.state IN %(open_move)s
+     WHERE m.state IN %(open_move)s AND t.warehouse_id IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM stock_move_created_purchase_line_rel r
                         WHERE r.created_purchase_line_id = m.purchase_line_id)
 ),
@@ -98,27 +79,33 @@ demand AS (
            m.product_qty - m.quantity AS qty
       FROM stock_move m
       JOIN stock_picking_type t ON t.id = m.picking_type_id AND t.code = 'outgoing'
-      JOIN pairs p ON p.product_id = m.product_id AND p.warehouse_id = t.warehouse_id
      WHERE m.state IN %(unserved_move)s AND m.procure_method = 'make_to_stock'
        AND m.sale_line_id IS NOT NULL AND m.product_qty > m.quantity
+       AND t.warehouse_id IS NOT NULL
 ),
 free AS (
     SELECT q.product_id, l.warehouse_id, GREATEST(sum(q.quantity - q.reserved_quantity), 0) AS qty
       FROM stock_quant q
       JOIN stock_location l ON l.id = q.location_id AND l.usage = 'internal'
-      JOIN pairs p ON p.product_id = q.product_id AND p.warehouse_id = l.warehouse_id
+     WHERE l.warehouse_id IS NOT NULL
+       AND q.product_id IN (SELECT m.product_id FROM stock_move m
+                             WHERE m.state IN %(unserved_move)s AND m.sale_line_id IS NOT NULL)
      GROUP BY q.product_id, l.warehouse_id
 ),
 timeline AS (
     SELECT product_id, warehouse_id, date, 0 AS kind, id, qty AS supply, 0 AS need,
-           NULL::int AS sale_line_id, NULL::int AS company_id
-      FROM receipts WHERE late_order_id IS NULL
+           0 AS late_qty, NULL::int AS sale_line_id, NULL::int AS company_id
+      FROM receipts WHERE NOT late
     UNION ALL
-    SELECT product_id, warehouse_id, date, 1, id, 0, qty, sale_line_id, company_id
+    SELECT product_id, warehouse_id, date, 1, id, 0, qty, 0, sale_line_id, company_id
       FROM demand
+    UNION ALL
+    SELECT product_id, warehouse_id, date, 2, id, 0, 0, qty, NULL, NULL
+      FROM receipts WHERE late
 ),
 running AS (
-    SELECT t.*, sum(t.need) OVER w - COALESCE(f.qty, 0) - sum(t.supply) OVER w AS gap
+    SELECT t.*, sum(t.need) OVER w - COALESCE(f.qty, 0) - sum(t.supply) OVER w AS gap,
+           sum(t.late_qty) OVER (PARTITION BY t.product_id, t.warehouse_id) AS late_total
       FROM timeline t
       LEFT JOIN free f ON f.product_id = t.product_id AND f.warehouse_id = t.warehouse_id
     WINDOW w AS (PARTITION BY t.product_id, t.warehouse_id ORDER BY t.date, t.kind, t.id)
@@ -129,17 +116,19 @@ unmet AS (
     WINDOW w AS (PARTITION BY r.product_id, r.warehouse_id ORDER BY r.date, r.kind, r.id)
 ),
 uncovered AS MATERIALIZED (
-    SELECT u.sale_line_id, u.company_id, u.product_id, u.warehouse_id, u.unmet_to,
-           lag(u.unmet_to, 1, 0) OVER w AS unmet_from
-      FROM unmet u
-    WINDOW w AS (PARTITION BY u.product_id, u.warehouse_id ORDER BY u.date, u.kind, u.id)
+    SELECT * FROM (
+        SELECT u.kind, u.sale_line_id, u.company_id, u.product_id, u.warehouse_id,
+               u.unmet_to, u.late_total, lag(u.unmet_to, 1, 0) OVER w AS unmet_from
+          FROM unmet u
+        WINDOW w AS (PARTITION BY u.product_id, u.warehouse_id ORDER BY u.date, u.kind, u.id)
+    ) x
+     WHERE x.kind = 1 AND x.unmet_to > x.unmet_from
 ),
 late_ranges AS MATERIALIZED (
     SELECT r.product_id, r.warehouse_id, r.late_order_id, r.late_company_id, r.cause_id,
-           sum(r.qty) OVER w - r.qty AS late_from, sum(r.qty) OVER w AS late_to,
-           sum(r.qty) OVER (PARTITION BY r.product_id, r.warehouse_id) AS late_total
+           sum(r.qty) OVER w - r.qty AS late_from, sum(r.qty) OVER w AS late_to
       FROM receipts r
-     WHERE r.late_order_id IS NOT NULL
+     WHERE r.late
     WINDOW w AS (PARTITION BY r.product_id, r.warehouse_id
                  ORDER BY r.date_planned, r.late_order_id, r.id)
 ),
@@ -170,7 +159,6 @@ impacted_lines AS (
       JOIN late_ranges lr ON lr.product_id = u.product_id AND lr.warehouse_id = u.warehouse_id
                          AND lr.late_company_id = u.company_id AND lr.cause_id IS NOT NULL
                          AND u.unmet_from < lr.late_to AND u.unmet_to > lr.late_from
-     WHERE u.unmet_to > u.unmet_from
 ),
 impacted AS (
     SELECT i.cause_id, e.dedupe_key AS cause_key, e.name AS cause_name, i.sale_line_id
@@ -181,15 +169,14 @@ impacted AS (
 # Stock shortage: (cause, sale line) for the demand beyond every open receipt.
 SHORTAGE_IMPACTED_SQL = """
 impacted AS (
-    SELECT DISTINCT p.cause_id, e.dedupe_key AS cause_key, e.name AS cause_name,
+    SELECT DISTINCT e.id AS cause_id, e.dedupe_key AS cause_key, e.name AS cause_name,
            u.sale_line_id
       FROM uncovered u
-      JOIN pairs p ON p.product_id = u.product_id AND p.warehouse_id = u.warehouse_id
-                  AND p.cause_company_id = u.company_id
-      JOIN workflow_exception e ON e.id = p.cause_id
-      LEFT JOIN (SELECT DISTINCT product_id, warehouse_id, late_total FROM late_ranges) lt
-             ON lt.product_id = u.product_id AND lt.warehouse_id = u.warehouse_id
-     WHERE u.unmet_to > u.unmet_from AND u.unmet_to > COALESCE(lt.late_total, 0)
+      JOIN workflow_exception e
+        ON e.category_id = %(cause_category)s AND e.company_id = u.company_id
+       AND e.dedupe_key = ('shortage:' || u.product_id || ':' || u.warehouse_id)::varchar
+       AND e.state IN ('new', 'assigned', 'in_progress')
+     WHERE u.unmet_to > u.late_total
 )
 """
 # One row per (cause, impacted order): the affected lines' untaxed amount in the
@@ -227,7 +214,8 @@ class WorkflowCausalChain(models.AbstractModel):
             rows = self._supplier_delay_impact_rows(now)
         else:
             rows = self._shortage_impact_rows(now)
-        vals_list = [self._impact_vals(category, row) for row in rows]
+        texts = self._impact_texts(category)
+        vals_list = [self._impact_vals(category, row, texts) for row in rows]
         # sudo: detectors run as a scheduled action on every company's documents
         exceptions = self.env["workflow.exception"].sudo()
         exceptions.raise_exceptions(vals_list)
@@ -239,9 +227,8 @@ class WorkflowCausalChain(models.AbstractModel):
         cause = self.env["workflow.exception.category"]._get_by_code("supplier_delay").id
         return self._rows(
             SQL(
-                "WITH RECURSIVE %s %s %s %s %s",
+                "WITH RECURSIVE %s %s %s %s",
                 SQL(LATE_LINES_SQL, late_limit=self._late_limit(now), supplier_category=cause),
-                SQL(SUPPLIER_PAIRS_SQL, open_move=OPEN_MOVE),
                 SQL(STOCK_TIMELINE_SQL, open_move=OPEN_MOVE, unserved_move=UNSERVED_MOVE),
                 SQL(
                     SUPPLIER_IMPACTED_SQL,
@@ -260,11 +247,10 @@ class WorkflowCausalChain(models.AbstractModel):
         supplier = Category._get_by_code("supplier_delay").id
         return self._rows(
             SQL(
-                "WITH %s %s %s %s %s",
+                "WITH %s %s %s %s",
                 SQL(LATE_LINES_SQL, late_limit=self._late_limit(now), supplier_category=supplier),
-                SQL(SHORTAGE_PAIRS_SQL, cause_category=cause),
                 SQL(STOCK_TIMELINE_SQL, open_move=OPEN_MOVE, unserved_move=UNSERVED_MOVE),
-                SQL(SHORTAGE_IMPACTED_SQL),
+                SQL(SHORTAGE_IMPACTED_SQL, cause_category=cause),
                 SQL(IMPACT_ROWS_SQL),
             )
         )
@@ -273,28 +259,30 @@ class WorkflowCausalChain(models.AbstractModel):
         """Planned before this is late (as _detect_supplier_delay)."""
         return now - timedelta(days=self._param("supplier_delay_days", 1.0))
 
-    def _impact_vals(self, category, row):
+    def _impact_texts(self, category):
+        """The translated name and description templates of a pass (translated once:
+        a pass raises thousands of impacts)."""
         if category == "supplier_delay_impact":
-            name = _(
-                "%(order)s waits for the late %(cause)s",
-                order=row["name"],
-                cause=row["cause_name"],
-            )
+            name = _("%(order)s waits for the late %(cause)s")
         else:
-            name = _("%(order)s is short: %(cause)s", order=row["name"], cause=row["cause_name"])
+            name = _("%(order)s is short: %(cause)s")
+        description = _(
+            "%(count)s line(s) of this order depend on the cause; revenue at risk: "
+            "%(amount)s (untaxed, company currency)."
+        )
+        return name, description
+
+    def _impact_vals(self, category, row, texts):
+        name, description = texts
+        amount = row["amount"] or 0.0
         vals = self._vals(
             category,
             row,
-            name,
-            _(
-                "%(count)s line(s) of this order depend on the cause; revenue at risk: "
-                "%(amount)s (untaxed, company currency).",
-                count=row["lines"],
-                amount=round(row["amount"] or 0.0, 2),
-            ),
+            name % {"order": row["name"], "cause": row["cause_name"]},
+            description % {"count": row["lines"], "amount": round(amount, 2)},
             f"impact:{row['cause_key']}:sale.order,{row['res_id']}",
             res_model="sale.order",
         )
         vals["cause_exception_id"] = row["cause_id"]
-        vals["impact_amount"] = row["amount"] or 0.0
+        vals["impact_amount"] = amount
         return vals
