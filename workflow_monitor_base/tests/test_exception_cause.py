@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, HttpCase, tagged
 
 from .common import TEST_MODEL, WorkflowMonitorCommon, apply_deferred
 
@@ -149,3 +149,41 @@ class TestExceptionCause(WorkflowMonitorCommon):
         self.cause._resolve("received")
         rows = Dashboard.get_dashboard_data({})["causes"]["rows"]
         self.assertNotIn(self.cause.id, [r["cause_id"] for r in rows])
+
+
+@tagged("post_install", "-at_install")
+class TestCausesPanelTour(HttpCase):
+    """The dashboard's Causes panel in the browser: each number opens its records."""
+
+    def _fill(self):
+        env = self.env
+        docs = env[TEST_MODEL].create([{"name": f"TOUR/{i}"} for i in range(4)])
+        apply_deferred(env)
+        Exception_ = env["workflow.exception"]
+        cause = Exception_.raise_exception(docs[0], "stale_record", "WM Tour Cause")
+        Exception_.raise_exceptions(
+            [
+                {
+                    "record": doc,
+                    "category_code": "stale_record",
+                    "name": f"{doc.name} waits for the tour cause",
+                    "dedupe_key": f"impact:tour:{doc.id}",
+                    "cause_exception_id": cause.id,
+                    "impact_amount": 10.0 * index,
+                }
+                for index, doc in enumerate(docs[1:], start=1)
+            ]
+        )
+        return cause
+
+    def test_causes_impacts_tour(self):
+        self._fill()
+        self.start_tour(
+            "/odoo/workflow-monitor", "workflow_monitor_causes_impacts_tour", login="admin"
+        )
+
+    def test_causes_documents_tour(self):
+        self._fill()
+        self.start_tour(
+            "/odoo/workflow-monitor", "workflow_monitor_causes_documents_tour", login="admin"
+        )
