@@ -12,6 +12,7 @@ both through the exception upsert (workflow_exception_raise.py); the detector's
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from .workflow_exception import OPEN_STATES
 
@@ -71,6 +72,25 @@ class WorkflowExceptionCause(models.Model):
                         name=exception.display_name,
                     )
                 )
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    def unlink(self):
+        """A deleted cause's impacts lose their cause, as ON DELETE SET NULL would (the
+        column has no foreign key: the upsert writes it in bulk)."""
+        if self.ids:
+            self.flush_model(["cause_exception_id"])
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE workflow_exception SET cause_exception_id = NULL
+                        WHERE cause_exception_id = ANY(%s)""",
+                    self.ids,
+                )
+            )
+            self.invalidate_model(["cause_exception_id", "impact_exception_ids"])
+        return super().unlink()
 
     # ------------------------------------------------------------
     # ACTIONS

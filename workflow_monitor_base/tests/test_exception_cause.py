@@ -86,6 +86,16 @@ class TestExceptionCause(WorkflowMonitorCommon):
         with self.assertRaises(ValidationError):
             impact.sudo().cause_exception_id = impact
 
+    def test_deleted_cause_leaves_impacts_without_cause(self):
+        impact = self.impact(self.doc_2, 50.0)
+        self.cause.sudo().unlink()
+        self.assertFalse(impact.cause_exception_id)
+        self.env.cr.execute(
+            "SELECT cause_exception_id FROM workflow_exception WHERE id = %s", [impact.id]
+        )
+        self.assertIsNone(self.env.cr.fetchone()[0])
+        self.assertEqual(impact.impact_amount, 50.0)
+
     def test_users_never_set_cause_or_amount(self):
         manager_env = self.env(user=self.workflow_manager)
         Exception_ = self.Exception.with_env(manager_env)
