@@ -207,6 +207,8 @@ METHODS = {
     ("workflow.exception", "action_reopen"): WF_USER,
     ("workflow.exception", "action_escalate"): WF_USER,
     ("workflow.exception", "action_open_document"): WF_USER,
+    ("workflow.exception", "action_view_impacts"): WF_USER,  # read access on the cause
+    ("workflow.exception", "action_view_impacted_documents"): WF_USER,
     ("workflow.exception", "create"): ACL,  # no system category, no engine fields
     ("workflow.exception", "write"): ACL,  # no engine fields
     ("workflow.exception", "unlink"): ACL,

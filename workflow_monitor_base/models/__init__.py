@@ -18,6 +18,7 @@ from . import workflow_event
 from . import workflow_event_partition
 from . import workflow_exception
 from . import workflow_exception_raise
+from . import workflow_exception_cause
 from . import workflow_kpi
 from . import workflow_kpi_value
 from . import workflow_stage_duration

@@ -80,6 +80,7 @@ class WorkflowDashboard(models.AbstractModel):
             data["sla"] = self._dashboard_sla(filters, now)
             data["throughput"] = self._dashboard_throughput(filters, now)
             data["stage_times"] = self._dashboard_stage_times(filters, now)
+            data["causes"] = self._dashboard_causes(filters)
         data["kpis"] = self._dashboard_kpis(filters, layers)
         if "technical" in layers:
             data["technical"] = self._dashboard_technical(filters, now)
@@ -453,6 +454,69 @@ class WorkflowDashboard(models.AbstractModel):
         ]
         result.sort(key=lambda r: (r["definition"], r["sequence"]))
         return {"rows": result, "domain": domain}
+    def _dashboard_causes(self, filters, limit=10):
+        """Causal chains: the open causes with the most impacted documents and revenue at
+        risk (open impacts of open causes, both readable by the user), in one query; each
+        row drills down to its cause and to its impacts (their documents: through
+        ``workflow.exception.action_view_impacted_documents``)."""
+        Exception_ = self.env["workflow.exception"]
+        Exception_.flush_model()
+        self.env["workflow.exception.category"].flush_model(["name"])
+        table = Exception_._table
+        domain = self._base_domain("workflow.exception", filters) + [
+            ("state", "in", OPEN_STATES),
+            ("cause_exception_id.state", "in", OPEN_STATES),
+        ]
+        query = Exception_._search(domain)
+        cause = SQL.identifier(table, "cause_exception_id")
+        query.groupby = cause
+        query.order = SQL("3 DESC, 4 DESC, 1")
+        query.limit = limit
+        self.env.cr.execute(
+            query.select(
+                cause,
+                SQL(
+                    """(SELECT json_build_array(c.name, c.severity, k.code,
+                                                COALESCE(k.name ->> %s, k.name ->> 'en_US'))
+                          FROM workflow_exception c
+                          JOIN workflow_exception_category k ON k.id = c.category_id
+                         WHERE c.id = %s)""",
+                    self.env.lang or "en_US",
+                    cause,
+                ),
+                SQL(
+                    "count(DISTINCT (%s, %s))",
+                    SQL.identifier(table, "res_model"),
+                    SQL.identifier(table, "res_id"),
+                ),
+                SQL("COALESCE(sum(%s), 0)::float8", SQL.identifier(table, "impact_amount")),
+                SQL("count(*)"),
+                SQL("count(*) OVER ()"),
+            )
+        )
+        rows = self.env.cr.fetchall()
+        causes = []
+        for cause_id, (name, severity, code, category), documents, amount, impacts, _n in rows:
+            causes.append(
+                {
+                    "cause_id": cause_id,
+                    "name": name,
+                    "severity": severity,
+                    "category_code": code,
+                    "category": category,
+                    "documents": documents,
+                    "impacts": impacts,
+                    "amount": amount,
+                    "cause_domain": [("id", "=", cause_id)],
+                    "impact_domain": domain + [("cause_exception_id", "=", cause_id)],
+                }
+            )
+        return {
+            "rows": causes,
+            "cause_count": rows[0][5] if rows else 0,
+            "currency_id": self.env.company.currency_id.id,
+            "domain": domain,
+        }
 
     # ------------------------------------------------------------
     # EXECUTIVE (KPI tiles)

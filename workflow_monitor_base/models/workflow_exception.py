@@ -35,6 +35,8 @@ PROTECTED_FIELDS = (
     "occurrence_count",
     "dedupe_key",
     "escalation_level",
+    "cause_exception_id",  # causal chains (workflow_exception_cause.py)
+    "impact_amount",
 )
 # What an exception is about: chosen at creation, never moved to another document or flow
 # afterwards (a problem re-pointed elsewhere would vanish from the document it is about).
@@ -114,12 +116,21 @@ class WorkflowException(models.Model):
         # was a fifth of the sweep's statement under EXPLAIN ANALYZE). The ORM keeps what
         # the constraints did: a category with exceptions cannot be deleted
         # (workflow.exception.category), a deleted team's exceptions lose their team
-        # (workflow.team.unlink); the id of a gone user, instance or company stays and
+        # (workflow.team.unlink), a deleted cause's impacts lose their cause
+        # (workflow_exception_cause.py); the id of a gone user, instance or company stays and
         # reads as empty, as Odoo reads a many2one whose record is gone. The owner and
         # the resolver, set by people, keep their constraints.
         drop_foreign_keys(
             self,
-            ("create_uid", "write_uid", "instance_id", "team_id", "category_id", "company_id"),
+            (
+                "create_uid",
+                "write_uid",
+                "instance_id",
+                "team_id",
+                "category_id",
+                "company_id",
+                "cause_exception_id",
+            ),
         )
         # Single-column indexes of earlier versions that a composite index covers or
         # that select too little (a handful of companies, models or states): every

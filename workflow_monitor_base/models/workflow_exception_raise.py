@@ -35,6 +35,8 @@ RAISE_KEYS = {
     "user_id",
     "failure_kind",
     "node_ref",
+    "cause_exception_id",
+    "impact_amount",
 }
 # What a source query gives, one row per problem (category_id, company_id, dedupe_key
 # unique): the values of raise_exceptions() or the rows of a set-based sweep. NULL
@@ -53,6 +55,8 @@ SOURCE_COLUMNS = (
     ("team_id", "int4"),
     ("user_id", "int4"),
     ("failure_kind", "varchar"),
+    ("cause_exception_id", "int4"),
+    ("impact_amount", "numeric"),
     ("occurrences", "int4"),
 )
 # Stored fields the upsert writes itself; any other stored field (a module's extension)
@@ -75,6 +79,7 @@ UPSERT_FIELDS = frozenset(
 # occurrences and a severity that only rises (the partial unique index of open ones
 # arbitrates between concurrent raisers); the new ones get their ``raised`` event. A
 # subquery of RETURNING sees its row as it was before the statement (old_severity).
+# An impact (causal chains) keeps the latest cause and revenue at risk its detector gives.
 UPSERT_SQL = """
 WITH %(ctes)s
 rows AS (
@@ -83,7 +88,7 @@ rows AS (
            s.res_model, s.res_id, s.instance_id, s.node_ref, s.company_id, s.dedupe_key,
            COALESCE(s.team_id, c.team_id) AS team_id, s.user_id,
            COALESCE(s.failure_kind, c.failure_kind, 'structural') AS failure_kind,
-           s.occurrences, c.response_hours
+           s.cause_exception_id, s.impact_amount, s.occurrences, c.response_hours
       FROM (%(rows)s) s
       JOIN workflow_exception_category c ON c.id = s.category_id
 ),
@@ -92,13 +97,15 @@ upserted AS (
            name, description, category_id, severity, severity_rank, state, team_id, user_id,
            res_model, res_id, instance_id, node_ref, company_id, dedupe_key,
            occurrence_count, first_seen, last_seen, failure_kind, response_deadline,
-           escalation_level, create_uid, create_date, write_uid, write_date %(extra_columns)s)
+           escalation_level, cause_exception_id, impact_amount,
+           create_uid, create_date, write_uid, write_date %(extra_columns)s)
     SELECT r.name, r.description, r.category_id, r.severity, k.rank,
            CASE WHEN r.user_id IS NULL THEN 'new' ELSE 'assigned' END, r.team_id, r.user_id,
            r.res_model, r.res_id, r.instance_id, r.node_ref, r.company_id, r.dedupe_key,
            r.occurrences, %(now)s, %(now)s, r.failure_kind,
            %(now)s + make_interval(secs => 3600 * COALESCE(NULLIF(r.response_hours, 0), k.hours)),
-           0, %(uid)s, %(now)s, %(uid)s, %(now)s %(extra_values)s
+           0, r.cause_exception_id, r.impact_amount,
+           %(uid)s, %(now)s, %(uid)s, %(now)s %(extra_values)s
       FROM rows r
       JOIN unnest(%(severities)s::varchar[], %(ranks)s::int[], %(hours)s::float8[])
            AS k(severity, rank, hours) ON k.severity = r.severity
@@ -109,6 +116,9 @@ upserted AS (
                       severity = CASE WHEN EXCLUDED.severity_rank > e.severity_rank
                                       THEN EXCLUDED.severity ELSE e.severity END,
                       severity_rank = GREATEST(EXCLUDED.severity_rank, e.severity_rank),
+                      cause_exception_id = COALESCE(EXCLUDED.cause_exception_id,
+                                                    e.cause_exception_id),
+                      impact_amount = COALESCE(EXCLUDED.impact_amount, e.impact_amount),
                       write_uid = EXCLUDED.write_uid,
                       write_date = EXCLUDED.write_date
  RETURNING e.id, e.xmax = 0 AS inserted, e.category_id, e.company_id, e.dedupe_key,
@@ -172,7 +182,9 @@ class WorkflowExceptionRaise(models.Model):
         """Batch upsert. For each vals: ``category_code`` (or ``category_id``), ``name``
         (or ``message``), optional ``record`` (or ``res_model``/``res_id``),
         ``severity``, ``dedupe_key`` (default: the record), ``description``,
-        ``instance_id``, ``company_id``, ``team_id``, ``user_id``.
+        ``instance_id``, ``company_id``, ``team_id``, ``user_id``; for an impact
+        (causal chains) ``cause_exception_id`` and ``impact_amount`` (revenue at risk, in
+        the company's currency), which engine code alone sets.
 
         An open exception with the same category, company and key gets
         ``occurrence_count`` + 1, ``last_seen`` now and its severity raised if the new
@@ -193,6 +205,7 @@ class WorkflowExceptionRaise(models.Model):
         prepared = [self._prepare_raise(vals, categories) for vals in vals_list]
         if user_call:
             self._check_user_raise(vals_list, prepared)
+        self._check_causes(prepared)
         problems = self._merge_problems(prepared)
         if user_call:
             self._check_user_merge(problems)
@@ -200,10 +213,10 @@ class WorkflowExceptionRaise(models.Model):
         # engine fills routing, dedupe key and occurrences, which users cannot set
         engine = self.sudo() if user_call else self
         upserted = engine._upsert(self._values_source(problems.values()), keys=True)
-        result = self.browse()
-        for row in prepared:
-            result |= self.browse(upserted.by_key[self._problem_key(row)])
-        return result
+        # one browse (a union per row is quadratic: 20 s for 17k impacts), without the
+        # repeated problems, in the order of vals_list
+        ids = dict.fromkeys(upserted.by_key[self._problem_key(row)] for row in prepared)
+        return self.browse(list(ids))
 
     @api.model
     def _problem_key(self, row):
@@ -342,11 +355,41 @@ class WorkflowExceptionRaise(models.Model):
                         value=row["company_id"],
                     )
                 )
+            if vals.get("cause_exception_id") or vals.get("impact_amount"):
+                raise AccessError(
+                    _(
+                        "The cause and the revenue at risk of an exception are set by the "
+                        "engine's detectors (field: cause_exception_id)."
+                    )
+                )
             if vals.get("team_id") and vals["team_id"] != category.team_id.id:
                 raise AccessError(
                     _(
                         "The team of an exception is its category's; escalation changes it "
                         "(field: team_id)."
+                    )
+                )
+
+    @api.model
+    def _check_causes(self, prepared):
+        """An impact's cause is an exception of its company (one query for the batch):
+        a cause in one company never links (nor reveals) documents of another."""
+        causes = {row["cause_exception_id"] for row in prepared if row["cause_exception_id"]}
+        if not causes:
+            return
+        self.flush_model(["company_id"])
+        self.env.cr.execute(
+            SQL("SELECT id, company_id FROM workflow_exception WHERE id = ANY(%s)", list(causes))
+        )
+        companies = dict(self.env.cr.fetchall())
+        for row in prepared:
+            cause = row["cause_exception_id"]
+            if cause and companies.get(cause) != row["company_id"]:
+                raise ValidationError(
+                    _(
+                        "The cause of an exception must be an exception of its company "
+                        "(field: cause_exception_id, value: %(value)s).",
+                        value=cause,
                     )
                 )
 
@@ -422,6 +465,8 @@ class WorkflowExceptionRaise(models.Model):
             "team_id": vals.get("team_id") or category.team_id.id or None,
             "user_id": vals.get("user_id") or None,
             "failure_kind": vals.get("failure_kind") or category.failure_kind or None,
+            "cause_exception_id": vals.get("cause_exception_id") or None,
+            "impact_amount": vals.get("impact_amount"),
             "occurrences": 1,
         }
 

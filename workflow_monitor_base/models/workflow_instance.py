@@ -70,6 +70,7 @@ SELECT left(replace(%(name_template)s, %(name_key)s, COALESCE(m.name, '')), 250)
        COALESCE(m.company_id, %(company)s) AS company_id,
        'sla:' || m.id || ':' || COALESCE(m.stage_id, 0) AS dedupe_key,
        NULL::int4 AS team_id, NULL::int4 AS user_id, NULL::varchar AS failure_kind,
+       NULL::int4 AS cause_exception_id, NULL::numeric AS impact_amount,
        1 AS occurrences
   FROM moved m
   LEFT JOIN workflow_sla_policy p ON p.id = m.sla_policy_id

@@ -19,3 +19,4 @@ from . import test_process_drill
 from . import test_stage_duration
 from . import test_process_export
 from . import test_event_partition
+from . import test_exception_cause

@@ -10,6 +10,7 @@ from . import workflow_sla_policy
 from . import workflow_instance
 from . import res_config_settings
 from . import workflow_detector
+from . import workflow_causal_chain
 from . import workflow_kpi
 from . import workflow_dashboard
 from . import workflow_simulator

@@ -48,13 +48,19 @@ class WorkflowDistributionDetector(models.AbstractModel):
         if not cron_run_alone(self.env, f"workflow_monitor_detect_{detector}"):
             return 0
         self.env.flush_all()  # the detectors read the tables directly
-        vals_list = getattr(self, f"_detect_{detector}")(clock.now(self.env))
+        now = clock.now(self.env)
+        vals_list = getattr(self, f"_detect_{detector}")(now)
         # sudo: detectors run as a scheduled action on every company's documents
         exceptions = self.env["workflow.exception"].sudo()
         exceptions.raise_exceptions(vals_list)
         exceptions.resolve_cleared(detector, [vals["dedupe_key"] for vals in vals_list])
+        self._after_detect(detector, now)
         self.env["ir.cron"]._notify_progress(done=len(vals_list), remaining=0)
         return len(vals_list)
+
+    def _after_detect(self, detector, now):
+        """Hook run after a detector raised and resolved its exceptions (the causal
+        chains' impact pass: workflow_causal_chain.py)."""
 
     def _param(self, key, default):
         value = self.env["ir.config_parameter"].sudo().get_param(f"workflow_monitor.{key}")

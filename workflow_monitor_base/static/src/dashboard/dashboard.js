@@ -8,6 +8,7 @@ import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
 import { KpiTile } from "./kpi_tile/kpi_tile";
+import { CausesPanel } from "./causes_panel/causes_panel";
 
 const TAB_LABELS = {
     executive: _t("Executive"),
@@ -27,7 +28,7 @@ const SEVERITY_LABELS = {
  */
 export class WorkflowDashboard extends Component {
     static template = "workflow_monitor_base.WorkflowDashboard";
-    static components = { KpiTile };
+    static components = { KpiTile, CausesPanel };
     static props = { ...standardActionServiceProps };
 
     setup() {
