@@ -19,7 +19,7 @@ from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.workflow_monitor_ai.tools import risk
 
-SIMULATION = {"days": 35, "orders_per_day": 10, "seed": 16}
+SIMULATION = {"days": 28, "orders_per_day": 8, "seed": 16}
 
 
 @tagged("post_install", "-at_install")

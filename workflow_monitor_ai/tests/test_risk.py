@@ -9,17 +9,19 @@ import json
 import random
 
 import numpy as np
+import psycopg2
 
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import get_public_method
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.workflow_monitor_ai.tools import risk
 from odoo.addons.workflow_monitor_base.tests.common import WorkflowMonitorCommon
 
 
-def synthetic(n=600, seed=5, noise=False):
+def synthetic(n=1000, seed=5, noise=False):
     """(rows, labels, groups, order) of snapshots whose breach depends on the stage,
     the node and the time in stage, as the model sees them (or random labels)."""
     rng = random.Random(seed)
@@ -28,12 +30,7 @@ def synthetic(n=600, seed=5, noise=False):
         stage = rng.choice(("draft", "confirmed", "delivered"))
         node = rng.choice(("stock.warehouse,1", "stock.warehouse,2"))
         hours = rng.expovariate(1 / 12)
-        p = (
-            0.08
-            + 0.45 * (stage == "confirmed")
-            + 0.25 * (node.endswith("2"))
-            + min(hours, 48) / 160
-        )
+        p = 0.02 + 0.7 * (stage == "confirmed") + 0.2 * node.endswith("2") + min(hours, 48) / 640
         rows.append(
             {
                 "definition": "test_flow",
@@ -289,6 +286,6 @@ class TestRiskModel(WorkflowMonitorCommon):
             suggestions[0].with_user(self.workflow_user).action_accept()
         # the document did not move
         self.assertEqual(instances.mapped("state"), ["running", "running"])
-        with self.assertRaises(Exception):  # noqa: B017 - the CHECK constraint
+        with self.assertRaises(psycopg2.errors.CheckViolation), mute_logger("odoo.sql_db"):
             with self.env.cr.savepoint():
                 Suggestion.create({"kind": "predicted_breach", "content": "Nothing"})

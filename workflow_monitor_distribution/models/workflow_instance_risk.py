@@ -165,22 +165,20 @@ class WorkflowInstance(models.Model):
             "workflow.instance",
         ):
             self.env[model].flush_model()
-        self.env.cr.execute(self._risk_features_query(snapshots))
+        self.env.cr.execute(
+            SQL(
+                FEATURES_SQL,
+                ids=[snapshot[0] for snapshot in snapshots],
+                ats=[snapshot[1] for snapshot in snapshots],
+                history=HISTORY_DAYS,
+                documents=SQL(DOCUMENTS_SQL, instances=SQL("SELECT instance_id FROM snap")),
+                past_documents=SQL(DOCUMENTS_SQL, instances=SQL("SELECT id FROM past_ids")),
+                missed=self._risk_missed_sql(SQL("SELECT id FROM past_ids")),
+            )
+        )
         for row in self.env.cr.fetchall():
             result[row[0] - 1].update(_features_of_row(row))
         return result
-
-    @api.model
-    def _risk_features_query(self, snapshots):
-        return SQL(
-            FEATURES_SQL,
-            ids=[snapshot[0] for snapshot in snapshots],
-            ats=[snapshot[1] for snapshot in snapshots],
-            history=HISTORY_DAYS,
-            documents=SQL(DOCUMENTS_SQL, instances=SQL("SELECT instance_id FROM snap")),
-            past_documents=SQL(DOCUMENTS_SQL, instances=SQL("SELECT id FROM past_ids")),
-            missed=self._risk_missed_sql(SQL("SELECT id FROM past_ids")),
-        )
 
 
 def _features_of_row(row):
