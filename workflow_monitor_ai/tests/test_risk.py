@@ -13,12 +13,12 @@ import psycopg2
 
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import get_public_method
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.workflow_monitor_ai.tools import risk
-from odoo.addons.workflow_monitor_base.tests.common import WorkflowMonitorCommon
+from odoo.addons.workflow_monitor_base.tests.common import WorkflowMonitorCommon, apply_deferred
 
 
 def synthetic(n=1000, seed=5, noise=False):
@@ -289,3 +289,23 @@ class TestRiskModel(WorkflowMonitorCommon):
         with self.assertRaises(psycopg2.errors.CheckViolation), mute_logger("odoo.sql_db"):
             with self.env.cr.savepoint():
                 Suggestion.create({"kind": "predicted_breach", "content": "Nothing"})
+
+
+@tagged("post_install", "-at_install")
+class TestRiskTour(HttpCase):
+    def test_dashboard_riskiest_instances_tour(self):
+        Document = self.env["workflow.test.document"]
+        draft = Document.create({"name": "Risk tour draft"})
+        confirmed = Document.create({"name": "Risk tour confirmed"})
+        apply_deferred(self.env)
+        confirmed.write({"state": "confirmed"})
+        apply_deferred(self.env)
+        Risk = self.env["workflow.ai.risk.model"]
+        Risk._train(data=synthetic())
+        Risk._score_open()
+        instances = self.env["workflow.instance"].search(
+            [("res_model", "=", Document._name), ("res_id", "in", (draft | confirmed).ids)]
+        )
+        self.assertEqual(len(instances), 2)
+        self.assertTrue(all(instances.mapped("risk_score")))
+        self.start_tour("/odoo/workflow-monitor", "workflow_monitor_ai_risk_tour", login="admin")
