@@ -90,6 +90,7 @@ MATRIX = {
     "workflow.ai.suggestion":           ("", "",     "",  "r",   "r",    "rd",   ""),
     "workflow.ai.log":                  ("", "",     "",  "",    "r",    "rd",   ""),
     "workflow.ai.model":                ("", "",     "",  "",    "r",    "rwd",  ""),
+    "workflow.ai.risk.model":           ("", "",     "",  "",    "r",    "rwd",  ""),
 }
 # Read-only reports (SQL views, ``_auto = False``): no sample can be created, so only the
 # rights are checked, per role, on the model (rows follow their company rule, tested with
@@ -343,6 +344,8 @@ class TestAccessMatrix(TransactionCase):
             return {"name": f"Matrix {n}", "kind": "provider", "company_id": company.id}
         if model == "workflow.ai.model":
             return {"version": 900000 + n, "state": "cold_start"}
+        if model == "workflow.ai.risk.model":
+            return {"version": 900000 + n, "state": "cold_start"}
         raise AssertionError(f"No sample values for {model}: add them to _vals().")
 
     def _definition(self):
@@ -381,6 +384,7 @@ class TestAccessMatrix(TransactionCase):
         "workflow.ai.suggestion": {"evidence": "Matrix note"},
         "workflow.ai.log": {"message": "Matrix note"},
         "workflow.ai.model": {"active": False},
+        "workflow.ai.risk.model": {"active": False},
     }
 
     # ------------------------------------------------------------
@@ -628,9 +632,10 @@ class TestAccessMatrix(TransactionCase):
             with self.assertRaises(AccessError, msg=field):
                 integration.with_user(self.users["wf_manager"]).read([field])
             self.assertTrue(integration.with_user(self.users["wf_admin"]).read([field])[0][field])
-        model = self._sample("workflow.ai.model", self.company_a)
-        with self.assertRaises(AccessError):
-            model.with_user(self.users["wf_manager"]).read(["model_json"])
+        for model_name in ("workflow.ai.model", "workflow.ai.risk.model"):
+            model = self._sample(model_name, self.company_a)
+            with self.assertRaises(AccessError):
+                model.with_user(self.users["wf_manager"]).read(["model_json"])
 
     # ------------------------------------------------------------
     # multi-company

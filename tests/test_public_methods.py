@@ -275,9 +275,14 @@ METHODS = {
     ("workflow.ai.suggestion", "action_accept"): WF_USER,  # and write access on the exception
     ("workflow.ai.suggestion", "action_reject"): WF_USER,  # and write access on the exception
     ("workflow.ai.suggestion", "action_open_exception"): WF_USER,
+    ("workflow.ai.suggestion", "action_open_instance"): WF_USER,  # and read on the instance
     ("workflow.ai.model", "action_train_now"): WF_ADMIN,  # CPU-heavy, replaces the model
     ("workflow.ai.model", "create"): ACL,
     ("workflow.ai.model", "write"): ACL,
+    # CPU-heavy, replaces every open instance's breach risk
+    ("workflow.ai.risk.model", "action_train_now"): WF_MANAGER,
+    ("workflow.ai.risk.model", "create"): ACL,
+    ("workflow.ai.risk.model", "write"): ACL,
 }
 # fmt: on
 
@@ -386,6 +391,7 @@ WRITE_VALS = {
     "workflow.integration": {"name": "WM PM renamed"},
     "workflow.integration.route": {"name": "WM PM renamed"},
     "workflow.ai.model": {"active": False},
+    "workflow.ai.risk.model": {"active": False},
 }
 # Parent fields that copy_data() leaves out of the values of a line.
 PARENT_FIELDS = {
@@ -406,6 +412,7 @@ WATCHED_TABLES = (
     "workflow_kpi_value",
     "workflow_ai_suggestion",
     "workflow_ai_model",
+    "workflow_ai_risk_model",
     "workflow_integration_message",
     "mail_message",
     "mail_activity",
@@ -686,6 +693,9 @@ class TestPublicMethods(TransactionCase):
              "content": "Severity: High (now: Medium)", "confidence": 0.9}
         )  # fmt: skip
         s["workflow.ai.model"] = env["workflow.ai.model"].create(
+            {"version": 990001, "state": "cold_start", "active": False}
+        )
+        s["workflow.ai.risk.model"] = env["workflow.ai.risk.model"].create(
             {"version": 990001, "state": "cold_start", "active": False}
         )
 

@@ -21,6 +21,8 @@
         "views/workflow_ai_suggestion_views.xml",
         "views/workflow_ai_log_views.xml",
         "views/workflow_ai_model_views.xml",
+        "views/workflow_ai_risk_model_views.xml",
+        "views/workflow_instance_views.xml",
         "views/workflow_exception_views.xml",
         "views/res_config_settings_views.xml",
         "views/workflow_monitor_ai_menus.xml",

@@ -15,6 +15,13 @@ class ResConfigSettings(models.TransientModel):
         help="Category and severity suggestions at or above this confidence (0-1) are applied "
         "automatically; below it they wait for a person.",
     )
+    workflow_ai_risk_threshold = fields.Float(
+        string="Breach risk threshold",
+        config_parameter="workflow_monitor_ai.risk_threshold",
+        default=0.6,
+        help="Open instances whose predicted breach risk (0-1) reaches this value get a "
+        "Predicted Breach suggestion for a person to review.",
+    )
     workflow_ai_min_examples = fields.Integer(
         string="Minimum training examples",
         config_parameter="workflow_monitor_ai.min_examples",
@@ -90,6 +97,7 @@ class ResConfigSettings(models.TransientModel):
 
     @api.constrains(
         "workflow_ai_confidence_threshold",
+        "workflow_ai_risk_threshold",
         "workflow_ai_min_examples",
         "workflow_ai_min_per_class",
         "workflow_ai_provider_timeout",
@@ -106,6 +114,13 @@ class ResConfigSettings(models.TransientModel):
                     _(
                         "The AI confidence threshold must be between 0.5 and 1 "
                         "(field: AI confidence threshold)."
+                    )
+                )
+            if not 0.05 <= settings.workflow_ai_risk_threshold <= 0.99:
+                raise ValidationError(
+                    _(
+                        "The breach risk threshold must be between 0.05 and 0.99 "
+                        "(field: Breach risk threshold)."
                     )
                 )
             if settings.workflow_ai_min_per_class < 2 or settings.workflow_ai_min_examples < 2:

@@ -30,6 +30,7 @@ class WorkflowAiLog(models.Model):
             ("timeout", "Timeout"),
             ("blocked", "Blocked"),
             ("cold_start", "Cold Start"),
+            ("refused", "Refused"),
         ],
         required=True,
         default="ok",

@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.workflow_monitor_base.tools.severity import SEVERITIES
 
@@ -13,6 +13,7 @@ SUGGESTION_KINDS = [
     ("similar", "Similar Incidents"),
     ("summary", "Summary"),
     ("anomaly", "Anomaly"),
+    ("predicted_breach", "Predicted Breach"),
 ]
 
 
@@ -22,6 +23,11 @@ class WorkflowAiSuggestion(models.Model):
     Only category and severity suggestions ever change the exception, and only when a
     person accepts them or, above the configured confidence, automatically (state
     ``applied``; rejecting it puts the previous value back). Everything else is advice.
+
+    A ``predicted_breach`` suggestion is about an open instance (``instance_id``, no
+    exception): the risk model predicts it will miss its SLA or promised date. A person
+    accepts (acknowledges) or rejects it; neither acts on the document. At most one waits
+    per instance, and it is withdrawn when the score falls below the threshold.
     """
 
     _name = "workflow.ai.suggestion"
@@ -30,7 +36,14 @@ class WorkflowAiSuggestion(models.Model):
     _rec_name = "content"
 
     exception_id = fields.Many2one(
-        "workflow.exception", required=True, index=True, ondelete="cascade", readonly=True
+        "workflow.exception", index="btree_not_null", ondelete="cascade", readonly=True
+    )
+    instance_id = fields.Many2one(
+        "workflow.instance",
+        index="btree_not_null",
+        ondelete="cascade",
+        readonly=True,
+        help="The open instance a predicted breach is about.",
     )
     kind = fields.Selection(SUGGESTION_KINDS, required=True, readonly=True, index=True)
     content = fields.Text(required=True, readonly=True)
@@ -48,6 +61,7 @@ class WorkflowAiSuggestion(models.Model):
             ("accepted", "Accepted"),
             ("rejected", "Rejected"),
             ("applied", "Applied Automatically"),
+            ("withdrawn", "Withdrawn"),
         ],
         required=True,
         default="proposed",
@@ -75,17 +89,45 @@ class WorkflowAiSuggestion(models.Model):
         help="The similar resolved incidents, or the exceptions of the burst.",
     )
     company_id = fields.Many2one(
-        related="exception_id.company_id", store=True, index=True, string="Company"
+        "res.company",
+        compute="_compute_company_id",
+        store=True,
+        index=True,
+        string="Company",
     )
+    instance_risk = fields.Float(related="instance_id.risk_score", string="Current Risk")
     exception_state = fields.Selection(related="exception_id.state", string="Exception Status")
     exception_severity = fields.Selection(related="exception_id.severity")
     category_id = fields.Many2one(related="exception_id.category_id")
     team_id = fields.Many2one(related="exception_id.team_id")
     is_change = fields.Boolean(compute="_compute_is_change")
 
+    _sql_constraints = [
+        (
+            "exception_or_instance",
+            "CHECK (exception_id IS NOT NULL OR instance_id IS NOT NULL)",
+            "An AI suggestion is about an exception or an instance.",
+        ),
+    ]
+
+    def init(self):
+        # one predicted breach waits for review per instance (the refresh upserts it)
+        self.env.cr.execute(
+            """CREATE UNIQUE INDEX IF NOT EXISTS workflow_ai_suggestion_breach_open_uniq
+                   ON workflow_ai_suggestion (instance_id)
+                WHERE kind = 'predicted_breach' AND state = 'proposed'"""
+        )
+
+    @api.depends("exception_id.company_id", "instance_id.company_id")
+    def _compute_company_id(self):
+        for suggestion in self:
+            suggestion.company_id = (
+                suggestion.exception_id.company_id or suggestion.instance_id.company_id
+            )
+
     @api.depends("state")
     def _compute_state_rank(self):
-        ranks = {"proposed": 0, "applied": 1, "accepted": 2, "rejected": 3}
+        ranks = {"proposed": 0, "applied": 1, "accepted": 2, "rejected": 3, "withdrawn": 4}
         for suggestion in self:
             suggestion.state_rank = ranks.get(suggestion.state, 9)
 
@@ -137,6 +179,17 @@ class WorkflowAiSuggestion(models.Model):
         self._mark("rejected")
         return True
 
+    def action_open_instance(self):
+        self.ensure_one()
+        self.check_access("read")
+        self.instance_id.check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "workflow.instance",
+            "res_id": self.instance_id.id,
+            "views": [(False, "form")],
+        }
+
     def action_open_exception(self):
         self.ensure_one()
         return {
@@ -173,6 +226,58 @@ class WorkflowAiSuggestion(models.Model):
                 to_create.append(vals)
         return result | self.create(to_create)
 
+    @api.model
+    def _refresh_predicted_breaches(self, threshold, version, evidence=None):
+        """Propose a ``predicted_breach`` for each running instance whose risk is at or
+        above ``threshold`` (update the waiting one: at most one per instance), and
+        withdraw the waiting ones whose instance fell below it, finished or lost its
+        score. Set-based: one read of the candidates, one of the waiting suggestions,
+        then batch writes."""
+        Instance = self.env["workflow.instance"].sudo()  # sudo: the engine, all companies
+        evidence = evidence or {}
+        risky = (
+            Instance.search_read(
+                [("state", "=", "running"), ("risk_score", ">=", threshold)],
+                ["name", "risk_score", "company_id"],
+            )
+            if version
+            else []
+        )
+        Suggestion = self.sudo()
+        waiting = Suggestion.search([("kind", "=", "predicted_breach"), ("state", "=", "proposed")])
+        by_instance = {s.instance_id.id: s for s in waiting}
+        risky_ids = {row["id"] for row in risky}
+        withdrawn = waiting.filtered(lambda s: s.instance_id.id not in risky_ids)
+        withdrawn.write({"state": "withdrawn", "reviewed_at": fields.Datetime.now()})
+        to_create = []
+        for row in risky:
+            vals = self._breach_vals(row, version, evidence.get(row["id"]))
+            if suggestion := by_instance.get(row["id"]):
+                if (
+                    suggestion.confidence != vals["confidence"]
+                    or suggestion.model_version != version
+                ):
+                    suggestion.write(vals)
+            else:
+                to_create.append(dict(vals, instance_id=row["id"], kind="predicted_breach"))
+        return Suggestion.create(to_create)
+
+    @api.model
+    def _breach_vals(self, row, version, columns):
+        vals = {
+            "content": _(
+                "Predicted breach: %(risk)s %% risk that %(name)s misses its SLA or promised "
+                "date. Review it; nothing is done to the document.",
+                risk=round(100 * row["risk_score"]),
+                name=row["name"],
+            ),
+            "confidence": row["risk_score"],
+            "model_version": version,
+        }
+        if columns:
+            vals["evidence"] = _("Main factors: %(factors)s", factors=", ".join(columns))
+        return vals
+
     def _check_reviewable(self, states):
         if wrong := self.filtered(lambda s: s.state not in states):
             raise UserError(
@@ -185,6 +290,13 @@ class WorkflowAiSuggestion(models.Model):
             )
         # whoever may change the exception may review what the AI says about it
         self.exception_id.check_access("write")
+        if self.instance_id:
+            # a predicted breach is reviewed by the workflow users who see the instance
+            # (instances are read-only for everyone: the review changes nothing on it)
+            if not self.env.user.has_group("workflow_monitor_base.group_workflow_user"):
+                raise AccessError(_("Only Workflow Monitor users can review predicted breaches."))
+            self.check_access("read")
+            self.instance_id.check_access("read")
 
     def _mark(self, state):
         # sudo: suggestions are read-only for people; the review was checked above

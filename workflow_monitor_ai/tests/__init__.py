@@ -9,3 +9,4 @@ from . import test_provider
 from . import test_briefing
 from . import test_ui
 from . import test_sla_sweep
+from . import test_risk

@@ -3,4 +3,5 @@
 
 from . import classifier
 from . import masking
+from . import risk
 from . import robust

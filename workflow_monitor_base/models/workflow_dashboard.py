@@ -81,6 +81,7 @@ class WorkflowDashboard(models.AbstractModel):
             data["throughput"] = self._dashboard_throughput(filters, now)
             data["stage_times"] = self._dashboard_stage_times(filters, now)
             data["causes"] = self._dashboard_causes(filters)
+            data["risk"] = self._dashboard_risk(filters)
         data["kpis"] = self._dashboard_kpis(filters, layers)
         if "technical" in layers:
             data["technical"] = self._dashboard_technical(filters, now)
@@ -366,6 +367,13 @@ class WorkflowDashboard(models.AbstractModel):
             "at_risk_items": top,
             "breached_items": worst,
         }
+
+    @api.model
+    def _dashboard_risk(self, filters):
+        """Hook for workflow_monitor_ai: the riskiest open instances by predicted breach
+        risk, as ``{state, message, domain, items: [{id, name, risk, stage,
+        definition}]}`` in one query; empty here (the dashboard then shows no list)."""
+        return []
 
     def _dashboard_throughput(self, filters, now):
         table = self.env["workflow.event"]._table

@@ -8,6 +8,7 @@ from . import stock_picking
 from . import account_move
 from . import workflow_sla_policy
 from . import workflow_instance
+from . import workflow_instance_risk
 from . import res_config_settings
 from . import workflow_detector
 from . import workflow_causal_chain

@@ -60,6 +60,15 @@ WAREHOUSES = (
         },
     ),
 )
+# how much more (or less) often than the share a delivery of a warehouse is held late,
+# and a delivery of every fifth customer ("difficult" ones: remote sites, changing
+# orders) compared with the others; the averages stay near 1, so the share holds, and
+# the breach-risk model has causes to learn from
+LATE_FACTORS = {"SIMN": 0.5, "SIMS": 1.0, "SIME": 2.5}
+DIFFICULT_CUSTOMER_EVERY = 5
+DIFFICULT_CUSTOMER_FACTOR = 2.5
+OTHER_CUSTOMER_FACTOR = 0.625
+
 PRODUCT_WORDS = (
     "Pallet Wrap",
     "Shelf Bracket",

@@ -11,6 +11,12 @@ from typing import NamedTuple
 from odoo import Command
 
 from . import replenishment
+from .catalogue import (
+    DIFFICULT_CUSTOMER_EVERY,
+    DIFFICULT_CUSTOMER_FACTOR,
+    LATE_FACTORS,
+    OTHER_CUSTOMER_FACTOR,
+)
 
 
 class QuotationPlan(NamedTuple):
@@ -119,7 +125,7 @@ def _plan_order(sim, order):
     if rng.random() < sim.shares.cancel_share:
         plans.cancel_orders[order.id] = sim.today + timedelta(days=rng.randint(0, 2))
         return
-    late = rng.random() < sim.shares.late_delivery_share
+    late = rng.random() < _late_chance(sim, order)
     short = rng.random() < sim.shares.short_delivery_share
     for picking in order.picking_ids:
         if late:
@@ -131,6 +137,20 @@ def _plan_order(sim, order):
             plans.short_pickings.add(picking.id)
     if rng.random() < sim.shares.return_share:
         plans.return_on[order.id] = sim.today + timedelta(days=rng.randint(3, 10))
+
+
+def _late_chance(sim, order):
+    """The chance that the deliveries of ``order`` are held late: the share, weighed by
+    the warehouse and by the customer (every fifth one is difficult)."""
+    customers = sim.master.customers.ids
+    rank = customers.index(order.partner_id.id) if order.partner_id.id in customers else 0
+    customer_factor = (
+        DIFFICULT_CUSTOMER_FACTOR
+        if rank % DIFFICULT_CUSTOMER_EVERY == DIFFICULT_CUSTOMER_EVERY - 1
+        else OTHER_CUSTOMER_FACTOR
+    )
+    factor = LATE_FACTORS.get(order.warehouse_id.code, 1.0) * customer_factor
+    return min(0.95, sim.shares.late_delivery_share * factor)
 
 
 def follow_up(sim):

@@ -136,6 +136,17 @@ export class WorkflowDashboard extends Component {
         });
     }
 
+    openRecord(resModel, resId, name) {
+        return this.action.doAction({
+            type: "ir.actions.act_window",
+            name,
+            res_model: resModel,
+            res_id: resId,
+            views: [[false, "form"]],
+            target: "current",
+        });
+    }
+
     openAging(row, index) {
         const bucket = this.state.data.buckets[index];
         const label = index === null ? "" : ` (${bucket.label})`;
