@@ -40,7 +40,7 @@ i18n:
 bench:
 	bash scripts/bench.sh
 
-# Load test (about 7 minutes, not part of make bench): Locust drives a prefork Odoo on
+# Load test (about 15 minutes, not part of make bench): Locust drives a prefork Odoo on
 # 127.0.0.1 with and without the suite (bench/load.py; WM_LOAD_SECONDS, WM_LOAD_ROUNDS...)
 load:
 	bash scripts/load.sh

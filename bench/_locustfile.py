@@ -16,9 +16,10 @@ endpoint. Users:
   fixed pace, as the dashboard's auto-refresh does.
 - ``ExceptionUser`` (suite only): opens the list of open exceptions, assigns one to
   itself, writes a resolution and resolves it, at a fixed pace.
-- ``WebhookUser`` (suite only): a carrier posting signed Standard Webhooks
-  (``carrier.status`` about the orders, a share of ``workflow.exception`` reports with a
-  few recurring dedupe keys, and re-sent ids, as a sender retrying does) at a fixed rate.
+- ``WebhookUser`` (suite only): a carrier posting signed Standard Webhooks: a
+  ``carrier.status`` about each order delivered by the order users, a share of
+  ``workflow.exception`` reports with a few recurring dedupe keys, and re-sent ids, as a
+  sender retrying does.
 
 Configuration: the JSON file named by ``WM_LOAD_PLAN`` (written by bench/load.py: logins,
 password, products, customers, exceptions per user, the integration's key and secret,
@@ -35,6 +36,7 @@ import random
 import time
 
 import gevent
+import gevent.queue
 from locust import FastHttpUser, constant, constant_throughput, events, task
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -93,6 +95,9 @@ def _dump(environment, **_kwargs):
 
 _LOGINS = itertools.count()
 _RPC_IDS = itertools.count(1)
+_WEBHOOK_IDS = itertools.count()
+# delivered orders, handed from the order users to the carrier (suite runs only)
+DELIVERED = gevent.queue.Queue()
 
 
 class RpcError(Exception):
@@ -210,7 +215,17 @@ class OrderUser(OdooUser):
         )
         if result is not True:
             # a backorder or other wizard: the stock plan makes none expected
-            raise RpcError(f"unexpected answer of button_validate: {str(result)[:80]}")
+            self.environment.events.request.fire(
+                request_type="CHECK",
+                name="delivery: validate answered a wizard",
+                response_time=0,
+                response_length=0,
+                exception=RpcError(str(result)[:80]),
+                context={"outcome": f"unexpected answer: {str(result)[:80]}"},
+            )
+            raise RpcError("unexpected answer of button_validate")
+        if PLAN["users"]["webhook"]:
+            DELIVERED.put(order_id)  # the carrier reports on it
         context = {"active_model": "sale.order", "active_ids": [order_id], "active_id": order_id}
         wizard_id = self.call_kw(
             "invoice: wizard",
@@ -295,33 +310,47 @@ class ExceptionUser(OdooUser):
 
 
 class WebhookUser(FastHttpUser):
-    """A carrier posting signed webhooks at ``rate`` per second per user."""
+    """A carrier posting signed webhooks: one ``carrier.status`` per delivered order
+    (the order users hand them over), every fifth delivery also a ``workflow.exception``
+    report (three recurring dedupe keys: occurrences of open exceptions), every tenth a
+    re-send of the previous message (same id and body, as a retrying sender)."""
 
     fixed_count = PLAN["users"]["webhook"]
-    wait_time = constant_throughput(PLAN["pace"]["webhooks_per_second"])
+    wait_time = constant(0)  # paced by the deliveries
     network_timeout = 120.0
     connection_timeout = 30.0
 
     def on_start(self):
         self.index = next(_LOGINS)
-        self.rng = random.Random(1000 + self.index)
         self.key = signature.secret_key(PLAN["secret"])
         self.sent = itertools.count()
         self.last = None
         _user_started(self.environment)
 
     @task
-    def post(self):
+    def deliveries(self):
+        try:
+            order_id = DELIVERED.get(timeout=2)
+        except gevent.queue.Empty:
+            return
+        self.post(
+            "webhook: carrier.status",
+            {
+                "type": "carrier.status",
+                "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "data": {
+                    "tracking_ref": f"{PLAN['run']}-{order_id}",
+                    "status": "in_transit",
+                    "res_model": "sale.order",
+                    "res_id": order_id,
+                },
+            },
+        )
         n = next(self.sent)
-        if self.last and n % 10 == 9:
-            # a sender retrying a message it already sent (same id, same body)
-            webhook_id, body, name = self.last
-            name = "webhook: re-sent"
-        else:
-            webhook_id = f"{PLAN['run']}-{self.index}-{n}"
-            if n % 5 == 4:
-                name = "webhook: workflow.exception"
-                envelope = {
+        if n % 5 == 4:
+            self.post(
+                "webhook: workflow.exception",
+                {
                     "type": "workflow.exception",
                     "data": {
                         "category": "integration_failure",
@@ -329,21 +358,18 @@ class WebhookUser(FastHttpUser):
                         "severity": "medium",
                         "dedupe_key": f"{PLAN['run']}:carrier-api:{n % 3}",
                     },
-                }
-            else:
-                name = "webhook: carrier.status"
-                envelope = {
-                    "type": "carrier.status",
-                    "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    "data": {
-                        "tracking_ref": webhook_id,
-                        "status": "in_transit",
-                        "res_model": "sale.order",
-                        "res_id": self.rng.choice(PLAN["webhook_order_ids"]),
-                    },
-                }
+                },
+            )
+        if n % 10 == 9:
+            self.post("webhook: re-sent", None)
+
+    def post(self, name, envelope):
+        if envelope is None:
+            webhook_id, body = self.last
+        else:
+            webhook_id = f"{PLAN['run']}-{self.index}-{next(_WEBHOOK_IDS)}"
             body = json.dumps(envelope).encode()
-            self.last = (webhook_id, body, name)
+            self.last = (webhook_id, body)
         headers = signature.sign_headers(PLAN["secret"], webhook_id, body, key=self.key)
         headers["Content-Type"] = "application/json"
         with self.client.post(
@@ -359,7 +385,7 @@ class WebhookUser(FastHttpUser):
                 answer = response.json().get("status") if status == 200 else None
             except ValueError:
                 answer = None
-            expected = "duplicate" if name == "webhook: re-sent" else "processed"
+            expected = "duplicate" if envelope is None else "processed"
             outcome = "ok" if status == 200 and answer == expected else f"http{status}:{answer}"
             response.request_meta["context"]["outcome"] = outcome
             if outcome == "ok":

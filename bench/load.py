@@ -7,26 +7,36 @@
 database and against a database of the same Odoo apps without the suite, with the same
 data, in the same run.
 
-Simulated users (bench/_locustfile.py) speak HTTP as in production: order users (both
-databases, closed loop) create, confirm, deliver and invoice sale orders over JSON-RPC;
-suite only, at a fixed pace: dashboard users poll ``get_dashboard_data``, an exception
-user lists, assigns and resolves exceptions, a carrier posts signed webhooks
-(``carrier.status``, ``workflow.exception`` with recurring dedupe keys, re-sent ids).
-The first ``--warmup`` seconds of each run are not measured. With ``--rounds`` 2 or more
-the databases alternate (suite, vanilla, vanilla, suite, ...).
+Simulated users (bench/_locustfile.py) speak HTTP as in production: order users create,
+confirm, deliver and invoice sale orders over JSON-RPC (closed loop, no think time);
+suite only: dashboard users poll ``get_dashboard_data`` every ``--dashboard-seconds``, an
+exception user lists, assigns and resolves an exception every ``--exception-seconds``, a
+carrier posts signed webhooks about the delivered orders (``carrier.status``,
+``workflow.exception`` with recurring dedupe keys, re-sent ids).
 
-Reported per request type and database: requests, throughput, p50/p95, errors (5xx
-apart); the suite/vanilla ratios of the request types both have (suite-only types are
-reported alone). Afterwards, in the suite's database: every stage change of the run's
-orders and deliveries has its event, no open exception is duplicated, every inbound
-message is stored once (re-sent ids as duplicates), and the webhook-raised exceptions
-count every report. Targets: orders/s and requests/s suite/vanilla >= 0.9, p95 ratio
-<= 1.15, no 5xx, no failed request, every integrity check at 0.
+Three kinds of run, alternating over ``--rounds`` (ABC, CBA, ...):
+
+- ``suite``: the suite's database with every user;
+- ``vanilla``: the database without the suite, with the order users (the suite-only
+  request types have no twin there: they are reported alone);
+- ``suite_orders`` (``--same-traffic 1``, the default): the suite's database with the
+  order users only, i.e. the traffic of vanilla: what the suite costs the same requests,
+  apart from the load of its own.
+
+The measured window of a run opens ``--warmup`` seconds after the last user has started
+(logged in) and lasts ``--seconds``. Reported per request type and run kind: requests,
+throughput, p50/p95, failures (5xx apart); the ratios to vanilla of the request types
+both have. After each run on the suite's database: every stage change of the run's orders
+and deliveries has its event, no open exception is duplicated, every inbound message is
+stored once (re-sent ids as duplicates), the webhook-raised exceptions count every
+report. Targets: orders/s and requests/s ratio >= 0.9, p95 ratio <= 1.15 (pooled and of
+the worst request type), no 5xx, no failed request, every integrity count at 0.
 
     python bench/load.py --db wm_load --vanilla-db wm_load_vanilla [--seconds 60]
 
-Run by ``make load`` (scripts/load.sh builds both databases), not by ``make bench``
-(about 7 minutes). Only 127.0.0.1 is ever contacted; every run stops by itself.
+Run by ``make load`` (scripts/load.sh builds both databases), not by ``make bench``:
+about 15 minutes with the defaults. Only 127.0.0.1 is ever contacted; every run stops
+by itself.
 """
 
 import contextlib
@@ -45,7 +55,6 @@ LOCUSTFILE = os.path.join(HERE, "_locustfile.py")
 OUT_DIR = os.environ.get("WM_BENCH_OUT") or os.path.join(HERE, "out")
 LOGIN_PREFIX = "wm_load_"
 PRODUCT_CODE = "WMLOAD-"
-WEBHOOK_ORDER_REF = "WMLOAD-WEBHOOK"
 INTEGRATION_NAME = "WM load carrier"
 SUITE_ONLY_USERS = ("dashboard", "exception", "webhook")
 USER_CLASSES = {
@@ -54,6 +63,12 @@ USER_CLASSES = {
     "exception": "ExceptionUser",
     "webhook": "WebhookUser",
 }
+# "suite": the suite's database with every user; "vanilla": the database without the
+# suite, order users only (the suite-only requests have no twin there); "suite_orders":
+# the suite's database with the order users only, the same traffic as vanilla (what the
+# suite costs the same requests, its own requests apart)
+LABELS = ("suite", "vanilla", "suite_orders")
+RATIO_TITLES = {"suite": "suite/van", "suite_orders": "same/van"}
 TARGET_THROUGHPUT = 0.9
 TARGET_P95 = 1.15
 
@@ -73,9 +88,16 @@ def extra_args(parser):
     parser.add_argument("--dashboard-users", type=int, default=2)
     parser.add_argument("--exception-users", type=int, default=1)
     parser.add_argument("--webhook-users", type=int, default=1)
-    parser.add_argument("--dashboard-seconds", type=float, default=5.0)
-    parser.add_argument("--exception-seconds", type=float, default=5.0)
-    parser.add_argument("--webhooks-per-second", type=float, default=2.0)
+    parser.add_argument(
+        "--same-traffic",
+        type=int,
+        default=env_number("WM_LOAD_SAME_TRAFFIC", 1),
+        help="1: also run the suite with the order users only (suite_orders)",
+    )
+    # a dashboard refreshes every 60 s by default (workflow_monitor.dashboard_refresh_seconds):
+    # 15 s is a manager who set it lower; a person resolves one exception every 10 s
+    parser.add_argument("--dashboard-seconds", type=float, default=15.0)
+    parser.add_argument("--exception-seconds", type=float, default=10.0)
 
 
 # ------------------------------------------------------------
@@ -83,8 +105,9 @@ def extra_args(parser):
 # ------------------------------------------------------------
 
 
-def seed(db, suite, args, run):
-    """Creates what is missing, returns the plan the Locust users read."""
+def seed(db, suite, monitoring, args, run):
+    """Creates what is missing, returns the plan the Locust users read (``monitoring``:
+    with the suite-only users)."""
     registry, cr, env = environment(db)
     try:
         users = seed_users(env, suite, args)
@@ -99,19 +122,17 @@ def seed(db, suite, args, run):
             "partner_ids": partners.ids,
             "users": {
                 "order": args.order_users,
-                "dashboard": args.dashboard_users if suite else 0,
-                "exception": args.exception_users if suite else 0,
-                "webhook": args.webhook_users if suite else 0,
+                "dashboard": args.dashboard_users if monitoring else 0,
+                "exception": args.exception_users if monitoring else 0,
+                "webhook": args.webhook_users if monitoring else 0,
             },
             "pace": {
                 "dashboard_seconds": args.dashboard_seconds,
                 "exception_seconds": args.exception_seconds,
-                "webhooks_per_second": args.webhooks_per_second,
             },
             "seconds": args.seconds,
             "warmup": args.warmup,
             "exceptions": [[]],
-            "webhook_order_ids": [],
             "secret": "",
             "hook_path": "",
         }
@@ -196,20 +217,12 @@ def seed_partners(env, count=100):
 
 
 def seed_suite(env, args, run, partners):
-    """The carrier integration, orders its webhooks talk about, open exceptions to work."""
+    """The carrier integration and open exceptions to work."""
     Integration = env["workflow.integration"].with_context(active_test=False)
     integration = Integration.search([("name", "=", INTEGRATION_NAME)], limit=1)
     if not integration:
         integration = Integration.create({"name": INTEGRATION_NAME, "kind": "carrier"})
     integration.write({"active": True, "inbound_enabled": True, "paused": False})
-    orders = env["sale.order"].search([("client_order_ref", "=", WEBHOOK_ORDER_REF)])
-    if len(orders) < 20:
-        orders |= env["sale.order"].create(
-            [
-                {"partner_id": partner.id, "client_order_ref": WEBHOOK_ORDER_REF}
-                for partner in partners[: 20 - len(orders)]
-            ]
-        )
     # enough for twice the planned pace
     per_user = int(2 * (args.seconds + args.warmup) / args.exception_seconds) + 5
     users = max(1, args.exception_users)
@@ -227,7 +240,6 @@ def seed_suite(env, args, run, partners):
     )
     return {
         "exceptions": [exceptions.ids[i::users] for i in range(users)],
-        "webhook_order_ids": orders.ids,
         "secret": integration.signing_secret,
         "hook_path": f"/workflow_monitor/hook/{integration.inbound_uuid}",
         "integration_id": integration.id,
@@ -379,24 +391,44 @@ def per_type(samples, seconds):
     return table
 
 
-def comparison(suite_table, vanilla_table, suite_samples, vanilla_samples):
-    shared = sorted(set(suite_table) & set(vanilla_table) - {"login"})
+def pooled_p95(samples, names):
+    rows = [s[2] for s in samples if s[0] in names]
+    return percentiles(rows)["p95"] if rows else None
+
+
+def ratio(numerator, denominator):
+    return numerator / denominator if numerator is not None and denominator else None
+
+
+def comparison(types, samples, label):
+    """``label``'s figures against vanilla on the request types both have."""
+    table, vanilla = types[label], types["vanilla"]
+    shared = sorted(set(table) & set(vanilla) - {"login"})
     ratios = {
         name: {
-            "throughput": suite_table[name]["per_second"] / vanilla_table[name]["per_second"],
-            "p95": suite_table[name]["p95_ms"] / vanilla_table[name]["p95_ms"],
+            "throughput": ratio(table[name]["per_second"], vanilla[name]["per_second"]),
+            "p95": ratio(table[name]["p95_ms"], vanilla[name]["p95_ms"]),
         }
         for name in shared
-        if vanilla_table[name]["per_second"] and vanilla_table[name]["p95_ms"]
     }
-    pooled = {}
-    for label, samples in (("suite", suite_samples), ("vanilla", vanilla_samples)):
-        rows = [s for s in samples if s[0] in shared]
-        pooled[label] = {
-            "requests": len(rows),
-            "p95_ms": percentiles([s[2] for s in rows])["p95"] if rows else None,
-        }
-    return shared, ratios, pooled
+    orders = {key: types[key].get("invoice: post", {}).get("per_second", 0.0)
+              for key in (label, "vanilla")}  # fmt: skip
+    rates = {key: sum(types[key][name]["per_second"] for name in shared)
+             for key in (label, "vanilla")}  # fmt: skip
+    p95 = {key: pooled_p95(samples[key], shared) for key in (label, "vanilla")}
+    worst = max(ratios, key=lambda name: ratios[name]["p95"] or 0) if ratios else None
+    return {
+        "shared_types": shared,
+        "ratios": ratios,
+        "orders_per_second": orders,
+        "shared_requests_per_second": rates,
+        "pooled_p95_ms": p95,
+        "order_ratio": ratio(orders[label], orders["vanilla"]),
+        "rate_ratio": ratio(rates[label], rates["vanilla"]),
+        "p95_ratio": ratio(p95[label], p95["vanilla"]),
+        "worst_type": worst,
+        "worst_p95_ratio": ratios[worst]["p95"] if worst else None,
+    }
 
 
 # ------------------------------------------------------------
@@ -535,12 +567,15 @@ def sent_webhooks(samples):
 # ------------------------------------------------------------
 
 
-def one_run(args, db, suite, label, round_no, run):
-    """Seeds, serves and loads ``db`` once; returns (measured samples, integrity)."""
+def one_run(args, label, round_no, run):
+    """Seeds, serves and loads the database of ``label`` once; returns (measured
+    samples, integrity)."""
     import odoo
 
+    suite, monitoring = label != "vanilla", label == "suite"
+    db = args.db if suite else args.vanilla_db
     prefix = os.path.join(OUT_DIR, f"load-{label}-{round_no}")
-    plan = seed(db, suite, args, f"{run}r{round_no}")
+    plan = seed(db, suite, monitoring, args, f"{run}{label[:1]}{round_no}")
     since = odoo.fields.Datetime.now()
     with odoo_server(args.config, db, args.port, f"{prefix}.odoo.log"):
         samples, window = run_locust(plan, args.port, prefix)
@@ -556,104 +591,117 @@ def one_run(args, db, suite, label, round_no, run):
     return window, checks
 
 
-def print_table(types, ratios):
-    print(f"{'request':40} {'db':8} {'req':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} fail")
-    for name in sorted(set(types["suite"]) | set(types["vanilla"])):
-        for label in ("suite", "vanilla"):
-            row = types[label].get(name)
+def print_table(figures):
+    types = figures["types"]
+    print(f"{'request':40} {'run':12} {'req':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} fail")
+    for name in sorted(set().union(*types.values())):
+        for label, table in types.items():
+            row = table.get(name)
             if row:
                 print(
-                    f"{name:40} {label:8} {row['requests']:6} {row['per_second']:7.2f} "
+                    f"{name:40} {label:12} {row['requests']:6} {row['per_second']:7.2f} "
                     f"{row['p50_ms']:8.1f} {row['p95_ms']:8.1f} {row['failed']}"
                 )
-        if name in ratios:
-            rate, p95 = ratios[name]["throughput"], ratios[name]["p95"]
-            print(f"{'':40} {'ratio':8} {'':6} {rate:7.3f} {'':8} {p95:8.3f}")
+        for label, versus in figures["versus_vanilla"].items():
+            if name in versus["ratios"]:
+                rate, p95 = versus["ratios"][name]["throughput"], versus["ratios"][name]["p95"]
+                title = RATIO_TITLES[label]
+                print(f"{'':40} {title:12} {'':6} {rate:7.3f} {'':8} {p95:8.3f}")
+
+
+def run_all(args):
+    """Every run, databases alternating; returns (measured samples by database,
+    integrity results of the suite's runs)."""
+    run = f"wmload{int(time.time())}"
+    labels = LABELS if args.same_traffic else LABELS[:2]
+    samples = {label: [] for label in labels}
+    integrity_runs = []
+    for round_no in range(args.rounds):
+        for label in labels if round_no % 2 == 0 else labels[::-1]:
+            window, checks = one_run(args, label, round_no, run)
+            samples[label] += window
+            if checks:
+                integrity_runs.append(checks)
+    return samples, integrity_runs
+
+
+def summary(samples, seconds):
+    """Per-type tables of every run kind, and their comparisons with vanilla."""
+    types = {label: per_type(rows, seconds) for label, rows in samples.items()}
+    rows = [row for table in types.values() for row in table.values()]
+    return {
+        "types": types,
+        "versus_vanilla": {
+            label: comparison(types, samples, label) for label in types if label != "vanilla"
+        },
+        "failed": sum(row["failed"] for row in rows),
+        "http_5xx": sum(row["http_5xx"] for row in rows),
+    }
+
+
+def load_checks(figures, integrity_runs):
+    checks = []
+    for label, title in (("suite", "suite/vanilla"),
+                         ("suite_orders", "suite/vanilla, same traffic")):  # fmt: skip
+        versus = figures["versus_vanilla"].get(label)
+        if not versus:
+            continue
+        checks += [
+            check(f"orders/s {title} (order to cash completed)", versus["order_ratio"],
+                  ">=", TARGET_THROUGHPUT, "x"),
+            check(f"requests/s {title} (request types of both)", versus["rate_ratio"],
+                  ">=", TARGET_THROUGHPUT, "x"),
+            check(f"p95 {title} (all requests of both types)", versus["p95_ratio"],
+                  "<=", TARGET_P95, "x"),
+            check(f"p95 {title}, worst request type ({versus['worst_type']})",
+                  versus["worst_p95_ratio"], "<=", TARGET_P95, "x"),
+        ]  # fmt: skip
+    checks += [
+        check("HTTP 5xx answers (every run)", figures["http_5xx"], "==", 0),
+        check("failed requests (every run)", figures["failed"], "==", 0),
+    ]
+    totals = {}
+    for result, _figures in integrity_runs:
+        for name, value in result.items():
+            totals[name] = totals.get(name, 0) + value
+    return checks + [check(name, value, "==", 0) for name, value in totals.items()]
 
 
 def main():
     args = parse_args(__doc__, extra_args)
     args.vanilla_db = args.vanilla_db or f"{args.db}_vanilla"
     os.makedirs(OUT_DIR, exist_ok=True)
-    run = f"wmload{int(time.time())}"
-    samples = {"suite": [], "vanilla": []}
-    integrity_runs = []
-    for round_no in range(args.rounds):
-        order = ("suite", "vanilla") if round_no % 2 == 0 else ("vanilla", "suite")
-        for label in order:
-            db = args.db if label == "suite" else args.vanilla_db
-            window, checks = one_run(args, db, label == "suite", label, round_no, run)
-            samples[label] += window
-            if checks:
-                integrity_runs.append(checks)
-    seconds = args.seconds * args.rounds
-    types = {label: per_type(rows, seconds) for label, rows in samples.items()}
-    shared, ratios, pooled = comparison(
-        types["suite"], types["vanilla"], samples["suite"], samples["vanilla"]
-    )
-    orders = {
-        label: types[label].get("invoice: post", {}).get("per_second", 0.0)
-        for label in ("suite", "vanilla")
-    }
-    order_ratio = orders["suite"] / orders["vanilla"] if orders["vanilla"] else None
-    shared_rate = {
-        label: sum(types[label][name]["per_second"] for name in shared)
-        for label in ("suite", "vanilla")
-    }
-    rate_ratio = shared_rate["suite"] / shared_rate["vanilla"] if shared_rate["vanilla"] else None
-    p95_ratio = (
-        pooled["suite"]["p95_ms"] / pooled["vanilla"]["p95_ms"]
-        if pooled["suite"]["p95_ms"] and pooled["vanilla"]["p95_ms"]
-        else None
-    )
-    worst_name = max(ratios, key=lambda name: ratios[name]["p95"]) if ratios else None
-    failed = sum(row["failed"] for table in types.values() for row in table.values())
-    http_5xx = sum(row["http_5xx"] for table in types.values() for row in table.values())
-    print_table(types, ratios)
-    checks = [
-        check("orders/s suite/vanilla (order to cash completed)", order_ratio, ">=",
-              TARGET_THROUGHPUT, "x"),
-        check("requests/s suite/vanilla (request types of both)", rate_ratio, ">=",
-              TARGET_THROUGHPUT, "x"),
-        check("p95 suite/vanilla (all requests of both types)", p95_ratio, "<=", TARGET_P95, "x"),
-        check(f"p95 suite/vanilla, worst request type ({worst_name})",
-              ratios[worst_name]["p95"] if worst_name else None, "<=", TARGET_P95, "x"),
-        check("HTTP 5xx answers (both databases)", http_5xx, "==", 0),
-        check("failed requests (both databases)", failed, "==", 0),
-    ]  # fmt: skip
-    totals = {}
-    for result, _figures in integrity_runs:
-        for name, value in result.items():
-            totals[name] = totals.get(name, 0) + value
-    checks += [check(name, value, "==", 0) for name, value in totals.items()]
+    load_start = os.getloadavg()
+    samples, integrity_runs = run_all(args)
+    figures = summary(samples, args.seconds * args.rounds)
+    print_table(figures)
     report(
         "load",
-        {
-            "databases": {"suite": args.db, "vanilla": args.vanilla_db},
-            "seconds_per_run": args.seconds,
-            "warmup_seconds": args.warmup,
-            "rounds": args.rounds,
-            "users": {
+        dict(
+            figures,
+            databases={"suite": args.db, "vanilla": args.vanilla_db},
+            seconds_per_run=args.seconds,
+            warmup_seconds=args.warmup,
+            rounds=args.rounds,
+            users={
                 "order": args.order_users,
                 "dashboard": args.dashboard_users,
                 "exception": args.exception_users,
                 "webhook": args.webhook_users,
             },
-            "pace": {
+            pace={
                 "dashboard_seconds": args.dashboard_seconds,
                 "exception_seconds": args.exception_seconds,
-                "webhooks_per_second": args.webhooks_per_second,
+                "webhooks": "one carrier.status per delivered order, a workflow.exception "
+                "report every 5th, a re-send every 10th",
             },
-            "server": "odoo-bin --workers=2 --max-cron-threads=1 on 127.0.0.1",
-            "load_average_end": os.getloadavg(),
-            "types": types,
-            "ratios": ratios,
-            "pooled": pooled,
-            "orders_per_second": orders,
-            "shared_requests_per_second": shared_rate,
-            "integrity": [figures for _result, figures in integrity_runs],
-            "checks": checks,
-        },
+            server="odoo-bin --workers=2 --max-cron-threads=1 on 127.0.0.1",
+            # the machine may be shared: its load before and after the runs
+            load_average_start=load_start,
+            load_average_end=os.getloadavg(),
+            integrity=[details for _result, details in integrity_runs],
+            checks=load_checks(figures, integrity_runs),
+        ),
     )
 
 

@@ -5,9 +5,10 @@
 # without the suite, no demo data), built once here (WM_RESET=1 rebuilds them). Both get
 # the same users, customers and products from bench/load.py.
 # Settings: WM_LOAD_SECONDS (measured seconds per run, default 60), WM_LOAD_WARMUP (10),
-# WM_LOAD_ROUNDS (2: suite, vanilla, vanilla, suite), WM_LOAD_USERS (order users, 4),
+# WM_LOAD_ROUNDS (2: the run kinds in turn, then backwards), WM_LOAD_USERS (order users,
+# 4), WM_LOAD_SAME_TRAFFIC (1: also the suite with the order users only; 0: not),
 # WM_LOAD_PORT (HTTP port, default 8269; the next one serves the websocket), WM_LOAD_DB.
-# About 7 minutes with the defaults. The result is bench/results/load.json, shown in the
+# About 15 minutes with the defaults (6 runs of 60 s, each with its server start). The result is bench/results/load.json, shown in the
 # table of bench/_summary.py (run at the end, as by make bench); the logs of Odoo and
 # Locust are in logs/load/. Exits non-zero when the script crashed; a missed target is a
 # FAIL row.
