@@ -9,7 +9,8 @@
   apt-installed by the Dockerfile;
 - the Dockerfile builds on odoo:18.0, copies every module to /mnt/extra-addons and runs
   Odoo's external-dependency check at build time;
-- docker-compose.yml builds the Dockerfile for its Odoo service;
+- docker-compose.yml builds the Dockerfile for its Odoo service, and .dockerignore sends
+  the daemon what the Dockerfile copies;
 - every module named by an install command (``-i``) of README.md, docker/README.md and
   docker-compose.yml exists, and the Docker docs' commands install the whole suite.
 
@@ -161,6 +162,18 @@ class TestDocker(unittest.TestCase):
         )
         conf = (REPO / "docker" / "odoo.conf").read_text()
         self.assertRegex(conf, r"(?m)^addons_path = /mnt/extra-addons$")
+
+    def test_build_context_lets_every_copy_source_through(self):
+        lines = (REPO / ".dockerignore").read_text().splitlines()
+        patterns = [line.strip() for line in lines if line.strip() and line[0] != "#"]
+        self.assertEqual(patterns[0], "*", "the context is the repository: send only sources")
+        sources = [
+            line.split()[-2]
+            for line in dockerfile_instructions()
+            if line.startswith("COPY ") and "--from" not in line
+        ]
+        for source in sources:
+            self.assertIn(f"!{source}", patterns, f".dockerignore keeps {source} out")
 
     def test_compose_builds_the_dockerfile(self):
         odoo = [line.strip() for line in compose_service("odoo")]
