@@ -40,7 +40,8 @@ import gevent.queue
 from locust import FastHttpUser, constant, constant_throughput, events, task
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PLAN = json.load(open(os.environ["WM_LOAD_PLAN"]))  # noqa: SIM115 (read once at import)
+with open(os.environ["WM_LOAD_PLAN"]) as _plan:
+    PLAN = json.load(_plan)
 SAMPLES_PATH = os.environ["WM_LOAD_SAMPLES"]
 
 
@@ -96,6 +97,7 @@ def _dump(environment, **_kwargs):
 _LOGINS = itertools.count()
 _RPC_IDS = itertools.count(1)
 _WEBHOOK_IDS = itertools.count()
+_EXCEPTION_WORKERS = itertools.count()  # each works its own share of the exceptions
 # delivered orders, handed from the order users to the carrier (suite runs only)
 DELIVERED = gevent.queue.Queue()
 
@@ -277,7 +279,7 @@ class ExceptionUser(OdooUser):
 
     def on_start(self):
         super().on_start()
-        own = PLAN["exceptions"][self.index % len(PLAN["exceptions"])]
+        own = PLAN["exceptions"][next(_EXCEPTION_WORKERS) % len(PLAN["exceptions"])]
         self.todo = list(own)
 
     @task
