@@ -623,17 +623,37 @@ def run_all(args):
     results of the suite's runs, serialization failures Odoo retried by kind)."""
     run = f"wmload{int(time.time())}"
     labels = LABELS if args.same_traffic else LABELS[:2]
-    samples = {label: [] for label in labels}
+    samples = [{label: [] for label in labels} for _round in range(args.rounds)]
     integrity_runs = []
     retried = dict.fromkeys(labels, 0)
     for round_no in range(args.rounds):
         for label in labels if round_no % 2 == 0 else labels[::-1]:
             window, checks, retried_here = one_run(args, label, round_no, run)
-            samples[label] += window
+            samples[round_no][label] = window
             retried[label] += retried_here
             if checks:
                 integrity_runs.append(checks)
     return samples, integrity_runs, retried
+
+
+def per_round(samples, seconds):
+    """The ratios to vanilla of each round alone (its runs follow one another: the load
+    of a shared machine drifts less within a round than across the whole test)."""
+    rounds = []
+    for by_label in samples:
+        figures = summary(by_label, seconds)
+        rounds.append(
+            {
+                label: {key: versus[key] for key in ("order_ratio", "rate_ratio", "p95_ratio")}
+                for label, versus in figures["versus_vanilla"].items()
+            }
+        )
+    return rounds
+
+
+def pooled(samples):
+    """The samples of every round, by run kind."""
+    return {label: [row for by_label in samples for row in by_label[label]] for label in samples[0]}
 
 
 def summary(samples, seconds):
@@ -684,8 +704,10 @@ def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     load_start = os.getloadavg()
     samples, integrity_runs, retried = run_all(args)
-    figures = summary(samples, args.seconds * args.rounds)
+    figures = summary(pooled(samples), args.seconds * args.rounds)
+    figures["per_round"] = per_round(samples, args.seconds)
     print_table(figures)
+    print("ratios to vanilla per round:", json.dumps(figures["per_round"]))
     report(
         "load",
         dict(

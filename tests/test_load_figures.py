@@ -92,6 +92,23 @@ class TestLoadFigures(unittest.TestCase):
         self.assertEqual(checks["duplicated open exceptions"]["value"], 1)
         self.assertFalse(checks["duplicated open exceptions"]["pass"])
 
+    def test_rounds_pooled_and_compared_alone(self):
+        rounds = [
+            {
+                "suite": samples("invoice: post", 9, 100.0),
+                "vanilla": samples("invoice: post", 10, 100.0),
+            },
+            {
+                "suite": samples("invoice: post", 2, 300.0),
+                "vanilla": samples("invoice: post", 4, 100.0),
+            },
+        ]
+        self.assertEqual(len(self.load.pooled(rounds)["suite"]), 11)
+        ratios = self.load.per_round(rounds, 10)
+        self.assertAlmostEqual(ratios[0]["suite"]["order_ratio"], 0.9)
+        self.assertAlmostEqual(ratios[1]["suite"]["order_ratio"], 0.5)
+        self.assertAlmostEqual(ratios[1]["suite"]["p95_ratio"], 3.0)
+
     def test_webhooks_sent_are_counted_over_the_whole_run(self):
         rows = samples("webhook: carrier.status", 10, 5.0)
         rows += samples("webhook: workflow.exception", 3, 5.0)
