@@ -5,10 +5,10 @@
 SHELL := /bin/bash
 ARGS ?=
 
-.PHONY: help setup demo test test-slow test-n8n lint i18n bench clean distclean
+.PHONY: help setup demo test test-slow test-n8n lint i18n bench load clean distclean
 
 help:
-	@echo "make setup | demo | test [ARGS='pytest args'] | test-slow | test-n8n | lint | i18n | bench | clean | distclean"
+	@echo "make setup | demo | test [ARGS='pytest args'] | test-slow | test-n8n | lint | i18n | bench | load | clean | distclean"
 
 setup:
 	bash scripts/bootstrap.sh
@@ -39,6 +39,11 @@ i18n:
 
 bench:
 	bash scripts/bench.sh
+
+# Load test (about 15 minutes, not part of make bench): Locust drives a prefork Odoo on
+# 127.0.0.1 with and without the suite (bench/load.py; WM_LOAD_SECONDS, WM_LOAD_ROUNDS...)
+load:
+	bash scripts/load.sh
 
 # Stops and deletes the private PostgreSQL cluster (all its databases) and the filestore;
 # keeps .venv and node_modules (make distclean removes those too).

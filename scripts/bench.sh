@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs every bench/*.py (except helpers named _*.py), or only the scripts named as
-# arguments (e.g. `scripts/bench.sh sla_sweep event_ingest`), with the virtualenv's Python
-# and Odoo importable, against the database wm_bench (every workflow_monitor_* module, no
-# demo data; WM_RESET=1 rebuilds it; WM_BENCH_DB names another one). Scripts get
+# Runs every bench/*.py (except helpers named _*.py, and load.py: `make load` runs it), or
+# only the scripts named as arguments (e.g. `scripts/bench.sh sla_sweep event_ingest`),
+# with the virtualenv's Python and Odoo importable, against the database wm_bench (every
+# workflow_monitor_* module, no demo data; WM_RESET=1 rebuilds it; WM_BENCH_DB names another one). Scripts get
 # WM_ODOO_CONF and ODOO_RC (the Odoo config), WM_BENCH_DB, and WM_BENCH_OUT (a folder for
 # their files); their output is also kept in logs/bench/<script>.log, and each is stopped
 # after WM_BENCH_TIMEOUT seconds (default 3600; the whole set takes about 10 minutes here). Then bench/_summary.py writes one table of
@@ -21,7 +21,10 @@ if (($#)); then
         scripts+=("$REPO/bench/$name.py")
     done
 else
-    scripts=("$REPO"/bench/[!_]*.py)
+    for script in "$REPO"/bench/[!_]*.py; do
+        # the load test has its own databases, server and command (make load)
+        [[ "$(basename "$script")" == load.py ]] || scripts+=("$script")
+    done
 fi
 if ((${#scripts[@]} == 0)); then
     info "bench/ has no scripts: nothing to run"
