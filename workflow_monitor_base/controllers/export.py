@@ -12,9 +12,10 @@ whole days in UTC, both included; they are required when the definition has more
 and span at most 366 days. Every malformed request is answered 400 with a JSON body
 ``{"error": ..., "parameter": ...}`` naming the parameter.
 
-Each OCEL event is linked to the document of its instance; the other documents a
-distribution flow touches (pickings, invoices) are not linked (the event log does not
-record which of them moved the flow).
+OCEL objects are the documents of the instances and the documents declared related to
+them (an order's pickings and invoices, with object-to-object relationships); each event
+is linked to its instance's document and to the related documents that moved it, the
+ones the user may read only (see ``tools/process_export.py``).
 """
 
 import logging

@@ -47,6 +47,7 @@ EVENT_COLUMNS = (
     ("correlation_id", "varchar"),
     ("payload", "jsonb"),
     ("company_id", "int4"),
+    ("related_documents", "jsonb"),
 )
 # Keys accepted by log_events besides the columns: codes resolved to ids.
 EVENT_CODE_KEYS = {"definition", "stage_from", "stage_to"}
@@ -94,6 +95,12 @@ class WorkflowEvent(models.Model):
     payload = fields.Json()
     payload_text = fields.Text(string="Payload (JSON)", compute="_compute_payload_text")
     company_id = fields.Many2one("res.company", ondelete="set null")
+    # written by the engine only (log_events empties it for other callers): the exports
+    # link the event to these documents when the reader may read them
+    related_documents = fields.Json(
+        help="Documents whose change moved the flow, e.g. the picking that shipped the "
+        'order: [{"model": "stock.picking", "id": 12}].'
+    )
 
     def init(self):
         # The audit trail keeps the ids it was written with: deleting a document, stage,
@@ -217,8 +224,10 @@ class WorkflowEvent(models.Model):
                 )
         self._check_caller_references(vals_list)
         now = clock.now(self.env)
+        # related_documents: which documents moved a flow is the capture's to say
         forced = [
-            dict(vals, user_id=self.env.uid, source="api", occurred_at=now) for vals in vals_list
+            dict(vals, user_id=self.env.uid, source="api", occurred_at=now, related_documents=None)
+            for vals in vals_list
         ]
         events = self._log_events(forced)
         # the bulk INSERT skips the ORM: apply the record rules as create() would
@@ -416,7 +425,27 @@ class WorkflowEvent(models.Model):
             vals.get("correlation_id") or context_flag(self.env, "workflow_correlation_id") or None,
             payload,
             vals.get("company_id") or self.env.company.id,
+            self._related_documents_value(vals.get("related_documents")),
         )
+
+    @api.model
+    def _related_documents_value(self, documents):
+        """``related_documents`` as stored: a list of ``{"model", "id"}`` or None."""
+        if not documents:
+            return None
+        if not isinstance(documents, (list, tuple)) or not all(
+            isinstance(doc, dict)
+            and isinstance(doc.get("model"), str)
+            and isinstance(doc.get("id"), int)
+            for doc in documents
+        ):
+            raise ValidationError(
+                _(
+                    'The related documents must be a list of {"model": name, "id": number} '
+                    "(field: related_documents)."
+                )
+            )
+        return [{"model": doc["model"], "id": doc["id"]} for doc in documents]
 
     @api.model
     def _log_security_signal(self, signal, message, res_model=None, res_id=None):

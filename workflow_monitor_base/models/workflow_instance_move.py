@@ -80,6 +80,7 @@ class Transition(NamedTuple):
     at: object
     entered: object
     who: tuple = ()
+    documents: tuple = ()  # ((model, id), ...) that moved it, see _workflow_feed
 
 
 class Move(NamedTuple):
@@ -161,9 +162,9 @@ class WorkflowInstanceMove(models.Model):
         """Apply observed stage sequences and log one event per actual change.
 
         :param chains: {(definition code, model, res_id): [(stage code, observed at[,
-            user id, source])]}, the stages a document went through in this transaction,
-            in order, and who moved it there. Codes equal to the current stage are
-            skipped, so re-applying changes nothing.
+            user id, source[, documents]])]}, the stages a document went through in this
+            transaction, in order, who moved it there and the documents that did. Codes
+            equal to the current stage are skipped, so re-applying changes nothing.
         :return: the logged events
         """
         if not chains:
@@ -228,7 +229,10 @@ class WorkflowInstanceMove(models.Model):
                 to_id = stages[code][0]
                 if to_id == stage_id:
                     continue
-                transitions.append(Transition(stage_id, to_id, at, entered, tuple(who)))
+                documents = who[2] if len(who) > 2 else ()
+                transitions.append(
+                    Transition(stage_id, to_id, at, entered, tuple(who[:2]), documents)
+                )
                 stage_id, entered = to_id, at
             if transitions:
                 moves.append(
@@ -302,6 +306,9 @@ class WorkflowInstanceMove(models.Model):
                     "user_id": who[0] if who else self.env.uid,
                     "payload": event_payload or None,
                     "company_id": company_id,
+                    "related_documents": [
+                        {"model": model, "id": res_id} for model, res_id in transition.documents
+                    ],
                 }
             )
         return events, sla_outcome

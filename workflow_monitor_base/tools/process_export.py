@@ -15,9 +15,13 @@ cursor is gone, on a cursor of their own.
 What is exported: the ``stage`` events of one definition whose instance the user may
 read, in ``[date_from, date_to]`` (whole days, UTC). An event's type is the code of the
 stage it reached. OCEL objects are the documents of the instances (``res_model:res_id``)
-and each event is linked to its instance's document (qualifier ``case``); the related
-documents a distribution flow also touches (pickings, invoices) are not linked yet: the
-event log does not record which of them moved the flow.
+and the documents related to them (an order's pickings and invoices: the declarations
+of ``_workflow_related_documents``, ``tools/process_relations.py``), with object-to-object
+relationships from the instance's document to each related one. Each event is linked to
+its instance's document (qualifier ``_workflow_object_qualifier``, default ``case``) and
+to the related documents that moved it (``workflow.event.related_documents``, recorded by
+the capture), by the qualifier of their relation; a document the user may not read
+(record rules, another company) is neither an object nor linked.
 """
 
 import contextlib
@@ -30,6 +34,8 @@ from xml.sax.saxutils import quoteattr
 from odoo import api
 from odoo.modules.registry import Registry
 from odoo.tools import SQL
+
+from . import process_relations
 
 CHUNK_ROWS = 5000
 OCEL_TIME = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
@@ -152,7 +158,8 @@ def ocel_chunks(scope):
             {"name": code, "attributes": [{"name": "resource", "type": "string"}]}
             for code in definition.stage_ids.sorted(lambda s: (s.sequence, s.id)).mapped("code")
         ]
-        objects_sql = _ocel_objects_sql(env, scope)
+        root_model = definition.res_model
+        objects_sql = _ocel_objects_sql(env, scope, root_model)
         env.cr.execute(SQL("SELECT DISTINCT type FROM (%s) o ORDER BY type", objects_sql))
         object_types = [
             {"name": row[0], "attributes": [{"name": "name", "type": "string"}]}
@@ -162,7 +169,7 @@ def ocel_chunks(scope):
         yield (json.dumps(head)[:-1] + ', "objects": [').encode()
         yield from _json_array_chunks(env.cr, SQL("SELECT obj FROM (%s) o", objects_sql))
         yield b'], "events": ['
-        yield from _json_array_chunks(env.cr, _ocel_events_sql(env, scope))
+        yield from _json_array_chunks(env.cr, _ocel_events_sql(env, scope, root_model))
         yield b"]}\n"
 
 
@@ -174,8 +181,11 @@ def _json_array_chunks(cr, query):
         first = False
 
 
-def _ocel_objects_sql(env, scope):
-    """(type, obj): one OCEL object per document of the exported events."""
+def _ocel_objects_sql(env, scope, root_model):
+    """(type, obj): one OCEL object per document of the exported events, with its
+    object-to-object relationships (an order -> its pickings and invoices), then one per
+    related document of those (``tools/process_relations.py``: record rules of their
+    model applied)."""
     query, aliases = _event_query(env, scope)
     instance = aliases["instance"]
     documents = query.select(
@@ -185,50 +195,113 @@ def _ocel_objects_sql(env, scope):
             SQL.identifier(instance, "res_id"),
         )
     )
+    roots = SQL("SELECT res_id FROM docs WHERE res_model = %s", root_model)
     # a document has one instance per definition: its name is the object's name
     return SQL(
-        """SELECT d.res_model AS type,
-                  json_build_object(
-                      'id', d.res_model || ':' || d.res_id, 'type', d.res_model,
-                      'attributes', json_build_array(json_build_object(
-                          'name', 'name', 'time', %(epoch)s::text, 'value', i.name)),
-                      'relationships', json_build_array()
-                  )::text AS obj
-             FROM (%(documents)s) d
-             JOIN LATERAL (
-                 SELECT name FROM workflow_instance
-                  WHERE definition_id = %(definition)s
-                    AND res_model = d.res_model AND res_id = d.res_id
-                  ORDER BY id LIMIT 1
-             ) i ON TRUE
-            ORDER BY d.res_model, d.res_id""",
+        """WITH docs AS MATERIALIZED (%(documents)s),
+                related AS MATERIALIZED (%(related)s),
+                links AS (
+                    SELECT root_id, json_agg(json_build_object(
+                               'objectId', model || ':' || id, 'qualifier', qualifier)
+                               ORDER BY model, id) AS relationships
+                      FROM related GROUP BY root_id)
+           SELECT type, obj FROM (
+               SELECT d.res_model AS type, d.res_id AS res_id,
+                      json_build_object(
+                          'id', d.res_model || ':' || d.res_id, 'type', d.res_model,
+                          'attributes', json_build_array(json_build_object(
+                              'name', 'name', 'time', %(epoch)s::text, 'value', i.name)),
+                          'relationships', COALESCE(l.relationships, json_build_array())
+                      )::text AS obj
+                 FROM docs d
+                 JOIN LATERAL (
+                     SELECT name FROM workflow_instance
+                      WHERE definition_id = %(definition)s
+                        AND res_model = d.res_model AND res_id = d.res_id
+                      ORDER BY id LIMIT 1
+                 ) i ON TRUE
+                 LEFT JOIN links l ON d.res_model = %(root)s AND l.root_id = d.res_id
+               UNION ALL
+               SELECT r.model, r.id,
+                      json_build_object(
+                          'id', r.model || ':' || r.id, 'type', r.model,
+                          'attributes', json_build_array(json_build_object(
+                              'name', 'name', 'time', %(epoch)s::text,
+                              'value', COALESCE(r.name, ''))),
+                          'relationships', json_build_array()
+                      )::text
+                 FROM (SELECT DISTINCT ON (model, id) model, id, name
+                         FROM related ORDER BY model, id) r
+                WHERE (r.model, r.id) NOT IN (SELECT res_model, res_id FROM docs)
+           ) o
+            ORDER BY type, res_id""",
         epoch=OCEL_EPOCH,
         documents=documents,
+        related=process_relations.related_sql(env, root_model, roots),
         definition=scope.definition_id,
+        root=root_model,
     )
 
 
-def _ocel_events_sql(env, scope):
+def _ocel_events_sql(env, scope, root_model):
+    """The events, each linked to its instance's document and to the related documents
+    that moved it (``workflow.event.related_documents``) when the user may read them
+    (the relations of ``tools/process_relations.py``, record rules applied)."""
     query, aliases = _event_query(env, scope, ("occurred_at", "id"))
-    event = aliases["event"]
-    return query.select(
+    event, instance = aliases["event"], aliases["instance"]
+    roots = env["workflow.instance"]._search(
+        [("definition_id", "=", scope.definition_id), ("res_model", "=", root_model)]
+    )
+    root_link = SQL(
+        "json_build_object('objectId', %s, 'qualifier', %s::text)",
+        _document(instance),
+        process_relations.root_qualifier(env, root_model),
+    )
+    model = SQL("(d.doc->>'model')::varchar")
+    related_links = SQL(
+        """CASE WHEN %(documents)s IS NULL THEN json_build_array(%(root_link)s)
+           ELSE (SELECT json_agg(link ORDER BY n) FROM (
+                     SELECT 0::bigint AS n, %(root_link)s AS link
+                     UNION ALL
+                     SELECT d.n, json_build_object(
+                                'objectId', %(model)s || ':' || (d.doc->>'id'),
+                                'qualifier', %(qualifier)s)
+                       FROM jsonb_array_elements(%(documents)s) WITH ORDINALITY AS d(doc, n)
+                      WHERE %(res_model)s = %(root)s
+                        AND (%(model)s, (d.doc->>'id')::int, %(res_id)s)
+                            IN (SELECT model, id, root_id FROM related)
+                 ) links)
+           END""",
+        documents=SQL.identifier(event, "related_documents"),
+        root_link=root_link,
+        model=model,
+        qualifier=process_relations.qualifier_case(env, root_model, model),
+        res_model=SQL.identifier(instance, "res_model"),
+        res_id=SQL.identifier(instance, "res_id"),
+        root=root_model,
+    )
+    events = query.select(
         SQL(
             """json_build_object(
                    'id', 'e' || %(id)s, 'type', %(code)s,
                    'time', to_char(%(occurred)s, %(fmt)s),
                    'attributes', json_build_array(json_build_object(
                        'name', 'resource', 'value', %(resource)s)),
-                   'relationships', json_build_array(json_build_object(
-                       'objectId', %(document)s, 'qualifier', 'case'))
+                   'relationships', %(relationships)s
                )::text""",
             id=SQL.identifier(event, "id"),
             code=SQL.identifier(aliases["stage"], "code"),
             occurred=SQL.identifier(event, "occurred_at"),
             fmt=OCEL_TIME,
             resource=_resource(aliases),
-            document=_document(aliases["instance"]),
+            relationships=related_links,
         )
     )
+    related = process_relations.related_sql(
+        env, root_model, roots.subselect(SQL.identifier(roots.table, "res_id"))
+    )
+    # the related documents are read only when an event names some (lazy CTE)
+    return SQL("WITH related AS MATERIALIZED (%s) %s", related, events)
 
 
 # ------------------------------------------------------------
