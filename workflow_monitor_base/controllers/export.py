@@ -33,6 +33,7 @@ from ..tools import process_export
 _logger = logging.getLogger(__name__)
 
 MAX_DAYS = 366
+MAX_CODE_LENGTH = 256
 MAX_EVENTS_WITHOUT_RANGE = 200_000
 MAX_EVENTS_PARAM = "workflow_monitor.export_max_events_without_range"
 USER_GROUP = "workflow_monitor_base.group_workflow_user"
@@ -108,6 +109,9 @@ class WorkflowMonitorExport(http.Controller):
         code = params.get("definition")
         if not code:
             raise ExportError("definition", "definition is required (a workflow definition code)")
+        if len(code) > MAX_CODE_LENGTH or "\x00" in code:
+            # PostgreSQL refuses NUL characters: never let one reach a query (500)
+            raise ExportError("definition", "definition is not a workflow definition code")
         definition = env["workflow.definition"].search([("code", "=", code)], limit=1)
         if not definition:
             raise ExportError("definition", f"unknown definition {code!r}")

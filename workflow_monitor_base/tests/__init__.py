@@ -16,3 +16,4 @@ from . import test_governance_base
 from . import test_clock
 from . import test_process_map
 from . import test_process_export
+from . import test_process_equality
