@@ -195,6 +195,8 @@ def _ocel_objects_sql(env, scope, root_model):
             SQL.identifier(instance, "res_id"),
         )
     )
+    if not process_relations.declared_relations(env, root_model):
+        return _ocel_documents_sql(documents, scope)
     roots = SQL("SELECT res_id FROM docs WHERE res_model = %s", root_model)
     # a document has one instance per definition: its name is the object's name
     return SQL(
@@ -243,44 +245,57 @@ def _ocel_objects_sql(env, scope, root_model):
     )
 
 
+def _ocel_documents_sql(documents, scope):
+    """(type, obj) of the documents of the instances, when no relation is declared."""
+    return SQL(
+        """SELECT d.res_model AS type,
+                  json_build_object(
+                      'id', d.res_model || ':' || d.res_id, 'type', d.res_model,
+                      'attributes', json_build_array(json_build_object(
+                          'name', 'name', 'time', %(epoch)s::text, 'value', i.name)),
+                      'relationships', json_build_array()
+                  )::text AS obj
+             FROM (%(documents)s) d
+             JOIN LATERAL (
+                 SELECT name FROM workflow_instance
+                  WHERE definition_id = %(definition)s
+                    AND res_model = d.res_model AND res_id = d.res_id
+                  ORDER BY id LIMIT 1
+             ) i ON TRUE
+            ORDER BY d.res_model, d.res_id""",
+        epoch=OCEL_EPOCH,
+        documents=documents,
+        definition=scope.definition_id,
+    )
+
+
 def _ocel_events_sql(env, scope, root_model):
     """The events, each linked to its instance's document and to the related documents
     that moved it (``workflow.event.related_documents``) when the user may read them
     (the relations of ``tools/process_relations.py``, record rules applied)."""
     query, aliases = _event_query(env, scope, ("occurred_at", "id"))
     event, instance = aliases["event"], aliases["instance"]
-    roots = env["workflow.instance"]._search(
-        [("definition_id", "=", scope.definition_id), ("res_model", "=", root_model)]
-    )
     root_link = SQL(
         "json_build_object('objectId', %s, 'qualifier', %s::text)",
         _document(instance),
         process_relations.root_qualifier(env, root_model),
     )
-    model = SQL("(d.doc->>'model')::varchar")
-    related_links = SQL(
-        """CASE WHEN %(documents)s IS NULL THEN json_build_array(%(root_link)s)
-           ELSE (SELECT json_agg(link ORDER BY n) FROM (
-                     SELECT 0::bigint AS n, %(root_link)s AS link
-                     UNION ALL
-                     SELECT d.n, json_build_object(
-                                'objectId', %(model)s || ':' || (d.doc->>'id'),
-                                'qualifier', %(qualifier)s)
-                       FROM jsonb_array_elements(%(documents)s) WITH ORDINALITY AS d(doc, n)
-                      WHERE %(res_model)s = %(root)s
-                        AND (%(model)s, (d.doc->>'id')::int, %(res_id)s)
-                            IN (SELECT model, id, root_id FROM related)
-                 ) links)
-           END""",
-        documents=SQL.identifier(event, "related_documents"),
-        root_link=root_link,
-        model=model,
-        qualifier=process_relations.qualifier_case(env, root_model, model),
-        res_model=SQL.identifier(instance, "res_model"),
-        res_id=SQL.identifier(instance, "res_id"),
-        root=root_model,
-    )
-    events = query.select(
+    relationships = SQL("json_build_array(%s)", root_link)
+    if process_relations.declared_relations(env, root_model):
+        # a join, not a subquery per row: the rows are still formatted in parallel
+        query.add_join(
+            "LEFT JOIN",
+            "links",
+            SQL("(%s)", _ocel_links_sql(env, scope, root_model)),
+            SQL("%s = %s", SQL.identifier("links", "event_id"), SQL.identifier(event, "id")),
+        )
+        relationships = SQL(
+            """CASE WHEN links.links IS NULL THEN %(plain)s
+                    ELSE ('[' || %(root_link)s::text || ', ' || links.links || ']')::json END""",
+            plain=relationships,
+            root_link=root_link,
+        )
+    return query.select(
         SQL(
             """json_build_object(
                    'id', 'e' || %(id)s, 'type', %(code)s,
@@ -294,14 +309,40 @@ def _ocel_events_sql(env, scope, root_model):
             occurred=SQL.identifier(event, "occurred_at"),
             fmt=OCEL_TIME,
             resource=_resource(aliases),
-            relationships=related_links,
+            relationships=relationships,
         )
+    )
+
+
+def _ocel_links_sql(env, scope, root_model):
+    """(event_id, links): the links (JSON text, comma separated, in the order of
+    ``related_documents``) of the definition's stage events that name related documents
+    the user may read and that belong to the event's own document."""
+    roots = env["workflow.instance"]._search(
+        [("definition_id", "=", scope.definition_id), ("res_model", "=", root_model)]
     )
     related = process_relations.related_sql(
         env, root_model, roots.subselect(SQL.identifier(roots.table, "res_id"))
     )
-    # the related documents are read only when an event names some (lazy CTE)
-    return SQL("WITH related AS MATERIALIZED (%s) %s", related, events)
+    return SQL(
+        """SELECT le.id AS event_id,
+                  string_agg(json_build_object(
+                      'objectId', r.model || ':' || r.id, 'qualifier', r.qualifier)::text,
+                      ', ' ORDER BY d.n) AS links
+             FROM workflow_event le
+             JOIN workflow_instance li ON li.id = le.instance_id AND li.res_model = %(root)s
+             CROSS JOIN LATERAL jsonb_array_elements(le.related_documents)
+                  WITH ORDINALITY AS d(doc, n)
+             JOIN (%(related)s) r
+               ON r.model = d.doc->>'model' AND r.id = (d.doc->>'id')::int
+              AND r.root_id = li.res_id
+            WHERE le.related_documents IS NOT NULL AND le.event_type = 'stage'
+              AND le.definition_id = %(definition)s
+            GROUP BY le.id""",
+        root=root_model,
+        related=related,
+        definition=scope.definition_id,
+    )
 
 
 # ------------------------------------------------------------

@@ -73,17 +73,6 @@ def related_sql(env, root_model, roots):
     return SQL(" UNION ALL ").join(parts) if parts else SQL(EMPTY_RELATED_SQL)
 
 
-def qualifier_case(env, root_model, model_sql):
-    """SQL of the qualifier of a related document whose model is ``model_sql``."""
-    relations = declared_relations(env, root_model)
-    if not relations:
-        return SQL("NULL::varchar")
-    whens = SQL(" ").join(
-        SQL("WHEN %s THEN %s", relation.model, relation.qualifier) for relation in relations
-    )
-    return SQL("CASE %s %s END", model_sql, whens)
-
-
 def _relation_sql(env, root_model, relation, roots):
     Related = env[relation.model]
     query = Related._search(list(relation.domain))  # as the user: record rules apply
