@@ -93,9 +93,10 @@ def odoo_server(config, db, out_dir):
         deadline = time.time() + 180
         while True:
             try:
-                if requests.get(f"{base}/web/login", timeout=5).status_code == 200:
+                if requests.get(f"{base}/web/login", timeout=30).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # not listening yet, or its first page still being built (a loaded machine)
                 pass
             if time.time() > deadline or process.poll() is not None:
                 raise RuntimeError(f"the Odoo server did not start, see {log.name}")

@@ -12,9 +12,10 @@ whole days in UTC, both included; they are required when the definition has more
 and span at most 366 days. Every malformed request is answered 400 with a JSON body
 ``{"error": ..., "parameter": ...}`` naming the parameter.
 
-Each OCEL event is linked to the document of its instance; the other documents a
-distribution flow touches (pickings, invoices) are not linked (the event log does not
-record which of them moved the flow).
+OCEL objects are the documents of the instances and the documents declared related to
+them (an order's pickings and invoices, with object-to-object relationships); each event
+is linked to its instance's document and to the related documents that moved it, the
+ones the user may read only (see ``tools/process_export.py``).
 """
 
 import logging
@@ -32,6 +33,7 @@ from ..tools import process_export
 _logger = logging.getLogger(__name__)
 
 MAX_DAYS = 366
+MAX_CODE_LENGTH = 256
 MAX_EVENTS_WITHOUT_RANGE = 200_000
 MAX_EVENTS_PARAM = "workflow_monitor.export_max_events_without_range"
 USER_GROUP = "workflow_monitor_base.group_workflow_user"
@@ -107,6 +109,9 @@ class WorkflowMonitorExport(http.Controller):
         code = params.get("definition")
         if not code:
             raise ExportError("definition", "definition is required (a workflow definition code)")
+        if len(code) > MAX_CODE_LENGTH or "\x00" in code:
+            # PostgreSQL refuses NUL characters: never let one reach a query (500)
+            raise ExportError("definition", "definition is not a workflow definition code")
         definition = env["workflow.definition"].search([("code", "=", code)], limit=1)
         if not definition:
             raise ExportError("definition", f"unknown definition {code!r}")

@@ -462,6 +462,7 @@ class WorkflowDashboard(models.AbstractModel):
         ]
         result.sort(key=lambda r: (r["definition"], r["sequence"]))
         return {"rows": result, "domain": domain}
+
     def _dashboard_causes(self, filters, limit=10):
         """Causal chains: the open causes with the most impacted documents and revenue at
         risk (open impacts of open causes, both readable by the user), in one query; each

@@ -15,10 +15,15 @@ from odoo.tools import SQL
 USER_GROUP = "workflow_monitor_base.group_workflow_user"
 VARIANT_LIMIT = 100  # the most frequent variants returned (shares are of all instances)
 DEVIATION_KINDS = ("skipped", "out_of_order", "rework")
+COMPANY_RULE = "workflow_monitor_base.rule_workflow_instance_company"
+WORK_MEM = "64MB"
 
 # The stage events of the window, of the instances the caller may read
 # (``%(instances)s``: the query of ``workflow.instance._search``): the one definition of
-# "the events a number counts", shared by the map and by its drill-downs.
+# "the events a number counts", shared by the map and by its drill-downs. An index-only
+# scan of workflow_event_stage_cover_idx; ``%(all_instances)s`` is true when the caller's
+# instance filter keeps every instance of the definition: the ``instances`` subquery, a
+# hash of every instance, is then left out by the planner.
 # Constants only: every value is a parameter.
 PROCESS_EVENTS_SQL = """
 SELECT e.id, e.instance_id, e.stage_from_id, e.stage_to_id, e.occurred_at, e.duration_seconds
@@ -27,15 +32,18 @@ SELECT e.id, e.instance_id, e.stage_from_id, e.stage_to_id, e.occurred_at, e.dur
    AND e.occurred_at >= %(start)s AND e.occurred_at < %(end)s
    AND e.stage_to_id = ANY(%(stages)s)
    AND (e.stage_from_id IS NULL OR e.stage_from_id = ANY(%(stages)s))
-   AND e.instance_id IN %(instances)s
+   AND (%(all_instances)s OR e.instance_id IN %(instances)s)
 """
 # The map, one statement, one scan of the window's stage events (``%(events)s``:
 # PROCESS_EVENTS_SQL, materialised, read several times):
 # - ``transition`` rows: per (from, to) and per from stage (GROUPING SETS, flag 1) the
-#   count and the median / p90 of ``duration_seconds``, the time spent in ``from``;
+#   count and the median / p90 of ``duration_seconds``, the time spent in ``from`` (one
+#   ordered-set aggregate for both: one sort per group);
 # - ``variant`` rows: the paths (ids of the stages entered, in time order, as text: text
 #   sorts faster than arrays) of the instances, the most frequent first, with the
-#   median of their first-to-last event time;
+#   median of their first-to-last event time; the events are sorted once and
+#   aggregated in that order (a sort per instance in string_agg's ORDER BY cost more
+#   than the rest of the statement; a CTE scan is never parallel, so the order holds);
 # - one ``total`` row: the number of instances with an event in the window;
 # - ``rework`` rows: per stage, the instances that entered it more than once.
 # With ``%(with_instances)s`` (the screen, whose numbers open lists of instances) also:
@@ -46,15 +54,14 @@ PROCESS_MAP_SQL = """
 WITH ev AS MATERIALIZED (%(events)s),
 transitions AS (
     SELECT GROUPING(stage_to_id) AS per_stage, stage_from_id, stage_to_id, count(*) AS n,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_seconds) AS median,
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY duration_seconds) AS p90
+           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY duration_seconds) AS pct
       FROM ev
      GROUP BY GROUPING SETS ((stage_from_id, stage_to_id), (stage_from_id))
 ),
 traces AS (
-    SELECT string_agg(stage_to_id::text, ',' ORDER BY occurred_at, id) AS path,
+    SELECT string_agg(stage_to_id::text, ',') AS path,
            extract(epoch FROM max(occurred_at) - min(occurred_at))::float AS cycle
-      FROM ev
+      FROM (SELECT * FROM ev ORDER BY instance_id, occurred_at, id) AS in_order
      GROUP BY instance_id
 ),
 variants AS (
@@ -82,7 +89,7 @@ moved AS (
       FROM (SELECT DISTINCT instance_id, stage_from_id, stage_to_id FROM ev) AS moves
      GROUP BY stage_from_id, stage_to_id
 )
-SELECT 'transition', per_stage, stage_from_id, stage_to_id, NULL::text, n, median, p90
+SELECT 'transition', per_stage, stage_from_id, stage_to_id, NULL::text, n, pct[1], pct[2]
   FROM transitions
  UNION ALL
 SELECT 'variant', NULL, NULL, NULL, path, n, median, NULL
@@ -228,6 +235,7 @@ class WorkflowDefinitionProcess(models.Model):
             end=scope.window.end,
             stages=[stage.id for stage in scope.stages] or [0],
             instances=Instance._search(domain).subselect(),
+            all_instances=self._process_map_all_instances(scope.definition, scope.filters),
         )
 
     # ------------------------------------------------------------
@@ -298,15 +306,57 @@ class WorkflowDefinitionProcess(models.Model):
     def _process_map_rows(self, scope, with_instances=False):
         """Run PROCESS_MAP_SQL over the events of ``scope``; ``with_instances`` adds the
         ``entered`` and ``moved`` rows (instances per stage and per move)."""
-        self.env.cr.execute(
-            SQL(
-                PROCESS_MAP_SQL,
-                events=self._process_events_sql(scope),
-                limit=VARIANT_LIMIT,
-                with_instances=bool(with_instances),
-            )
+        cr = self.env.cr
+        # sorts of a long window stay in memory; the previous value is restored
+        cr.execute(
+            "SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [WORK_MEM]
         )
-        return [MapRow(*row) for row in self.env.cr.fetchall()]
+        work_mem = cr.fetchone()[0]
+        try:
+            cr.execute(
+                SQL(
+                    PROCESS_MAP_SQL,
+                    events=self._process_events_sql(scope),
+                    limit=VARIANT_LIMIT,
+                    with_instances=bool(with_instances),
+                )
+            )
+            return [MapRow(*row) for row in cr.fetchall()]
+        finally:
+            cr.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+
+    @api.model
+    def _process_map_all_instances(self, definition, filters):
+        """True when the caller's instance filter keeps every instance of ``definition``:
+        no node filter, no record rule on ``workflow.instance`` but the multi-company one
+        (or none: superuser), and no instance of the definition outside the selected
+        companies. The last check probes the gaps between those companies on the index
+        ``workflow_instance_definition_company_idx``: a few index lookups, not a scan."""
+        if filters.get("node"):
+            return False
+        rules = self.env["ir.rule"]._get_rules("workflow.instance")
+        company_rule = self.env.ref(COMPANY_RULE, raise_if_not_found=False)
+        if rules and (not company_rule or rules != company_rule):
+            return False
+        companies = sorted(set(filters["company_ids"]) & set(self.env.companies.ids))
+        if not companies:
+            return False
+        gaps = [SQL("company_id IS NULL"), SQL("company_id < %s", companies[0])]
+        gaps += [
+            SQL("company_id > %s AND company_id < %s", low, high)
+            for low, high in zip(companies, companies[1:], strict=False)
+        ]
+        gaps.append(SQL("company_id > %s", companies[-1]))
+        probes = SQL(" OR ").join(
+            SQL(
+                "EXISTS (SELECT 1 FROM workflow_instance WHERE definition_id = %s AND %s)",
+                definition.id,
+                gap,
+            )
+            for gap in gaps
+        )
+        self.env.cr.execute(SQL("SELECT NOT (%s)", probes))
+        return self.env.cr.fetchone()[0]
 
     # ------------------------------------------------------------
     # RESULT

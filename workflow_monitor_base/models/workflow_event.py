@@ -47,6 +47,7 @@ EVENT_COLUMNS = (
     ("correlation_id", "varchar"),
     ("payload", "jsonb"),
     ("company_id", "int4"),
+    ("related_documents", "jsonb"),
 )
 # The flows of a batch's documents, running first, then the newest (see _link_instances).
 LINK_INSTANCES_SQL = """
@@ -102,6 +103,12 @@ class WorkflowEvent(models.Model):
     payload = fields.Json()
     payload_text = fields.Text(string="Payload (JSON)", compute="_compute_payload_text")
     company_id = fields.Many2one("res.company", ondelete="set null")
+    # written by the engine only (log_events empties it for other callers): the exports
+    # link the event to these documents when the reader may read them
+    related_documents = fields.Json(
+        help="Documents whose change moved the flow, e.g. the picking that shipped the "
+        'order: [{"model": "stock.picking", "id": 12}].'
+    )
 
     def init(self):
         # The audit trail keeps the ids it was written with: deleting a document, stage,
@@ -128,6 +135,17 @@ class WorkflowEvent(models.Model):
             CREATE INDEX IF NOT EXISTS workflow_event_occurred_cover_idx
                 ON workflow_event (occurred_at)
                 INCLUDE (event_type, definition_id, stage_to_id, duration_seconds, company_id)
+            """
+        )
+        # The process map and the exports read a definition's stage events of a window:
+        # an index-only scan of this partial index (a plain CREATE: init() runs in a
+        # transaction, CONCURRENTLY cannot).
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS workflow_event_stage_cover_idx
+                ON workflow_event (definition_id, occurred_at)
+                INCLUDE (instance_id, stage_from_id, stage_to_id, duration_seconds, id)
+                WHERE event_type = 'stage'
             """
         )
         self.env.cr.execute(
@@ -225,8 +243,10 @@ class WorkflowEvent(models.Model):
                 )
         self._check_caller_references(vals_list)
         now = clock.now(self.env)
+        # related_documents: which documents moved a flow is the capture's to say
         forced = [
-            dict(vals, user_id=self.env.uid, source="api", occurred_at=now) for vals in vals_list
+            dict(vals, user_id=self.env.uid, source="api", occurred_at=now, related_documents=None)
+            for vals in vals_list
         ]
         events = self._log_events(forced)
         # the bulk INSERT skips the ORM: apply the record rules as create() would
@@ -446,7 +466,27 @@ class WorkflowEvent(models.Model):
             vals.get("correlation_id") or context_flag(self.env, "workflow_correlation_id") or None,
             payload,
             vals.get("company_id") or self.env.company.id,
+            self._related_documents_value(vals.get("related_documents")),
         )
+
+    @api.model
+    def _related_documents_value(self, documents):
+        """``related_documents`` as stored: a list of ``{"model", "id"}`` or None."""
+        if not documents:
+            return None
+        if not isinstance(documents, (list, tuple)) or not all(
+            isinstance(doc, dict)
+            and isinstance(doc.get("model"), str)
+            and isinstance(doc.get("id"), int)
+            for doc in documents
+        ):
+            raise ValidationError(
+                _(
+                    'The related documents must be a list of {"model": name, "id": number} '
+                    "(field: related_documents)."
+                )
+            )
+        return [{"model": doc["model"], "id": doc["id"]} for doc in documents]
 
     @api.model
     def _log_security_signal(self, signal, message, res_model=None, res_id=None):

@@ -164,6 +164,12 @@ class WorkflowInstance(models.Model):
                    INCLUDE (company_id)
                 WHERE state = 'running'"""
         )
+        # Process map: does a definition have instances outside the selected companies?
+        # (a few lookups; without it, every instance of the definition is hashed)
+        cr.execute(
+            """CREATE INDEX IF NOT EXISTS workflow_instance_definition_company_idx
+                   ON workflow_instance (definition_id, company_id)"""
+        )
         # Dashboard SLA figures: running instances by SLA state and deadline.
         cr.execute(
             """CREATE INDEX IF NOT EXISTS workflow_instance_running_sla_cover_idx

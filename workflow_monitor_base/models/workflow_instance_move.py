@@ -119,7 +119,7 @@ ins AS (
                      || jsonb_build_object('sla', f.stored_outcome)
                 ELSE f.payload
            END,
-           f.company_id
+           f.company_id, f.related_documents
       FROM eff f
       JOIN up u ON u.definition_id = f.definition_id AND u.res_model = f.res_model
                AND u.res_id = f.res_id
@@ -149,6 +149,7 @@ class Transition(NamedTuple):
     at: object
     entered: object
     who: tuple = ()
+    documents: tuple = ()  # ((model, id), ...) that moved it, see _workflow_feed
 
 
 class Move(NamedTuple):
@@ -229,9 +230,9 @@ class WorkflowInstanceMove(models.Model):
         """Apply observed stage sequences and log one event per actual change.
 
         :param chains: {(definition code, model, res_id): [(stage code, observed at[,
-            user id, source])]}, the stages a document went through in this transaction,
-            in order, and who moved it there. Codes equal to the current stage are
-            skipped, so re-applying changes nothing.
+            user id, source[, documents]])]}, the stages a document went through in this
+            transaction, in order, who moved it there and the documents that did. Codes
+            equal to the current stage are skipped, so re-applying changes nothing.
         :return: the logged events
         """
         if not chains:
@@ -289,7 +290,10 @@ class WorkflowInstanceMove(models.Model):
                 to_id = stages[code][0]
                 if to_id == stage_id:
                     continue
-                transitions.append(Transition(stage_id, to_id, at, entered, tuple(who)))
+                documents = who[2] if len(who) > 2 else ()
+                transitions.append(
+                    Transition(stage_id, to_id, at, entered, tuple(who[:2]), documents)
+                )
                 stage_id, entered = to_id, at
             if transitions:
                 moves.append(Move(definition_code, definition_id, res_model, res_id, transitions))
@@ -347,6 +351,9 @@ class WorkflowInstanceMove(models.Model):
                     "user_id": who[0] if who else self.env.uid,
                     "payload": dict(payload) if payload else None,
                     "company_id": company_id,
+                    "related_documents": [
+                        {"model": model, "id": res_id} for model, res_id in transition.documents
+                    ],
                 }
             )
         return events

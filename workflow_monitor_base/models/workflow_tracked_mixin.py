@@ -11,6 +11,7 @@ PENDING_KEY = "workflow_monitor.pending_chains"
 DIRTY_KEY = "workflow_monitor.dirty_records"
 FLUSHING_KEY = "workflow_monitor.flushing"
 CONFIRMING_KEY = "workflow_monitor.confirming"
+TOUCHED_KEY = "workflow_monitor.touched_documents"
 
 
 class WorkflowTrackedMixin(models.AbstractModel):
@@ -43,6 +44,8 @@ class WorkflowTrackedMixin(models.AbstractModel):
     # code it notes at once
     _workflow_confirm_state = None
     _workflow_confirm_stage = "confirmed"
+    # the OCEL qualifier of the flow's document in the exports (e.g. "order")
+    _workflow_object_qualifier = "case"
 
     workflow_instance_id = fields.Many2one(
         "workflow.instance",
@@ -124,6 +127,13 @@ class WorkflowTrackedMixin(models.AbstractModel):
     def _workflow_capture(self):
         """Hook: note the stages of the flows ``self`` feeds. Default: the root's flow."""
         self._workflow_root()._workflow_observe()
+
+    @api.model
+    def _workflow_related_documents(self):
+        """Hook: the documents the exports link to a flow of this model, as a tuple of
+        ``tools.process_relations.RelatedDocuments`` (qualifier, model, path from that
+        model to this one, domain), e.g. an order's pickings. Default: none."""
+        return ()
 
     def action_view_workflow_instance(self):
         """Open the workflow instance of the document (smart button)."""
@@ -213,6 +223,32 @@ class WorkflowTrackedMixin(models.AbstractModel):
             )
         return data[PENDING_KEY], data[DIRTY_KEY]
 
+    def _workflow_feed(self, roots_of):
+        """Note that each record of ``self`` touched the flows of ``roots_of(record)``
+        (records of one model), then observe those roots: the next stage event of a root
+        in this transaction links the records that moved it (``related_documents``).
+        No query beyond reading the fields ``roots_of`` follows (prefetched)."""
+        if not self:
+            return
+        self._workflow_pending()
+        touched = self.env.cr.precommit.data.setdefault(TOUCHED_KEY, {})
+        root_model, root_ids = None, {}
+        for record in self:
+            roots = roots_of(record)
+            root_model = roots._name
+            for root_id in roots._ids:
+                # a dict as an ordered set: documents in the order they touched
+                touched.setdefault((root_model, root_id), {})[(record._name, record.id)] = None
+                root_ids[root_id] = None
+        if root_model:
+            self.env[root_model].browse(list(root_ids))._workflow_observe()
+
+    def _workflow_take_touched(self):
+        """The documents that touched the flow of the record ``self`` since its last
+        noted stage, forgotten from the transaction: ((model, id), ...)."""
+        touched = self.env.cr.precommit.data.get(TOUCHED_KEY)
+        return tuple(touched.pop((self._name, self.id), ())) if touched else ()
+
     def _workflow_observe(self):
         """Note the current stage code of each record (no query beyond reading the
         fields the stage depends on)."""
@@ -233,7 +269,15 @@ class WorkflowTrackedMixin(models.AbstractModel):
             chain = chains.setdefault((definition, record._name, record.id), [])
             if not chain or chain[-1][0] != code:
                 # who and what moved it: events are applied later, maybe by another env
-                chain.append((code, now, self.env.uid, context_flag(self.env, "workflow_source")))
+                chain.append(
+                    (
+                        code,
+                        now,
+                        self.env.uid,
+                        context_flag(self.env, "workflow_source"),
+                        record._workflow_take_touched(),
+                    )
+                )
 
     def _workflow_flushing(self):
         """True while noted work is applied (pre-commit): every stored field is final and
@@ -277,6 +321,7 @@ class WorkflowTrackedMixin(models.AbstractModel):
             chains = data.pop(PENDING_KEY, None)
             dirty = data.pop(DIRTY_KEY, None)
             if not chains and not dirty:
+                data.pop(TOUCHED_KEY, None)  # touched flows that did not move
                 return
             data[PENDING_KEY], data[DIRTY_KEY] = chains or {}, {}
             for model_name, ids in (dirty or {}).items():
@@ -289,9 +334,25 @@ class WorkflowTrackedMixin(models.AbstractModel):
                     records.exists()._workflow_capture()
             chains = data.pop(PENDING_KEY)
             data.pop(DIRTY_KEY)
+            self._workflow_attach_touched(chains, data.pop(TOUCHED_KEY, None))
             # sudo: instances and events are written on behalf of whoever moved the
             # documents; the engine only writes rows derived from the documents.
             self.env["workflow.instance"].sudo()._apply_chains(
                 chains, source=context_flag(self.env, "workflow_source")
             )
             self.env.flush_all()
+
+    @api.model
+    def _workflow_attach_touched(self, chains, touched):
+        """Documents that touched a flow after its last noted stage of the transaction
+        (a picking created by the confirmation, validated after the order's delivery
+        status was recomputed) belong to that stage change; the others moved nothing."""
+        if not touched:
+            return
+        for (_definition, model, res_id), chain in chains.items():
+            documents = touched.get((model, res_id))
+            if not documents or not chain:
+                continue
+            # entries noted by _workflow_observe: (code, at, uid, source, documents)
+            code, at, uid, source, earlier = chain[-1]
+            chain[-1] = (code, at, uid, source, tuple(dict.fromkeys((*earlier, *documents))))

@@ -20,3 +20,4 @@ from . import test_stage_duration
 from . import test_process_export
 from . import test_event_partition
 from . import test_exception_cause
+from . import test_process_equality

@@ -139,9 +139,11 @@ class TestProcessExport(WorkflowMonitorCommon, HttpCase):
         else:
             log = pm4py.read_xes(handle.name)
         dfg, _start, _end = pm4py.discover_dfg(log)
+        # variants of the event log object: those of a data frame read its rows case by
+        # case as they come, wrong when cases interleave
         variants = {
             tuple(path): count if isinstance(count, int) else len(count)
-            for path, count in pm4py.get_variants(log).items()
+            for path, count in pm4py.get_variants(pm4py.convert_to_event_log(log)).items()
         }
         cases = set(log["case:concept:name"])
         return dict(dfg), variants, cases
@@ -230,6 +232,34 @@ class TestProcessExport(WorkflowMonitorCommon, HttpCase):
             kind, definition=FLOW, date_from="2024-03-01", date_to="2025-03-01"
         )
         self.assertEqual(response.status_code, 200, response.text[:300])
+
+    def test_oversized_and_hostile_requests(self):
+        self.authenticate(self.workflow_user.login, self.workflow_user.login)
+        for kind in ("ocel", "xes"):
+            for params, parameter in (
+                ({"definition": "x" * 10_000}, "definition"),  # a URL under the server limit
+                ({"definition": FLOW + "\x00"}, "definition"),
+                ({"definition": "' OR 1=1 --"}, "definition"),
+                (
+                    {"definition": FLOW, "date_from": "2025-03-01\x00", "date_to": "2025-03-02"},
+                    "date_from",
+                ),
+                (
+                    {"definition": FLOW, "date_from": "0001-01-01", "date_to": "9999-12-31"},
+                    "date_to",
+                ),
+            ):
+                response = self.download(kind, **params)
+                self.assertEqual(response.status_code, 400, (kind, response.text[:300]))
+                self.assertEqual(response.json()["parameter"], parameter, kind)
+            # read-only GET routes: other methods are refused before any work
+            response = self.opener.post(
+                self.base_url() + f"/workflow_monitor/export/{kind}",
+                data={"definition": FLOW},
+                allow_redirects=False,
+                timeout=60,
+            )
+            self.assertEqual(response.status_code, 405, kind)
 
     def test_refused_without_the_group(self):
         for kind in ("ocel", "xes"):

@@ -214,6 +214,32 @@ class TestProcessMap(ProcessMapCommon):
         with self.assertRaisesRegex(UserError, r"field: company"):
             self._map(self.workflow_user, dict(WINDOW, company_ids=[self.company_b.id]))
 
+    def test_instance_filter_left_out_only_when_it_keeps_everything(self):
+        """The map skips the instance subquery only when the caller's filter keeps every
+        instance of the definition; the figures are the same either way."""
+        admin = self.env["workflow.definition"].with_user(self.workflow_admin)
+        filters = admin.env["workflow.dashboard"]._dashboard_filters({})
+        self.assertTrue(admin._process_map_all_instances(self.flow, filters))
+        only_a = dict(filters, company_ids=[self.company_a.id])
+        self.assertFalse(admin._process_map_all_instances(self.flow, only_a))
+        self.assertFalse(admin._process_map_all_instances(self.flow, dict(filters, node="x")))
+        user = self.env["workflow.definition"].with_user(self.workflow_user)
+        user_filters = user.env["workflow.dashboard"]._dashboard_filters({})
+        self.assertFalse(user._process_map_all_instances(self.flow, user_filters))
+        # any other record rule on the instances keeps the subquery
+        self.env["ir.rule"].create(
+            {
+                "name": "WM PMap: no cancelled instances",
+                "model_id": self.env["ir.model"]._get_id("workflow.instance"),
+                "domain_force": "[('state', '!=', 'cancelled')]",
+                "groups": [(4, self.env.ref("workflow_monitor_base.group_workflow_user").id)],
+            }
+        )
+        self.assertFalse(admin._process_map_all_instances(self.flow, filters))
+        entries = self._edges(self._map(self.workflow_admin))
+        self.assertEqual(entries[(None, "a")]["count"], 6)  # the cancelled one is out
+        self.assertNotIn(("b", "x"), entries)
+
     def test_bad_filters_name_the_field(self):
         cases = [
             ("not a dict", "filters must be an object"),

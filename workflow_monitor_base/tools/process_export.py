@@ -15,9 +15,13 @@ cursor is gone, on a cursor of their own.
 What is exported: the ``stage`` events of one definition whose instance the user may
 read, in ``[date_from, date_to]`` (whole days, UTC). An event's type is the code of the
 stage it reached. OCEL objects are the documents of the instances (``res_model:res_id``)
-and each event is linked to its instance's document (qualifier ``case``); the related
-documents a distribution flow also touches (pickings, invoices) are not linked yet: the
-event log does not record which of them moved the flow.
+and the documents related to them (an order's pickings and invoices: the declarations
+of ``_workflow_related_documents``, ``tools/process_relations.py``), with object-to-object
+relationships from the instance's document to each related one. Each event is linked to
+its instance's document (qualifier ``_workflow_object_qualifier``, default ``case``) and
+to the related documents that moved it (``workflow.event.related_documents``, recorded by
+the capture), by the qualifier of their relation; a document the user may not read
+(record rules, another company) is neither an object nor linked.
 """
 
 import contextlib
@@ -30,6 +34,8 @@ from xml.sax.saxutils import quoteattr
 from odoo import api
 from odoo.modules.registry import Registry
 from odoo.tools import SQL
+
+from . import process_relations
 
 CHUNK_ROWS = 5000
 OCEL_TIME = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
@@ -152,7 +158,8 @@ def ocel_chunks(scope):
             {"name": code, "attributes": [{"name": "resource", "type": "string"}]}
             for code in definition.stage_ids.sorted(lambda s: (s.sequence, s.id)).mapped("code")
         ]
-        objects_sql = _ocel_objects_sql(env, scope)
+        root_model = definition.res_model
+        objects_sql = _ocel_objects_sql(env, scope, root_model)
         env.cr.execute(SQL("SELECT DISTINCT type FROM (%s) o ORDER BY type", objects_sql))
         object_types = [
             {"name": row[0], "attributes": [{"name": "name", "type": "string"}]}
@@ -162,7 +169,7 @@ def ocel_chunks(scope):
         yield (json.dumps(head)[:-1] + ', "objects": [').encode()
         yield from _json_array_chunks(env.cr, SQL("SELECT obj FROM (%s) o", objects_sql))
         yield b'], "events": ['
-        yield from _json_array_chunks(env.cr, _ocel_events_sql(env, scope))
+        yield from _json_array_chunks(env.cr, _ocel_events_sql(env, scope, root_model))
         yield b"]}\n"
 
 
@@ -174,8 +181,11 @@ def _json_array_chunks(cr, query):
         first = False
 
 
-def _ocel_objects_sql(env, scope):
-    """(type, obj): one OCEL object per document of the exported events."""
+def _ocel_objects_sql(env, scope, root_model):
+    """(type, obj): one OCEL object per document of the exported events, with its
+    object-to-object relationships (an order -> its pickings and invoices), then one per
+    related document of those (``tools/process_relations.py``: record rules of their
+    model applied)."""
     query, aliases = _event_query(env, scope)
     instance = aliases["instance"]
     documents = query.select(
@@ -185,7 +195,58 @@ def _ocel_objects_sql(env, scope):
             SQL.identifier(instance, "res_id"),
         )
     )
+    if not process_relations.declared_relations(env, root_model):
+        return _ocel_documents_sql(documents, scope)
+    roots = SQL("SELECT res_id FROM docs WHERE res_model = %s", root_model)
     # a document has one instance per definition: its name is the object's name
+    return SQL(
+        """WITH docs AS MATERIALIZED (%(documents)s),
+                related AS MATERIALIZED (%(related)s),
+                links AS (
+                    SELECT root_id, json_agg(json_build_object(
+                               'objectId', model || ':' || id, 'qualifier', qualifier)
+                               ORDER BY model, id) AS relationships
+                      FROM related GROUP BY root_id)
+           SELECT type, obj FROM (
+               SELECT d.res_model AS type, d.res_id AS res_id,
+                      json_build_object(
+                          'id', d.res_model || ':' || d.res_id, 'type', d.res_model,
+                          'attributes', json_build_array(json_build_object(
+                              'name', 'name', 'time', %(epoch)s::text, 'value', i.name)),
+                          'relationships', COALESCE(l.relationships, json_build_array())
+                      )::text AS obj
+                 FROM docs d
+                 JOIN LATERAL (
+                     SELECT name FROM workflow_instance
+                      WHERE definition_id = %(definition)s
+                        AND res_model = d.res_model AND res_id = d.res_id
+                      ORDER BY id LIMIT 1
+                 ) i ON TRUE
+                 LEFT JOIN links l ON d.res_model = %(root)s AND l.root_id = d.res_id
+               UNION ALL
+               SELECT r.model, r.id,
+                      json_build_object(
+                          'id', r.model || ':' || r.id, 'type', r.model,
+                          'attributes', json_build_array(json_build_object(
+                              'name', 'name', 'time', %(epoch)s::text,
+                              'value', COALESCE(r.name, ''))),
+                          'relationships', json_build_array()
+                      )::text
+                 FROM (SELECT DISTINCT ON (model, id) model, id, name
+                         FROM related ORDER BY model, id) r
+                WHERE (r.model, r.id) NOT IN (SELECT res_model, res_id FROM docs)
+           ) o
+            ORDER BY type, res_id""",
+        epoch=OCEL_EPOCH,
+        documents=documents,
+        related=process_relations.related_sql(env, root_model, roots),
+        definition=scope.definition_id,
+        root=root_model,
+    )
+
+
+def _ocel_documents_sql(documents, scope):
+    """(type, obj) of the documents of the instances, when no relation is declared."""
     return SQL(
         """SELECT d.res_model AS type,
                   json_build_object(
@@ -208,9 +269,32 @@ def _ocel_objects_sql(env, scope):
     )
 
 
-def _ocel_events_sql(env, scope):
+def _ocel_events_sql(env, scope, root_model):
+    """The events, each linked to its instance's document and to the related documents
+    that moved it (``workflow.event.related_documents``) when the user may read them
+    (the relations of ``tools/process_relations.py``, record rules applied)."""
     query, aliases = _event_query(env, scope, ("occurred_at", "id"))
-    event = aliases["event"]
+    event, instance = aliases["event"], aliases["instance"]
+    root_link = SQL(
+        "json_build_object('objectId', %s, 'qualifier', %s::text)",
+        _document(instance),
+        process_relations.root_qualifier(env, root_model),
+    )
+    relationships = SQL("json_build_array(%s)", root_link)
+    if process_relations.declared_relations(env, root_model):
+        # a join, not a subquery per row: the rows are still formatted in parallel
+        query.add_join(
+            "LEFT JOIN",
+            "links",
+            SQL("(%s)", _ocel_links_sql(env, scope, root_model)),
+            SQL("%s = %s", SQL.identifier("links", "event_id"), SQL.identifier(event, "id")),
+        )
+        relationships = SQL(
+            """CASE WHEN links.links IS NULL THEN %(plain)s
+                    ELSE ('[' || %(root_link)s::text || ', ' || links.links || ']')::json END""",
+            plain=relationships,
+            root_link=root_link,
+        )
     return query.select(
         SQL(
             """json_build_object(
@@ -218,16 +302,46 @@ def _ocel_events_sql(env, scope):
                    'time', to_char(%(occurred)s, %(fmt)s),
                    'attributes', json_build_array(json_build_object(
                        'name', 'resource', 'value', %(resource)s)),
-                   'relationships', json_build_array(json_build_object(
-                       'objectId', %(document)s, 'qualifier', 'case'))
+                   'relationships', %(relationships)s
                )::text""",
             id=SQL.identifier(event, "id"),
             code=SQL.identifier(aliases["stage"], "code"),
             occurred=SQL.identifier(event, "occurred_at"),
             fmt=OCEL_TIME,
             resource=_resource(aliases),
-            document=_document(aliases["instance"]),
+            relationships=relationships,
         )
+    )
+
+
+def _ocel_links_sql(env, scope, root_model):
+    """(event_id, links): the links (JSON text, comma separated, in the order of
+    ``related_documents``) of the definition's stage events that name related documents
+    the user may read and that belong to the event's own document."""
+    roots = env["workflow.instance"]._search(
+        [("definition_id", "=", scope.definition_id), ("res_model", "=", root_model)]
+    )
+    related = process_relations.related_sql(
+        env, root_model, roots.subselect(SQL.identifier(roots.table, "res_id"))
+    )
+    return SQL(
+        """SELECT le.id AS event_id,
+                  string_agg(json_build_object(
+                      'objectId', r.model || ':' || r.id, 'qualifier', r.qualifier)::text,
+                      ', ' ORDER BY d.n) AS links
+             FROM workflow_event le
+             JOIN workflow_instance li ON li.id = le.instance_id AND li.res_model = %(root)s
+             CROSS JOIN LATERAL jsonb_array_elements(le.related_documents)
+                  WITH ORDINALITY AS d(doc, n)
+             JOIN (%(related)s) r
+               ON r.model = d.doc->>'model' AND r.id = (d.doc->>'id')::int
+              AND r.root_id = li.res_id
+            WHERE le.related_documents IS NOT NULL AND le.event_type = 'stage'
+              AND le.definition_id = %(definition)s
+            GROUP BY le.id""",
+        root=root_model,
+        related=related,
+        definition=scope.definition_id,
     )
 
 

@@ -15,7 +15,6 @@ class AccountMove(models.Model):
     def _workflow_capture(self):
         invoices = self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund"))
         bills = self.filtered(lambda m: m.move_type in ("in_invoice", "in_refund"))
-        if invoices:
-            invoices.line_ids.sale_line_ids.order_id._workflow_observe()
-        if bills:
-            bills.line_ids.purchase_line_id.order_id._workflow_observe()
+        # each move is linked to the order's stage events it moves (related_documents)
+        invoices._workflow_feed(lambda m: m.line_ids.sale_line_ids.order_id)
+        bills._workflow_feed(lambda m: m.line_ids.purchase_line_id.order_id)

@@ -1,7 +1,9 @@
 # Copyright 2026 Workflow Monitor
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import models
+from odoo import api, models
+
+from odoo.addons.workflow_monitor_base.tools.process_relations import RelatedDocuments
 
 
 class PurchaseOrder(models.Model):
@@ -11,6 +13,7 @@ class PurchaseOrder(models.Model):
     _workflow_tracked_fields = ("state", "receipt_status", "invoice_status")
     _workflow_defer_stage = True
     _workflow_confirm_state = "purchase"
+    _workflow_object_qualifier = "order"
 
     # Stages: rfq, sent (or waiting for the second validation), confirmed, received (every
     # receipt done), billed (fully billed, all posted), paid, cancelled.
@@ -38,6 +41,20 @@ class PurchaseOrder(models.Model):
         if self.receipt_status == "full":
             return "received"
         return "confirmed"
+
+    @api.model
+    def _workflow_related_documents(self):
+        """The documents of a purchase order the exports link: its receipts (and
+        returns) and its bills and refunds."""
+        return (
+            RelatedDocuments("receipt", "stock.picking", "move_ids.purchase_line_id.order_id"),
+            RelatedDocuments(
+                "bill",
+                "account.move",
+                "line_ids.purchase_line_id.order_id",
+                (("move_type", "in", ("in_invoice", "in_refund")),),
+            ),
+        )
 
     def _workflow_node_ref(self):
         return {

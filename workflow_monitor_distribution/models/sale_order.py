@@ -3,6 +3,8 @@
 
 from odoo import api, models
 
+from odoo.addons.workflow_monitor_base.tools.process_relations import RelatedDocuments
+
 LOADED_PICKINGS_KEY = "workflow_monitor.loaded_picking_ids"
 
 
@@ -13,6 +15,7 @@ class SaleOrder(models.Model):
     _workflow_tracked_fields = ("state", "delivery_status", "invoice_status")
     _workflow_defer_stage = True
     _workflow_confirm_state = "sale"
+    _workflow_object_qualifier = "order"
 
     # Stages: quotation, confirmed, allocated (every open delivery reserved), shipped (every
     # outgoing delivery done), invoiced (fully invoiced, all posted), paid, cancelled.
@@ -60,6 +63,20 @@ class SaleOrder(models.Model):
                     return "paid"
                 return "invoiced"
         return "shipped" if shipped else "confirmed"
+
+    @api.model
+    def _workflow_related_documents(self):
+        """The documents of an order the exports link: its pickings (deliveries,
+        returns) and its invoices and credit notes."""
+        return (
+            RelatedDocuments("picking", "stock.picking", "sale_id"),
+            RelatedDocuments(
+                "invoice",
+                "account.move",
+                "line_ids.sale_line_ids.order_id",
+                (("move_type", "in", ("out_invoice", "out_refund")),),
+            ),
+        )
 
     def _workflow_node_ref(self):
         return {

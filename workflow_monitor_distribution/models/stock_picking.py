@@ -3,12 +3,15 @@
 
 from odoo import api, models
 
+from odoo.addons.workflow_monitor_base.tools.process_relations import RelatedDocuments
+
 
 class StockPicking(models.Model):
     _name = "stock.picking"
     _inherit = ["stock.picking", "workflow.tracked.mixin"]
     _workflow_definition = "delivery"
     _workflow_tracked_fields = ("state",)
+    _workflow_object_qualifier = "picking"
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -21,9 +24,15 @@ class StockPicking(models.Model):
         """An outgoing picking follows its own delivery flow; every picking moves the
         flow of its sale order (delivery, return) or purchase order (receipt)."""
         self.filtered(lambda p: p.picking_type_code == "outgoing")._workflow_observe()
-        self.sale_id._workflow_observe()
-        purchases = self.filtered(lambda p: p.picking_type_code == "incoming").move_ids
-        purchases.purchase_line_id.order_id._workflow_observe()
+        # the picking is linked to the order's stage events it moves (related_documents)
+        self.filtered("sale_id")._workflow_feed(lambda p: p.sale_id)
+        receipts = self.filtered(lambda p: p.picking_type_code == "incoming")
+        receipts._workflow_feed(lambda p: p.move_ids.purchase_line_id.order_id)
+
+    @api.model
+    def _workflow_related_documents(self):
+        # the delivery flow's export links the sale order of each picking
+        return (RelatedDocuments("order", "sale.order", "picking_ids"),)
 
     def _workflow_stage_code(self):
         codes = {}
