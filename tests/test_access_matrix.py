@@ -120,6 +120,7 @@ ABSTRACT_MODELS = {
     "workflow.config.audit.mixin": "mixin",
     "workflow.approval.mixin": "mixin",
     "workflow.approval.line.mixin": "mixin",
+    "workflow.ai.json.model.mixin": "mixin",
     "workflow.approval.gate": "engine",
     "workflow.ai.anomaly": "engine",
     "workflow.ai.briefing": "engine",

@@ -295,6 +295,7 @@ MIXINS = {
     "workflow.config.audit.mixin",
     "workflow.approval.mixin",
     "workflow.approval.line.mixin",
+    "workflow.ai.json.model.mixin",
 }
 
 ROLE_GROUPS = {

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from . import workflow_ai_log
+from . import workflow_ai_json_model_mixin
 from . import workflow_ai_model
 from . import workflow_ai_risk_model
 from . import workflow_ai_suggestion

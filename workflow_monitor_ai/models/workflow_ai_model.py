@@ -1,7 +1,6 @@
 # Copyright 2026 Workflow Monitor
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-import hashlib
 import json
 import logging
 import time
@@ -18,6 +17,7 @@ from ..tools.classifier import (
     precision_above,
     train,
 )
+from .workflow_ai_json_model_mixin import json_checksum
 
 _logger = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class WorkflowAiModel(models.Model):
     never a pickle; its sha256 is kept beside it and checked when it is loaded."""
 
     _name = "workflow.ai.model"
+    _inherit = ["workflow.ai.json.model.mixin"]
     _description = "Workflow AI Classifier"
     _order = "version desc, id desc"
 
@@ -79,18 +80,6 @@ class WorkflowAiModel(models.Model):
     def _compute_name(self):
         for model in self:
             model.name = _("Exception classifier v%(version)s", version=model.version)
-
-    def write(self, vals):
-        if "model_json" in vals:
-            vals["checksum"] = _checksum(vals["model_json"])
-        return super().write(vals)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("model_json"):
-                vals["checksum"] = _checksum(vals["model_json"])
-        return super().create(vals_list)
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -283,7 +272,7 @@ class WorkflowAiModel(models.Model):
         raw = self.sudo().model_json
         if not raw:
             raise ModelError("the model record has no JSON")
-        if _checksum(raw) != self.checksum:
+        if json_checksum(raw) != self.checksum:
             raise ModelError("checksum mismatch: the stored model was altered outside Odoo")
         model = LinearTextModel.from_json(raw)
         if len(_CACHE) > 16:
@@ -300,9 +289,3 @@ class WorkflowAiModel(models.Model):
 
     def _precision_above(self, target, threshold):
         return precision_above(self._head_metrics(target), threshold)
-
-
-def _checksum(raw):
-    if not raw:
-        return False
-    return hashlib.sha256(raw.encode() if isinstance(raw, str) else raw).hexdigest()

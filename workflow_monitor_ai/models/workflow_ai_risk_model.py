@@ -1,7 +1,6 @@
 # Copyright 2026 Workflow Monitor
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-import hashlib
 import json
 import logging
 import math
@@ -16,6 +15,7 @@ from odoo.tools import SQL
 from odoo.addons.workflow_monitor_base.tools import clock, commit_chunk, cron_run_alone
 
 from ..tools.risk import RiskColdStart, RiskModel, RiskModelError, RiskOptions, encode, train
+from .workflow_ai_json_model_mixin import json_checksum
 
 _logger = logging.getLogger(__name__)
 
@@ -100,6 +100,7 @@ class WorkflowAiRiskModel(models.Model):
     cannot beat the base rate is *refused*: nothing is scored with it."""
 
     _name = "workflow.ai.risk.model"
+    _inherit = ["workflow.ai.json.model.mixin"]
     _description = "Workflow AI Breach Risk Model"
     _order = "version desc, id desc"
 
@@ -171,18 +172,6 @@ class WorkflowAiRiskModel(models.Model):
                 if rows
                 else False
             )
-
-    def write(self, vals):
-        if "model_json" in vals:
-            vals["checksum"] = _checksum(vals["model_json"])
-        return super().write(vals)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("model_json"):
-                vals["checksum"] = _checksum(vals["model_json"])
-        return super().create(vals_list)
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -368,7 +357,7 @@ class WorkflowAiRiskModel(models.Model):
         if (cached := _CACHE.get(key)) is not None:
             return cached
         raw = self.sudo().model_json
-        if not raw or _checksum(raw) != self.checksum:
+        if not raw or json_checksum(raw) != self.checksum:
             raise RiskModelError("the stored risk model is missing or was altered outside Odoo")
         model = RiskModel.from_json(raw)
         if len(_CACHE) > 16:
@@ -477,9 +466,3 @@ def _base_features(rows):
             }
         )
     return result
-
-
-def _checksum(raw):
-    if not raw:
-        return False
-    return hashlib.sha256(raw.encode() if isinstance(raw, str) else raw).hexdigest()
