@@ -8,3 +8,4 @@ from . import test_stages
 from . import test_warehouse
 from . import test_governance_distribution
 from . import test_simulator
+from . import test_simulator_approvals
