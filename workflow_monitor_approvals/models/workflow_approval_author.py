@@ -4,6 +4,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.workflow_monitor_base.tools import clock
+
 
 class WorkflowApprovalAuthor(models.Model):
     """Who changed the values an approval of a gated document covers.
@@ -48,7 +50,7 @@ class WorkflowApprovalAuthor(models.Model):
                 records._name,
                 list(records.ids),
                 user.id,
-                fields.Datetime.now(),
+                clock.now(self.env),
             )
         )
 

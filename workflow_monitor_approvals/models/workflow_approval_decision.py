@@ -4,6 +4,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.workflow_monitor_base.tools import clock
+
 DECISIONS = [
     ("approved", "Approved"),
     ("rejected", "Rejected"),
@@ -33,7 +35,7 @@ class WorkflowApprovalDecision(models.Model):
     )
     decision = fields.Selection(DECISIONS, required=True)
     comment = fields.Text()
-    date = fields.Datetime(required=True, default=fields.Datetime.now)
+    date = fields.Datetime(required=True, default=lambda self: clock.now(self.env))
 
     def write(self, vals):  # pylint: disable=method-required-super
         # the decision log is append-only

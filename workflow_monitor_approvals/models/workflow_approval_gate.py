@@ -9,6 +9,8 @@ import psycopg2
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.workflow_monitor_base.tools import clock
+
 _logger = logging.getLogger(__name__)
 
 # Memos that no client can reach. MEMO_HELD lives for the transaction (precommit data,
@@ -67,7 +69,7 @@ class WorkflowApprovalGate(models.AbstractModel):
         Request = self.env["workflow.approval.request"].sudo()
         if not triggers:
             return records.browse(), Request
-        now = fields.Datetime.now()
+        now = clock.now(self.env)
         held_ids, waiting, outdated, blocked = set(), Request, Request, Request
         to_create = []
         for trigger in triggers:
@@ -113,7 +115,7 @@ class WorkflowApprovalGate(models.AbstractModel):
         if not triggers:
             return
         Request = self.env["workflow.approval.request"].sudo()
-        now = fields.Datetime.now()
+        now = clock.now(self.env)
         consume, auto_vals, refused = Request, [], []
         for trigger in triggers:
             requests = by_key.get((trigger.record.id, trigger.policy.id), Request)
@@ -310,7 +312,7 @@ class WorkflowApprovalGate(models.AbstractModel):
             self._log_outside(events, signals)
             return
         self.env["workflow.event"]._log_events(
-            [dict(e, event_type="approval", occurred_at=fields.Datetime.now()) for e in events]
+            [dict(e, event_type="approval", occurred_at=clock.now(self.env)) for e in events]
         )
         for signal in signals:
             self.env["workflow.event"]._log_security_signal(*signal)

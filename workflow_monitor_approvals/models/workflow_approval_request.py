@@ -11,6 +11,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from odoo.addons.workflow_monitor_base.models.workflow_dashboard import AGE_BUCKETS
+from odoo.addons.workflow_monitor_base.tools import clock
 
 from .workflow_approval_gate import MEMO_CONTINUATION
 from .workflow_approval_policy import APPROVAL_ACTIONS
@@ -124,7 +125,9 @@ class WorkflowApprovalRequest(models.Model):
     values_json = fields.Json(string="Submitted Values", readonly=True)
     context_html = fields.Html(string="Context", readonly=True, sanitize=True)
     auto_approved = fields.Boolean(readonly=True)
-    requested_at = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+    requested_at = fields.Datetime(
+        required=True, readonly=True, default=lambda self: clock.now(self.env)
+    )
     decided_at = fields.Datetime(readonly=True)
     decided_by_id = fields.Many2one("res.users", readonly=True)
     turnaround_hours = fields.Float(compute="_compute_turnaround", store=True, aggregator="avg")
@@ -395,7 +398,7 @@ class WorkflowApprovalRequest(models.Model):
         pending.sudo().write(
             {
                 "state": "cancelled",
-                "decided_at": fields.Datetime.now(),
+                "decided_at": clock.now(self.env),
                 "decided_by_id": self.env.uid,
             }
         )
@@ -534,7 +537,7 @@ class WorkflowApprovalRequest(models.Model):
     def _decide(self, decision, comment, on_behalf):
         """Engine side of a decision (self is sudo)."""
         self.ensure_one()
-        now = fields.Datetime.now()
+        now = clock.now(self.env)
         if self.deadline and now > self.deadline:
             self.sla_missed = True
         self._log_decision(decision, comment, on_behalf)
@@ -714,7 +717,7 @@ class WorkflowApprovalRequest(models.Model):
     # ------------------------------------------------------------
 
     def _enter_tier(self, tier, now=None):
-        now = now or fields.Datetime.now()
+        now = now or clock.now(self.env)
         for request in self:
             approvers = request._resolve_approvers(tier)
             request.write(
@@ -944,7 +947,7 @@ class WorkflowApprovalRequest(models.Model):
         """Escalate pending tiers past their SLA: the escalation user gets an activity
         and may decide, an ``approval_overdue`` exception is raised. Chunked, idempotent
         (escalated tiers leave the domain) and safe with two workers (SKIP LOCKED)."""
-        now = fields.Datetime.now()
+        now = clock.now(self.env)
         self.flush_model()
         self.env.cr.execute(
             SQL(

@@ -53,6 +53,13 @@ class WorkflowSimulator(models.AbstractModel):
           ``cancel_share`` (0.03): confirmed orders cancelled before shipping.
         - ``return_share`` (0.04): deliveries partly returned (a credit note follows
           when the order was invoiced); ``unpaid_share`` (0.10): invoices left unpaid.
+        - With Workflow Monitor Approvals installed (``simulator/approvals.py``):
+          ``discount_share`` (0.08): orders with a line discount above the SIM discount
+          policy's threshold; what the approvers do with the pending requests, one
+          outcome per document: ``approval_reject_share`` (0.15),
+          ``approval_delegate_share`` (0.15, delegated and decided by the other
+          approver), ``approval_escalate_share`` (0.10, left to escalate); together at
+          most 1, the rest is approved.
 
         Reproducible: the order stream (how many orders a day, customers, warehouses,
         products, quantities, quotations) comes from ``random.Random`` seeded with
@@ -64,19 +71,22 @@ class WorkflowSimulator(models.AbstractModel):
         Every day runs through the real flows (no state is written directly; chatter
         and tracking messages are not simulated) at the time of each step: receipts
         (09:00), reservations (09:30), reordering (10:00), new orders (10:00-12:00),
-        quotation follow-up and cancellations (14:00), dispatch (15:00), returns
-        (16:00), customer invoices (17:00), vendor bills (17:30), payments (18:00),
-        detectors and SLA sweep (18:30). The documents get these dates explicitly
-        (order, commitment, planned, done, invoice and payment dates); the engine's
-        clock (``workflow_monitor_base/tools/clock.py``) stamps events, instances,
-        exceptions and KPI snapshots with them.
+        approval decisions and escalation (13:00), quotation follow-up and
+        cancellations (14:00), dispatch (15:00), returns (16:00), cycle count (16:30),
+        customer invoices (17:00), vendor bills (17:30), payments (18:00), detectors
+        and SLA sweep (18:30). It acts as named users (``simulator/users.py``):
+        salespeople, a buyer, a warehouse user and two approvers. The documents get
+        these dates explicitly (order, commitment, planned, done, invoice and payment
+        dates); the engine's clock (``workflow_monitor_base/tools/clock.py``) stamps
+        events, instances, exceptions, approval requests and KPI snapshots with them.
 
         :return: a summary dict, also logged: counts (``orders``, ``confirmed``,
             ``quotations``, ``over_credit``, ``deliveries``, ``partial``, ``late``,
             ``receipts``, ``partial_receipts``, ``late_receipts``, ``purchase_orders``,
             ``bills``, ``mismatched``, ``invoices``, ``invoice_mismatched``,
             ``credit_notes``, ``payments``, ``vendor_payments``, ``returns``,
-            cancellations...), ``exceptions`` (open ones by category code),
+            cancellations...), ``approvals`` (requests of the SIM policies by outcome,
+            with Workflow Monitor Approvals), ``exceptions`` (open ones by category code),
             ``seconds`` (total), ``stream_seconds`` and ``orders_per_second`` (the
             daily stream, master data excluded) and ``step_seconds``.
         """

@@ -9,7 +9,9 @@ is the entry point.
 One file per concern: ``settings`` (the options of a run, validated), ``catalogue``
 (names and warehouse profiles), ``simulation`` (the driver: clock, steps, the day's
 schedule), ``master_data``, ``sales``, ``replenishment``, ``purchases``, ``stock``
-(validation and its dates), ``dispatch``, ``accounting``, ``analysis`` and ``summary``.
+(validation and its dates), ``dispatch``, ``accounting``, ``analysis``, ``summary``,
+``users`` (the named users it acts as) and ``approvals`` (policies, cycle count and
+decisions, with Workflow Monitor Approvals only).
 """
 
 from .settings import Shares, SimulationSettings, Sizes

@@ -96,3 +96,38 @@ PRODUCT_WORDS = (
     "Spill Kit",
 )
 CITIES = ("Antwerp", "Lyon", "Porto", "Gdansk", "Turin", "Ghent", "Bilbao", "Poznan", "Lille")
+
+
+class UserProfile(NamedTuple):
+    login: str
+    name: str
+    role: str  # "sales", "buyer", "warehouse", "approver"
+    groups: tuple  # XML ids of the groups (those of uninstalled modules are skipped)
+
+
+# the people the simulator acts as (logins start with "sim."; password: none, no login)
+USERS = (
+    UserProfile("sim.sales.verbeke", "Anna Verbeke", "sales", ("sales_team.group_sale_salesman",)),
+    UserProfile("sim.sales.moreau", "Julien Moreau", "sales", ("sales_team.group_sale_salesman",)),
+    UserProfile("sim.buyer.kowalski", "Marta Kowalski", "buyer", ("purchase.group_purchase_user",)),
+    UserProfile("sim.warehouse.silva", "Rui Silva", "warehouse", ("stock.group_stock_user",)),
+    UserProfile(
+        "sim.approver.dubois",
+        "Claire Dubois",
+        "approver",
+        (
+            "sales_team.group_sale_manager",
+            "workflow_monitor_base.group_workflow_manager",
+        ),
+    ),
+    UserProfile(
+        "sim.approver.jansen",
+        "Pieter Jansen",
+        "approver",
+        (
+            "purchase.group_purchase_manager",
+            "stock.group_stock_manager",
+            "workflow_monitor_base.group_workflow_manager",
+        ),
+    ),
+)

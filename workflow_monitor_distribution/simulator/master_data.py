@@ -3,14 +3,16 @@
 
 """Master data, created once and reused (names and codes start with ``SIM``):
 warehouses with their Workflow Monitor parameters, SLA policies per warehouse,
-vendors, customers, products bought on the Buy route, min/max reordering rules."""
+vendors, customers, products bought on the Buy route, min/max reordering rules, the
+named users the simulator acts as (``users.py``) and, when Workflow Monitor Approvals is
+installed, its approval policies (``approvals.py``)."""
 
 import random
 from dataclasses import dataclass, replace
 
 from odoo import Command
 
-from . import purchases
+from . import approvals, purchases, users
 from .catalogue import CITIES, PREFIX, PRODUCT_WORDS, WAREHOUSES
 
 RECORDSETS = ("company", "warehouses", "vendors", "customers", "low_credit", "products")
@@ -27,12 +29,16 @@ class MasterData:
     products: object
     product_weights: tuple  # popularity: a few products sell much more (Zipf-like)
     customer_weights: tuple
+    people: object = None  # users.People
     orderpoints: object = None
 
     def bound(self, env):
         """The same records in ``env`` (each step has its own clock)."""
         names = RECORDSETS + (("orderpoints",) if self.orderpoints is not None else ())
-        return replace(self, **{name: getattr(self, name).with_env(env) for name in names})
+        values = {name: getattr(self, name).with_env(env) for name in names}
+        if self.people is not None:
+            values["people"] = self.people.bound(env)
+        return replace(self, **values)
 
 
 def setup(sim):
@@ -52,6 +58,8 @@ def setup(sim):
         if not partner.credit_limit:
             partner.credit_limit = 1500.0 + 500 * (index % 4)
     products, created = _products(sim, vendors)
+    people = users.setup(sim, company)
+    _assign(customers, vendors, people)
     sim.master = MasterData(
         company=company,
         warehouses=warehouses,
@@ -62,11 +70,24 @@ def setup(sim):
         products=products,
         product_weights=tuple(1.0 / (rank + 1) ** 0.8 for rank in range(len(products))),
         customer_weights=tuple(1.0 / (rank + 1) ** 0.5 for rank in range(len(customers))),
+        people=people,
     )
     sim.master = replace(sim.master, orderpoints=_orderpoints(sim, sim.master))
     if created:
         purchases.opening_stock(sim)
+    # after the opening stock, which no policy holds
+    approvals.setup(sim)
     sim.counts.clear()
+
+
+def _assign(customers, vendors, people):
+    """Each customer has a salesperson (who takes their orders), each vendor the buyer
+    (Odoo's reordering names them on the RFQs: ``partner.buyer_id``)."""
+    for index, customer in enumerate(customers):
+        salesperson = people.salespeople[index % len(people.salespeople)]
+        if customer.user_id != salesperson:
+            customer.user_id = salesperson
+    vendors.filtered(lambda v: v.buyer_id != people.buyer).buyer_id = people.buyer
 
 
 def _warehouses(sim, company):

@@ -2,14 +2,16 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 """Procure to pay: RFQs from the reordering rules and their answers, receipts (late,
-short), vendor bills (some mismatched)."""
+short), vendor bills (some mismatched). Odoo's reordering creates the RFQs as the
+superuser (``stock.rule._run_buy``) and names the vendor's buyer on them; the buyer
+confirms them, the warehouse user validates the receipts (``users.py``)."""
 
 from datetime import timedelta
 from typing import NamedTuple
 
 from odoo import Command
 
-from . import replenishment, stock
+from . import approvals, replenishment, stock
 
 
 class RfqAnswer(NamedTuple):
@@ -33,7 +35,7 @@ def opening_stock(sim):
     replenishment.procure(sim)
     sim.checkpoint()
     sim.at(sim.today, 16)
-    confirm(sim, open_rfqs(sim))
+    confirm(sim, open_rfqs(sim), plan=False)
     receive(sim, everything=True)
 
 
@@ -48,7 +50,8 @@ def replenish(sim):
     sim.counts["purchase_orders"] += len(new)
     to_send, to_confirm = _plan_new_rfqs(sim, new)
     to_cancel = Purchase
-    for order in rfqs - new:  # answers to RFQs sent on earlier days
+    waiting = approvals.waiting(sim, rfqs)  # their approval confirms them
+    for order in rfqs - new - waiting:  # answers to RFQs sent on earlier days
         answer = sim.plans.rfq_answer.get(order.id, RfqAnswer(sim.now, "confirm"))
         if answer.at <= sim.now:
             if answer.action == "confirm":
@@ -61,8 +64,7 @@ def replenish(sim):
     if to_send:
         to_send.filtered(lambda po: po.state == "draft").print_quotation()
         sim.counts["rfq_sent"] += len(to_send)
-    for order in confirm(sim, to_confirm):
-        _plan_receipts(sim, order)
+    confirm(sim, to_confirm)
 
 
 def _plan_new_rfqs(sim, new):
@@ -87,16 +89,37 @@ def _plan_new_rfqs(sim, new):
     return to_send, to_confirm
 
 
-def confirm(sim, orders):
-    """Confirm purchase orders, approved at the step's time; return the confirmed."""
+def confirm(sim, orders, plan=True):
+    """Confirm purchase orders as the buyer at the step's time (those an approval
+    policy holds wait for their approval: ``approvals.decide`` confirms them), then
+    :func:`confirmed`; return the confirmed."""
     if not orders:
         return orders
-    orders.button_confirm()
-    confirmed = orders.filtered(lambda po: po.state in ("purchase", "done"))
-    # Odoo stamps the server's time on the approval and on the receipts it creates
-    confirmed.write({"date_approve": sim.now})
-    confirmed.picking_ids.filtered(lambda p: p.state != "done").write({"date": sim.now})
-    return confirmed
+    buyer_orders = orders.with_user(sim.master.people.buyer)
+    buyer_orders.button_confirm()
+    # the buyer sends the RFQs that wait for an approval to the vendor: Odoo's reordering
+    # then adds no line to them (it completes draft RFQs only), which would make the
+    # request outdated before the approver sees it
+    held = approvals.waiting(sim, orders).filtered(lambda po: po.state == "draft")
+    if held:
+        buyer_orders.browse(held.ids).print_quotation()
+    return confirmed(sim, orders.filtered(lambda po: po.state in ("purchase", "done")), plan)
+
+
+def confirmed(sim, orders, plan=True):
+    """What follows a confirmation, direct or by an approval: the simulated dates and
+    (``plan``) the plan of the receipts (late, short)."""
+    if not orders:
+        return orders
+    # Odoo stamps the server's time on the approval and on the receipts it creates;
+    # sudo as the buyer: the receipts are the warehouse's records
+    stamped = orders.with_user(sim.master.people.buyer).sudo()
+    stamped.write({"date_approve": sim.now})
+    stamped.picking_ids.filtered(lambda p: p.state != "done").write({"date": sim.now})
+    if plan:
+        for order in orders:
+            _plan_receipts(sim, order)
+    return orders
 
 
 def _plan_receipts(sim, order):

@@ -2,7 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 """Order to cash, sales side: the order stream, confirmations, quotation follow-up
-and customer cancellations."""
+and customer cancellations. The salesperson of the customer creates and confirms the
+orders (``users.py``)."""
 
 from collections import defaultdict
 from datetime import timedelta
@@ -10,7 +11,7 @@ from typing import NamedTuple
 
 from odoo import Command
 
-from . import replenishment
+from . import approvals, replenishment
 from .catalogue import (
     DIFFICULT_CUSTOMER_EVERY,
     DIFFICULT_CUSTOMER_FACTOR,
@@ -43,11 +44,15 @@ def sell(sim, count):
             over_credit.append(index)
         else:
             partner = rng.choices(master.customers, master.customer_weights)[0]
-        vals_list.append(_order_vals(sim, partner, warehouse, budget))
+        discount = None
+        if rng.random() < sim.shares.discount_share:
+            discount = round(rng.uniform(5, 15) + approvals.DISCOUNT_THRESHOLD, 1)
+        vals_list.append(_order_vals(sim, partner, warehouse, budget, discount))
         if budget is None and rng.random() < sim.shares.quotation_share:
             quotations.append(index)
-    orders = sim.env["sale.order"].create(vals_list)
+    orders = _create(sim, vals_list)
     sim.counts["orders"] += len(orders)
+    sim.counts["discounted"] += sum(1 for vals in vals_list if vals.pop("discounted", False))
     quotation_orders = orders.browse([orders[i].id for i in quotations])
     sent = quotation_orders.filtered(lambda o: rng.random() < 0.6)
     if sent:
@@ -62,12 +67,30 @@ def sell(sim, count):
     sim.counts["over_credit"] += len(over_credit)
 
 
-def _order_vals(sim, partner, warehouse, budget):
+def _create(sim, vals_list):
+    """The orders of ``vals_list`` (in that order), each created by the salesperson of
+    its customer."""
+    Order = sim.env["sale.order"]
+    by_user = defaultdict(list)
+    for index, vals in enumerate(vals_list):
+        by_user[Order.partner_id.browse(vals["partner_id"]).user_id].append(index)
+    ids = [0] * len(vals_list)
+    for user, indexes in by_user.items():
+        created = Order.with_user(user).create(
+            [{k: v for k, v in vals_list[i].items() if k != "discounted"} for i in indexes]
+        )
+        for index, order in zip(indexes, created, strict=True):
+            ids[index] = order.id
+    return Order.browse(ids)
+
+
+def _order_vals(sim, partner, warehouse, budget, discount=None):
     vals = {
         "partner_id": partner.id,
         "warehouse_id": warehouse.id,
         "date_order": sim.now,
-        "order_line": _order_lines(sim, budget),
+        "order_line": _order_lines(sim, budget, discount),
+        "discounted": bool(discount),
     }
     validity_days = sim.master.company.quotation_validity_days
     if validity_days > 0:
@@ -75,7 +98,7 @@ def _order_vals(sim, partner, warehouse, budget):
     return vals
 
 
-def _order_lines(sim, budget=None):
+def _order_lines(sim, budget=None, discount=None):
     rng, master = sim.rng_orders, sim.master
     count = rng.choices((1, 2, 3, 4), weights=(30, 35, 25, 10))[0]
     indexes = set()
@@ -88,24 +111,40 @@ def _order_lines(sim, budget=None):
         if budget:
             qty = max(qty, int(budget / len(indexes) / max(product.list_price, 1)) + 1)
         lines.append(Command.create({"product_id": product.id, "product_uom_qty": qty}))
+    if discount:
+        lines[0][2]["discount"] = discount  # above the discount policy's threshold
     return lines
 
 
 def confirm(sim, orders):
-    """Confirm at the step's time and decide what happens to each order (customer
-    cancellation, late or short delivery, return)."""
+    """Confirm as the salesperson at the step's time (orders an approval policy holds
+    wait for their approval: ``approvals.decide`` confirms them), then
+    :func:`confirmed`."""
     if not orders:
         return
     _promise(sim, orders)
-    orders.action_confirm()
-    confirmed = orders.filtered(lambda o: o.state == "sale")
+    for user in orders.user_id:
+        orders.filtered(lambda o, user=user: o.user_id == user).with_user(user).action_confirm()
+    confirmed(sim, orders.filtered(lambda o: o.state == "sale"))
+
+
+def confirmed(sim, orders):
+    """What follows a confirmation, direct or by an approval: the simulated dates,
+    Odoo's reordering on the simulated day and the plan of each order (customer
+    cancellation, late or short delivery, return)."""
+    if not orders:
+        return
     # Odoo stamps the server's time on the order and on the deliveries it creates
-    confirmed.write({"date_order": sim.now})
-    confirmed.picking_ids.filtered(lambda p: p.state != "done").write({"date": sim.now})
-    sim.counts["confirmed"] += len(confirmed)
+    for user in orders.user_id:
+        mine = orders.filtered(lambda o, user=user: o.user_id == user)
+        # sudo as the salesperson: the deliveries are the warehouse's records
+        mine = mine.with_user(user).sudo()
+        mine.write({"date_order": sim.now})
+        mine.picking_ids.filtered(lambda p: p.state != "done").write({"date": sim.now})
+    sim.counts["confirmed"] += len(orders)
     # what Odoo's automatic reordering does on confirmation, on the simulated day
-    replenishment.procure(sim, confirmed.order_line.product_id)
-    for order in confirmed:
+    replenishment.procure(sim, orders.order_line.product_id)
+    for order in orders:
         _plan_order(sim, order)
 
 

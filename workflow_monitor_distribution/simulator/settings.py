@@ -13,6 +13,12 @@ from odoo.exceptions import UserError
 
 from .catalogue import PRODUCT_WORDS, WAREHOUSES
 
+APPROVAL_OUTCOME_SHARES = (
+    "approval_reject_share",
+    "approval_delegate_share",
+    "approval_escalate_share",
+)
+
 
 @dataclass(frozen=True)
 class Shares:
@@ -32,6 +38,13 @@ class Shares:
     return_share: float = 0.04
     unpaid_share: float = 0.10
     rfq_unanswered_share: float = 0.10
+    # approvals (used when Workflow Monitor Approvals is installed): sale orders with a
+    # line discount above the discount policy's threshold, and what the approvers do
+    # with the requests (the rest is approved)
+    discount_share: float = 0.08
+    approval_reject_share: float = 0.15
+    approval_delegate_share: float = 0.15
+    approval_escalate_share: float = 0.10
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,14 @@ class SimulationSettings:
                 raise UserError(
                     _("%(name)s must be between 0 and 1, not %(share)s.", name=name, share=share)
                 )
+        outcomes = APPROVAL_OUTCOME_SHARES
+        if sum(getattr(self.shares, name) for name in outcomes) > 1:
+            raise UserError(
+                _(
+                    "%(names)s must add up to 1 at most (the rest of the requests is approved).",
+                    names=", ".join(outcomes),
+                )
+            )
         for name in ("days", "orders_per_day"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:

@@ -14,7 +14,17 @@ from odoo import fields
 
 from odoo.addons.workflow_monitor_base.tools import clock, commit_chunk
 
-from . import accounting, analysis, dispatch, master_data, purchases, replenishment, sales, summary
+from . import (
+    accounting,
+    analysis,
+    approvals,
+    dispatch,
+    master_data,
+    purchases,
+    replenishment,
+    sales,
+    summary,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -35,9 +45,11 @@ MORNING = (
 )
 SALES_HOURS = (10, 11, 12)  # new orders, in three batches at a random minute
 AFTERNOON = (
+    (13, 0, "approve", approvals.decide),  # with Workflow Monitor Approvals only
     (14, 0, "follow_up", sales.follow_up),
     (15, 0, "dispatch", dispatch.dispatch),
     (16, 0, "returns", dispatch.returns),
+    (16, 30, "count", approvals.cycle_count),  # idem
     (17, 0, "invoice", accounting.invoice),
     (17, 30, "bill", purchases.bill),
     (18, 0, "pay", accounting.pay),
@@ -60,6 +72,7 @@ class Plans:
     cancel_orders: dict = field(default_factory=dict)  # confirmed order -> cancellation date
     pay_after: dict = field(default_factory=dict)  # invoice/bill -> date (None: never)
     return_on: dict = field(default_factory=dict)  # sale order -> date of the return
+    approval_outcome: dict = field(default_factory=dict)  # (model, id) -> approvals outcome
 
 
 class Simulation:

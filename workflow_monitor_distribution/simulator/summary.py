@@ -3,6 +3,8 @@
 
 """The summary dict returned (and logged) by a run."""
 
+from . import approvals
+
 ALWAYS = (
     "orders",
     "deliveries",
@@ -43,6 +45,9 @@ def build(sim, stream_seconds, seconds):
     )
     for key in ALWAYS:
         result.setdefault(key, 0)
+    by_outcome = approvals.summary(sim)
+    if by_outcome is not None:
+        result["approvals"] = by_outcome
     return result
 
 
@@ -61,6 +66,16 @@ TABLE_ROWS = (
     ("  mismatched", "mismatched"),
     ("Payments", "payments"),
 )
+# approval requests by outcome (with Workflow Monitor Approvals)
+APPROVAL_ROWS = (
+    ("Approval requests", "requests"),
+    ("  approved", "approved"),
+    ("    of which delegated", "delegated"),
+    ("  rejected", "rejected"),
+    ("  escalated (SLA passed)", "escalated"),
+    ("  still pending", "pending"),
+    ("  outdated (document changed)", "outdated"),
+)
 TIMING_ROWS = (
     ("Seconds (all)", "seconds"),
     ("Orders per second (daily stream)", "orders_per_second"),
@@ -69,11 +84,14 @@ TIMING_ROWS = (
 
 def table(result):
     """The result as a two-column text table: the documents created, then the open
-    exceptions by category, then the time taken (what ``make demo`` prints)."""
+    exceptions by category, the approval requests by outcome, then the time taken
+    (what ``make demo`` prints)."""
     rows = [(label, result.get(key, 0)) for label, key in TABLE_ROWS]
     exceptions = sorted(result.get("exceptions", {}).items(), key=lambda item: (-item[1], item[0]))
     rows.append(("Open exceptions", sum(count for _code, count in exceptions)))
     rows.extend((f"  {code}", count) for code, count in exceptions)
+    if "approvals" in result:
+        rows.extend((label, result["approvals"].get(key, 0)) for label, key in APPROVAL_ROWS)
     rows.extend((label, result.get(key, 0)) for label, key in TIMING_ROWS)
     width = max(len(label) for label, _value in rows)
     values = [f"{value:,}" if isinstance(value, int) else f"{value}" for _label, value in rows]

@@ -10,3 +10,4 @@ from . import test_governance_distribution
 from . import test_simulator
 from . import test_causal_chain
 from . import test_process_export
+from . import test_simulator_approvals

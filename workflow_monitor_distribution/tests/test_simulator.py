@@ -64,7 +64,13 @@ class TestSimulator(TransactionCase):
             (m.move_type, m.invoice_date, m.amount_total, m.payment_state)
             for m in self.sim_records("account.move")
         ]
-        return counts, orders, pickings, moves
+        requests = [
+            (r.res_model, r.state, r.escalated, r.requested_at, r.decided_at, r.decided_by_id.login)
+            for r in self.env["workflow.approval.request"].search(
+                [("policy_id.name", "=like", "SIM %")], order="id"
+            )
+        ]
+        return counts, orders, pickings, moves, requests
 
     def simulate_undone(self, **options):
         """The signature of a run on the database as it is, then undone."""
@@ -79,6 +85,7 @@ class TestSimulator(TransactionCase):
     def test_same_seed_same_run(self):
         first = self.simulate_undone()
         self.assertGreater(first[0]["orders"], 10)
+        self.assertTrue(first[4], "approval requests")
         self.assertEqual(self.simulate_undone(), first)
         self.assertNotEqual(self.simulate_undone(seed=8)[1], first[1])
 
@@ -161,6 +168,11 @@ class TestSimulator(TransactionCase):
             ({"orders_per_day": -1}, "orders_per_day"),
             ({"end_date": "someday"}, "end_date"),
             ({"speed": 2}, "speed"),
+            ({"discount_share": -0.1}, "discount_share"),
+            (
+                {"approval_reject_share": 0.6, "approval_escalate_share": 0.5},
+                "approval_reject_share",
+            ),
         ):
             with self.assertRaisesRegex(UserError, name):
                 self.env["workflow.simulator"].run(**options)
