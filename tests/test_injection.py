@@ -67,10 +67,10 @@ SQL_ALLOWED = {
         "attribute such as 'varchar' or 'int4'), never a value"
     ),
     ("workflow_monitor_base/tools/partition.py", "convert_to_monthly", "definition"): (
-        "CREATE INDEX statements PostgreSQL's catalog wrote for the indexes of the table being "
-        "partitioned (pg_get_indexdef, read in the same transaction under an ACCESS EXCLUSIVE "
-        "lock), run again on the partitioned table; index definitions only administrators "
-        "of the database can create"
+        "CREATE INDEX statements and view queries PostgreSQL's catalog wrote for the indexes "
+        "and the views of the table being partitioned (pg_get_indexdef, pg_get_viewdef, read "
+        "in the same transaction under an ACCESS EXCLUSIVE lock), run again on the "
+        "partitioned table; definitions only administrators of the database can create"
     ),
 }
 # Queries built by the ORM (domain values bound as parameters by Query/_search).

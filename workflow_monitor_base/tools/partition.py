@@ -109,6 +109,11 @@ def convert_to_monthly(cr, table, key, now, months_ahead, months_back=MAX_MONTHS
         [table, table],
     )
     comment, sequence = cr.fetchone()
+    # reports over the table (SQL views: workflow.stage.duration) would follow the rename
+    # to the old table and block its drop: dropped now, created again on the new one
+    views = _dependent_views(cr, table)
+    for name, _definition in views:
+        cr.execute(SQL("DROP VIEW %s", SQL.identifier(name)))
     for name, _definition in indexes:
         cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
     cr.execute(SQL("ALTER TABLE %s RENAME TO %s", SQL.identifier(table), SQL.identifier(old)))
@@ -153,6 +158,8 @@ def convert_to_monthly(cr, table, key, now, months_ahead, months_back=MAX_MONTHS
     rows = cr.rowcount
     for _name, definition in indexes:
         cr.execute(SQL(definition))
+    for name, definition in views:
+        cr.execute(SQL("CREATE VIEW %s AS " + definition, SQL.identifier(name)))
     if sequence:
         cr.execute(
             SQL(
@@ -193,6 +200,21 @@ def drop_months_before(cr, table, limit):
         cr.execute(SQL("DROP TABLE %s", SQL.identifier(name)))
         dropped.append(name)
     return dropped, rows
+
+
+def _dependent_views(cr, table):
+    """[(name, SELECT statement)] of the views reading ``table``, as PostgreSQL's catalog
+    writes them (``pg_get_viewdef``)."""
+    cr.execute(
+        """SELECT DISTINCT v.relname, pg_get_viewdef(v.oid)
+             FROM pg_depend d
+             JOIN pg_rewrite r ON r.oid = d.objid
+             JOIN pg_class v ON v.oid = r.ev_class AND v.relkind = 'v'
+            WHERE d.refobjid = to_regclass(%s) AND v.oid <> d.refobjid
+            ORDER BY 1""",
+        [table],
+    )
+    return cr.fetchall()
 
 
 def _index_definitions(cr, table):
