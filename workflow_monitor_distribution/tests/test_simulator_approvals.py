@@ -86,6 +86,7 @@ class TestSimulatorApprovals(TransactionCase):
             .search([("request_id", "in", seen.ids), ("decision", "=", "delegated")])
             .request_id
         )
+
         # the outcome is drawn per document (a document asked again after a change, or a
         # quant counted twice, has several requests): shares are of the documents
         def documents(requests):
