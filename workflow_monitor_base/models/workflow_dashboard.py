@@ -441,10 +441,14 @@ class WorkflowDashboard(models.AbstractModel):
             ],
             SQL("1, 2"),
         )
-        stages = self.env["workflow.stage"].sudo().browse({r[1] for r in rows})
-        definitions = self.env["workflow.definition"].sudo().browse({r[0] for r in rows if r[0]})
+        # the events keep the ids of stages a module uninstall removed: those are skipped
+        stages = self.env["workflow.stage"].sudo().browse({r[1] for r in rows}).exists()
+        definitions = (
+            self.env["workflow.definition"].sudo().browse({r[0] for r in rows if r[0]}).exists()
+        )
         stage_info = {s.id: (s.sequence, s.name) for s in stages}
         def_names = {d.id: d.name for d in definitions}
+        rows = [row for row in rows if row[1] in stage_info]
         result = [
             {
                 "definition_id": definition_id or False,
