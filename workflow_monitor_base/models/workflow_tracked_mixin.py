@@ -24,6 +24,11 @@ class WorkflowTrackedMixin(models.AbstractModel):
     record (a picking feeds its order), :meth:`_workflow_root` or
     :meth:`_workflow_capture`.
 
+    A model whose records follow different flows (pickings: deliveries, transfers
+    between warehouses, customer returns) overrides :meth:`_workflow_definition_code`
+    instead and declares one ``_workflow_stage_code_<definition code>`` per flow, each
+    in its own file: the default :meth:`_workflow_stage_code` dispatches to them.
+
     Capture costs no query on the hot path: a write of a tracked field only notes the
     document's new stage code (read from the cache) in the transaction; a recomputed
     stored stage field (picking ``state``, invoice ``payment_state``...) only marks the
@@ -56,29 +61,54 @@ class WorkflowTrackedMixin(models.AbstractModel):
 
     def _compute_workflow_instance_id(self):
         instances = self.env["workflow.instance"]
-        if self._workflow_definition and self.ids:
+        definitions = self.filtered("id")._workflow_definition_code()
+        if any(definitions.values()):
             instances = instances.search(
                 [
-                    ("definition_id.code", "=", self._workflow_definition),
+                    ("definition_id.code", "in", list(set(filter(None, definitions.values())))),
                     ("res_model", "=", self._name),
                     ("res_id", "in", self.ids),
                 ]
             )
-        by_res_id = {instance.res_id: instance for instance in instances}
+        by_key = {
+            (instance.res_id, instance.definition_id.code): instance for instance in instances
+        }
         for record in self:
-            record.workflow_instance_id = by_res_id.get(record.id, False)
+            record.workflow_instance_id = by_key.get((record.id, definitions.get(record)), False)
 
     # ------------------------------------------------------------
     # HOOKS (override in consumers)
     # ------------------------------------------------------------
 
+    def _workflow_definition_code(self):
+        """Hook: {record: code of the definition it follows, or None (no flow)}.
+        Default: ``_workflow_definition`` for every record."""
+        return dict.fromkeys(self, self._workflow_definition)
+
     def _workflow_stage_code(self):
         """Hook: {record: stage code} for each record of self; override per model.
 
-        ``None`` means "no stage" (nothing is logged). Default: for deferred models
-        (``_workflow_defer_stage``) :meth:`_workflow_open_stage`, else
-        ``_workflow_confirmed_stage()``; otherwise the value of the first tracked field.
+        ``None`` means "no stage" (nothing is logged). Default: per definition of
+        :meth:`_workflow_definition_code`, the model's ``_workflow_stage_code_<code>``
+        when it has one, else :meth:`_workflow_default_stage_code`.
         """
+        groups = {}
+        for record, definition in self._workflow_definition_code().items():
+            groups.setdefault(definition, []).append(record.id)
+        codes = {}
+        for definition, ids in groups.items():
+            records = self.browse(ids)
+            method = getattr(type(self), f"_workflow_stage_code_{definition}", None)
+            if definition is None:
+                codes.update(dict.fromkeys(records))
+            else:
+                codes.update(method(records) if method else records._workflow_default_stage_code())
+        return codes
+
+    def _workflow_default_stage_code(self):
+        """The stage of a record of a flow without its own ``_workflow_stage_code_<code>``:
+        for deferred models (``_workflow_defer_stage``) :meth:`_workflow_open_stage`, else
+        ``_workflow_confirmed_stage()``; otherwise the value of the first tracked field."""
         if self._workflow_defer_stage:
             return {
                 record: record._workflow_open_stage() or record._workflow_confirmed_stage()
@@ -206,9 +236,11 @@ class WorkflowTrackedMixin(models.AbstractModel):
         # environment that writes or recomputes: a stage field recomputed later, outside
         # that context, is captured as usual. Only server code sets it (server_context):
         # a client's context cannot switch capture off.
+        cls = type(self)
         return (
             self._workflow_definition is not None
-            or type(self)._workflow_capture is not WorkflowTrackedMixin._workflow_capture
+            or cls._workflow_capture is not WorkflowTrackedMixin._workflow_capture
+            or cls._workflow_definition_code is not WorkflowTrackedMixin._workflow_definition_code
         ) and not context_flag(self.env, "workflow_capture_disable")
 
     def _workflow_pending(self):
@@ -252,12 +284,16 @@ class WorkflowTrackedMixin(models.AbstractModel):
     def _workflow_observe(self):
         """Note the current stage code of each record (no query beyond reading the
         fields the stage depends on)."""
-        records = self.filtered("id")
-        if not records or not records._workflow_definition:
+        definitions = {
+            record: code
+            for record, code in self.filtered("id")._workflow_definition_code().items()
+            if code
+        }
+        if not definitions:
             return
+        records = self.browse([record.id for record in definitions])
         chains, _dirty = records._workflow_pending()
         now = clock.now(self.env)
-        definition = records._workflow_definition
         if records._workflow_defer_stage and not records._workflow_flushing():
             codes = records._workflow_early_stage_code()
             records._workflow_mark_dirty()
@@ -266,7 +302,7 @@ class WorkflowTrackedMixin(models.AbstractModel):
         for record, code in codes.items():
             if not code:
                 continue
-            chain = chains.setdefault((definition, record._name, record.id), [])
+            chain = chains.setdefault((definitions[record], record._name, record.id), [])
             if not chain or chain[-1][0] != code:
                 # who and what moved it: events are applied later, maybe by another env
                 chain.append(

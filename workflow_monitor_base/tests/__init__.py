@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from . import test_mixin
+from . import test_mixin_definitions
 from . import test_event
 from . import test_sla
 from . import test_exception

@@ -9,7 +9,6 @@ from odoo.addons.workflow_monitor_base.tools.process_relations import RelatedDoc
 class StockPicking(models.Model):
     _name = "stock.picking"
     _inherit = ["stock.picking", "workflow.tracked.mixin"]
-    _workflow_definition = "delivery"
     _workflow_tracked_fields = ("state",)
     _workflow_object_qualifier = "picking"
 
@@ -20,10 +19,19 @@ class StockPicking(models.Model):
         self.env["sale.order"]._workflow_drop_loaded_pickings()
         return pickings
 
+    def _workflow_definition_code(self):
+        """An outgoing picking follows the delivery flow; the flows of other pickings
+        (transfers between warehouses, customer returns) are declared by their own files
+        overriding this, each with its ``_workflow_stage_code_<definition>``."""
+        return {
+            picking: "delivery" if picking.picking_type_code == "outgoing" else None
+            for picking in self
+        }
+
     def _workflow_capture(self):
-        """An outgoing picking follows its own delivery flow; every picking moves the
-        flow of its sale order (delivery, return) or purchase order (receipt)."""
-        self.filtered(lambda p: p.picking_type_code == "outgoing")._workflow_observe()
+        """A picking follows its own flow (see _workflow_definition_code); every picking
+        moves the flow of its sale order (delivery, return) or purchase order (receipt)."""
+        self._workflow_observe()
         # the picking is linked to the order's stage events it moves (related_documents)
         self.filtered("sale_id")._workflow_feed(lambda p: p.sale_id)
         receipts = self.filtered(lambda p: p.picking_type_code == "incoming")
@@ -34,7 +42,7 @@ class StockPicking(models.Model):
         # the delivery flow's export links the sale order of each picking
         return (RelatedDocuments("order", "sale.order", "picking_ids"),)
 
-    def _workflow_stage_code(self):
+    def _workflow_stage_code_delivery(self):
         codes = {}
         for picking in self:
             if picking.state == "cancel":

@@ -3,3 +3,4 @@
 
 from . import workflow_test_document
 from . import workflow_exception
+from . import workflow_test_route
