@@ -18,6 +18,7 @@
         "data/workflow_sla_policy_data.xml",
         "data/workflow_kpi_data.xml",
         "data/ir_cron_data.xml",
+        "data/workflow_replenishment_data.xml",
         "views/stock_warehouse_views.xml",
         "views/workflow_sla_policy_views.xml",
         "views/res_config_settings_views.xml",
