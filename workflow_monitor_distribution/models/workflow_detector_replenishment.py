@@ -72,21 +72,20 @@ replenishment AS MATERIALIZED (
 # open demand and open replenishment (see the module's docstring).
 PICTURE_SQL = """
 on_hand AS (
-    SELECT s.product_id, s.warehouse_id, sum(q.quantity) AS qty
-      FROM scope s
-      JOIN stock_location l ON l.warehouse_id = s.warehouse_id AND l.usage = 'internal'
-      JOIN stock_quant q ON q.location_id = l.id AND q.product_id = s.product_id
-     GROUP BY s.product_id, s.warehouse_id
+    SELECT q.product_id, l.warehouse_id, sum(q.quantity) AS qty
+      FROM stock_quant q
+      JOIN stock_location l ON l.id = q.location_id AND l.usage = 'internal'
+     WHERE q.product_id IN (SELECT product_id FROM scope)
+     GROUP BY q.product_id, l.warehouse_id
 ),
 demand AS (
-    SELECT s.product_id, s.warehouse_id, sum(m.product_qty) AS qty
-      FROM scope s
-      JOIN stock_location ls ON ls.warehouse_id = s.warehouse_id AND ls.usage = 'internal'
-      JOIN stock_move m ON m.location_id = ls.id AND m.product_id = s.product_id
-                       AND m.state IN %(demand_move)s
+    SELECT m.product_id, ls.warehouse_id, sum(m.product_qty) AS qty
+      FROM stock_move m
+      JOIN stock_location ls ON ls.id = m.location_id AND ls.usage = 'internal'
       JOIN stock_location ld ON ld.id = m.location_dest_id
-     WHERE NOT (ld.usage = 'internal' AND ld.warehouse_id IS NOT DISTINCT FROM s.warehouse_id)
-     GROUP BY s.product_id, s.warehouse_id
+     WHERE m.state IN %(demand_move)s AND m.product_id IN (SELECT product_id FROM scope)
+       AND NOT (ld.usage = 'internal' AND ld.warehouse_id IS NOT DISTINCT FROM ls.warehouse_id)
+     GROUP BY m.product_id, ls.warehouse_id
 ),
 incoming AS (
     SELECT r.product_id, r.warehouse_id, sum(r.qty) AS qty
