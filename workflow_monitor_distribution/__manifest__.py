@@ -20,6 +20,7 @@
         "data/ir_cron_data.xml",
         "data/workflow_replenishment_data.xml",
         "views/stock_warehouse_views.xml",
+        "views/stock_warehouse_orderpoint_views.xml",
         "views/workflow_sla_policy_views.xml",
         "views/res_config_settings_views.xml",
         "views/business_document_views.xml",
