@@ -112,6 +112,8 @@ METHODS = {
     ("resource.calendar.leaves", "create"): ACL,
     ("resource.calendar.leaves", "write"): ACL,
     ("resource.calendar.leaves", "unlink"): ACL,
+    ("stock.warehouse.orderpoint", "create"): ACL,  # no workflow_need_since
+    ("stock.warehouse.orderpoint", "write"): ACL,  # workflow_need_since: the detector only
     ("stock.warehouse", "create"): ACL,
     ("stock.warehouse", "write"): ACL,  # warehouse thresholds are config events
     ("stock.warehouse", "unlink"): ACL,
@@ -377,6 +379,7 @@ WRITE_VALS = {
     "stock.quant": {"inventory_quantity": 80.0},
     "stock.scrap": {"origin": "WM PM"},
     "stock.warehouse": {"name": "WM PM renamed"},
+    "stock.warehouse.orderpoint": {"product_min_qty": 2.0},
     "workflow.definition": {"name": "WM PM renamed"},
     "workflow.stage": {"name": "WM PM renamed"},
     "workflow.event": {"source_ref": "forged"},
@@ -526,6 +529,11 @@ class TestPublicMethods(TransactionCase):
             )
             for record in (order, purchase, bill, picking, quant, scrap):
                 s[f"{record._name}{suffix}"] = record
+        s["stock.warehouse.orderpoint"] = env["stock.warehouse.orderpoint"].create(
+            {"product_id": product.id, "warehouse_id": cls.warehouse.id,
+             "location_id": cls.warehouse.lot_stock_id.id, "product_min_qty": 1.0,
+             "product_max_qty": 5.0}
+        )  # fmt: skip
         s["sale.order.line"] = s["sale.order"].order_line
         s["purchase.order.line"] = s["purchase.order"].order_line
         s["account.move.line"] = s["account.move"].invoice_line_ids

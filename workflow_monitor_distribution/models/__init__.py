@@ -1,7 +1,9 @@
 # Copyright 2026 Workflow Monitor
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+from . import res_company
 from . import stock_warehouse
+from . import stock_warehouse_orderpoint
 from . import sale_order
 from . import purchase_order
 from . import stock_picking
@@ -12,6 +14,7 @@ from . import workflow_instance_risk
 from . import res_config_settings
 from . import workflow_detector
 from . import workflow_causal_chain
+from . import workflow_detector_replenishment
 from . import workflow_kpi
 from . import workflow_dashboard
 from . import workflow_simulator

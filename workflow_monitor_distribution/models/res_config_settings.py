@@ -51,6 +51,13 @@ class ResConfigSettings(models.TransientModel):
         default=0.0,
         help="Invoiced quantity above the received/delivered one by more.",
     )
+    # replenishment detectors: defaults of the company being configured
+    workflow_replenishment_aging_hours = fields.Float(
+        related="company_id.workflow_replenishment_aging_hours", readonly=False
+    )
+    workflow_duplicate_replenishment_tolerance = fields.Float(
+        related="company_id.workflow_duplicate_replenishment_tolerance", readonly=False
+    )
     # The targets of the Fill Rate and On-time Dispatch KPIs themselves (one value, read
     # by the tiles, the briefing and the KPI form), the default of every warehouse
     # without a target of its own.

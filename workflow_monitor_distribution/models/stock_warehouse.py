@@ -45,6 +45,7 @@ class StockWarehouse(models.Model):
         "workflow_late_tolerance_hours",
         "workflow_backorder_aging_days",
         "workflow_allocation_delay_hours",
+        "workflow_replenishment_aging_hours",
         "workflow_target_fill_rate",
         "workflow_target_on_time",
         "workflow_team_id",
@@ -70,6 +71,11 @@ class StockWarehouse(models.Model):
         string="Allocation Delay (h)",
         help="Confirmed orders not fully reserved after this many hours raise an exception.",
     )
+    workflow_replenishment_aging_hours = fields.Float(
+        string="Replenishment Aging (h)",
+        help="A reordering rule of this warehouse that needs an order and has none for "
+        "longer than this raises an exception; empty uses the company's default (Settings).",
+    )
     workflow_target_fill_rate = fields.Float(
         string="Target Fill Rate (%)",
         help="Share of ordered quantity shipped in the first delivery. Colours this "
@@ -91,6 +97,7 @@ class StockWarehouse(models.Model):
         "workflow_late_tolerance_hours",
         "workflow_backorder_aging_days",
         "workflow_allocation_delay_hours",
+        "workflow_replenishment_aging_hours",
         "workflow_target_fill_rate",
         "workflow_target_on_time",
     )
@@ -108,6 +115,7 @@ class StockWarehouse(models.Model):
                 "workflow_late_tolerance_hours",
                 "workflow_backorder_aging_days",
                 "workflow_allocation_delay_hours",
+                "workflow_replenishment_aging_hours",
             ):
                 if warehouse[fname] < 0:
                     raise ValidationError(
