@@ -26,24 +26,29 @@ class WorkflowDistributionDetector(models.AbstractModel):
     _name = "workflow.distribution.detector"
     _description = "Workflow Monitor Distribution Detectors"
 
-    DETECTORS = (
-        "late_delivery",
-        "allocation_delay",
-        "supplier_delay",
-        "backorder_aging",
-        "invoice_mismatch",
-        "stock_shortage",
-        "credit_hold",
-    )
-
     # ------------------------------------------------------------
     # RUNNER
     # ------------------------------------------------------------
 
     @api.model
+    def _detectors(self):
+        """The detector codes, in the order a full pass runs them: each has its method
+        ``_detect_<code>(now)``, its category and its cron. A module adding detectors
+        (one file per concern) extends ``super()``'s tuple."""
+        return (
+            "late_delivery",
+            "allocation_delay",
+            "supplier_delay",
+            "backorder_aging",
+            "invoice_mismatch",
+            "stock_shortage",
+            "credit_hold",
+        )
+
+    @api.model
     def _cron_detect(self, detector):
         """Run one detector: raise what it sees, resolve what it no longer sees."""
-        if detector not in self.DETECTORS:
+        if detector not in self._detectors():
             raise ValueError(f"Unknown detector {detector}")
         if not cron_run_alone(self.env, f"workflow_monitor_detect_{detector}"):
             return 0

@@ -26,10 +26,8 @@ ordered has arrived needs an order that nobody placed. Moves inside the warehous
 (``product_qty`` of moves, ``product_uom_qty`` of purchase lines).
 """
 
-from odoo import _, models
+from odoo import _, api, models
 from odoo.tools import SQL
-
-from .workflow_detector import WorkflowDistributionDetector
 
 RFQ_STATES = ("draft", "sent", "to approve")
 INCOMING_MOVE = ("draft", "waiting", "confirmed", "partially_available", "assigned")
@@ -193,11 +191,9 @@ SELECT j.product_id AS res_id, j.warehouse_id, j.company_id, j.team_id, j.wareho
 class WorkflowDistributionDetectorReplenishment(models.AbstractModel):
     _inherit = "workflow.distribution.detector"
 
-    DETECTORS = (
-        *WorkflowDistributionDetector.DETECTORS,
-        "replenishment_aging",
-        "duplicate_replenishment",
-    )
+    @api.model
+    def _detectors(self):
+        return (*super()._detectors(), "replenishment_aging", "duplicate_replenishment")
 
     # ------------------------------------------------------------
     # DETECTORS
