@@ -28,8 +28,9 @@ class AccountMove(models.Model):
         refunds._workflow_feed_returns()
 
     def _workflow_feed_returns(self):
-        """Feed the customer returns of the order lines of the credit notes ``self``:
-        one query finds them and their refund state, which their stage then reads."""
+        """Feed the received customer returns of the order lines of the credit notes
+        ``self`` (a return not received yet cannot be refunded): one query finds them
+        and their refund state, which their stage then reads."""
         self.env.cr.execute(
             SQL(
                 """WITH links AS (
@@ -38,6 +39,7 @@ class AccountMove(models.Model):
                          JOIN sale_order_line_invoice_rel rel ON rel.invoice_line_id = aml.id
                          JOIN stock_move m ON m.sale_line_id = rel.order_line_id
                          JOIN stock_picking p ON p.id = m.picking_id
+                                             AND p.state = 'done'
                                              AND p.return_id IS NOT NULL
                                              AND p.sale_id IS NOT NULL
                          JOIN stock_picking_type t ON t.id = p.picking_type_id
