@@ -13,3 +13,4 @@ from . import test_process_export
 from . import test_simulator_approvals
 from . import test_return_flow
 from . import test_capture_cost_return
+from . import test_return_aging
