@@ -14,3 +14,4 @@ from . import test_simulator_approvals
 from . import test_return_flow
 from . import test_capture_cost_return
 from . import test_return_aging
+from . import test_return_rate
