@@ -16,9 +16,7 @@ class AccountMove(models.Model):
 
     def _workflow_capture(self):
         super()._workflow_capture()
-        refunds = self.filtered(
-            lambda m: m.move_type == "out_refund" and m.line_ids.sale_line_ids
-        )
+        refunds = self.filtered(lambda m: m.move_type == "out_refund" and m.line_ids.sale_line_ids)
         if not refunds:
             return
         if not self._workflow_flushing():

@@ -155,7 +155,8 @@ class StockPicking(models.Model):
             return codes
         states = received._workflow_refund_states()
         for picking in received:
-            codes[picking] = "refunded" if states.get(picking.id, NO_REFUND).refunded else "received"
+            refunded = states.get(picking.id, NO_REFUND).refunded
+            codes[picking] = "refunded" if refunded else "received"
         return codes
 
     def _workflow_refund_states(self):

@@ -121,9 +121,9 @@ class TestReturnAging(ReturnCommon):
         rerun_six = counted()
         self.assertEqual(
             len(
-                self.env["workflow.exception"].search(
-                    [("category_id.code", "=", "return_aging"), ("occurrence_count", ">", 0)]
-                ).filtered(lambda e: e.state != "resolved")
+                self.env["workflow.exception"]
+                .search([("category_id.code", "=", "return_aging"), ("occurrence_count", ">", 0)])
+                .filtered(lambda e: e.state != "resolved")
             ),
             6,
         )

@@ -197,9 +197,7 @@ class TestCustomerReturnFlow(ReturnCommon):
                 "partner_id": self.customer.id,
                 "company_id": company_2.id,
                 "warehouse_id": warehouse.id,
-                "order_line": [
-                    Command.create({"product_id": product.id, "product_uom_qty": 4})
-                ],
+                "order_line": [Command.create({"product_id": product.id, "product_uom_qty": 4})],
             }
         )
         order.action_confirm()
@@ -231,8 +229,10 @@ class TestCustomerReturnFlow(ReturnCommon):
                 ],
             }
         )
-        visible = self.env["workflow.instance"].with_user(user).search(
-            [("definition_id", "=", self.definition_return.id)]
+        visible = (
+            self.env["workflow.instance"]
+            .with_user(user)
+            .search([("definition_id", "=", self.definition_return.id)])
         )
         self.assertNotIn(instance, visible)
 
