@@ -19,8 +19,8 @@ from odoo import api, models
 from odoo.tools import SQL
 
 # The refund state of done customer returns: common table expressions ending in
-# ``refund_states(return_id, due, refunded, amount)``, one row per return that has order
-# lines, to follow a ``WITH``. ``%(candidates)s`` is a query returning the ids of the
+# ``refund_states(return_id, due, refunded, amount, date_done)``, one row per return with
+# order lines, to follow a ``WITH``. ``%(candidates)s`` is a query returning the ids of the
 # returns to look at (column ``id``); every value is a parameter. Constant.
 #
 # Per order line L of a return R, in the line's unit of measure:
@@ -36,50 +36,19 @@ from odoo.tools import SQL
 RETURN_REFUND_CTES = """
 candidates AS (%(candidates)s),
 return_lines AS (
-    SELECT m.picking_id AS return_id, m.sale_line_id,
+    SELECT m.picking_id AS return_id, m.sale_line_id, p.date_done,
            sum(m.quantity / mu.factor * lu.factor) AS qty
       FROM stock_move m
       JOIN candidates c ON c.id = m.picking_id
+      JOIN stock_picking p ON p.id = m.picking_id
       JOIN sale_order_line l ON l.id = m.sale_line_id
       JOIN uom_uom mu ON mu.id = m.product_uom
       JOIN uom_uom lu ON lu.id = l.product_uom
      WHERE m.state = 'done'
-     GROUP BY m.picking_id, m.sale_line_id),
-returns AS (
-    SELECT m.sale_line_id, m.picking_id, p.date_done,
-           sum(CASE WHEN m.to_refund THEN m.quantity / mu.factor * lu.factor ELSE 0 END)
-               AS qty
-      FROM stock_move m
-      JOIN stock_picking p ON p.id = m.picking_id
-      JOIN stock_location src ON src.id = m.location_id AND src.usage = 'customer'
-      JOIN sale_order_line l ON l.id = m.sale_line_id
-      JOIN uom_uom mu ON mu.id = m.product_uom
-      JOIN uom_uom lu ON lu.id = l.product_uom
-     WHERE m.state = 'done' AND p.return_id IS NOT NULL
-       AND m.sale_line_id IN (SELECT sale_line_id FROM return_lines)
-     GROUP BY m.sale_line_id, m.picking_id, p.date_done),
-later AS (
-    SELECT sale_line_id, picking_id,
-           COALESCE(sum(qty) OVER (PARTITION BY sale_line_id ORDER BY date_done, picking_id
-                                   ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0)
-               AS qty
-      FROM returns),
-billed AS (
-    SELECT rel.order_line_id AS sale_line_id,
-           sum(CASE WHEN am.move_type = 'out_refund' THEN -1 ELSE 1 END
-               * aml.quantity / COALESCE(au.factor, lu.factor) * lu.factor) AS net,
-           bool_or(am.move_type = 'out_refund') AS credited
-      FROM sale_order_line_invoice_rel rel
-      JOIN account_move_line aml ON aml.id = rel.invoice_line_id
-      JOIN account_move am ON am.id = aml.move_id
-      JOIN sale_order_line l ON l.id = rel.order_line_id
-      JOIN uom_uom lu ON lu.id = l.product_uom
-      LEFT JOIN uom_uom au ON au.id = aml.product_uom_id
-     WHERE am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
-       AND rel.order_line_id IN (SELECT sale_line_id FROM return_lines)
-     GROUP BY rel.order_line_id),
+     GROUP BY m.picking_id, m.sale_line_id, p.date_done),
 per_line AS (
-    SELECT rl.return_id,
+    -- per line, two index lookups (its moves, its invoice lines): linear in the lines
+    SELECT rl.return_id, rl.date_done,
            COALESCE(b.net, 0) > l.qty_delivered + COALESCE(la.qty, 0) + lu.rounding / 2
                AS due,
            COALESCE(b.credited, false) AS credited,
@@ -87,11 +56,28 @@ per_line AS (
       FROM return_lines rl
       JOIN sale_order_line l ON l.id = rl.sale_line_id
       JOIN uom_uom lu ON lu.id = l.product_uom
-      LEFT JOIN later la ON la.sale_line_id = rl.sale_line_id AND la.picking_id = rl.return_id
-      LEFT JOIN billed b ON b.sale_line_id = rl.sale_line_id),
+      LEFT JOIN LATERAL (
+          -- what the later customer returns of the line took back from the order
+          SELECT sum(m.quantity / mu.factor * lu.factor) AS qty
+            FROM stock_move m
+            JOIN stock_picking p ON p.id = m.picking_id AND p.return_id IS NOT NULL
+            JOIN stock_location src ON src.id = m.location_id AND src.usage = 'customer'
+            JOIN uom_uom mu ON mu.id = m.product_uom
+           WHERE m.sale_line_id = rl.sale_line_id AND m.state = 'done' AND m.to_refund
+             AND (p.date_done, p.id) > (rl.date_done, rl.return_id)) la ON TRUE
+      LEFT JOIN LATERAL (
+          SELECT sum(CASE WHEN am.move_type = 'out_refund' THEN -1 ELSE 1 END
+                     * aml.quantity / COALESCE(au.factor, lu.factor) * lu.factor) AS net,
+                 bool_or(am.move_type = 'out_refund') AS credited
+            FROM sale_order_line_invoice_rel rel
+            JOIN account_move_line aml ON aml.id = rel.invoice_line_id
+            JOIN account_move am ON am.id = aml.move_id
+            LEFT JOIN uom_uom au ON au.id = aml.product_uom_id
+           WHERE rel.order_line_id = rl.sale_line_id AND am.state = 'posted'
+             AND am.move_type IN ('out_invoice', 'out_refund')) b ON TRUE),
 refund_states AS (
     SELECT return_id, bool_or(due) AS due, bool_and(credited AND NOT due) AS refunded,
-           COALESCE(sum(amount), 0) AS amount
+           COALESCE(sum(amount), 0) AS amount, max(date_done) AS date_done
       FROM per_line
      GROUP BY return_id)"""
 

@@ -25,11 +25,13 @@ class WorkflowDistributionDetector(models.AbstractModel):
     def _detect_return_aging(self, now):
         receipt_days = self._param("return_receipt_days", 7.0)
         refund_days = self._param("return_refund_days", 3.0)
+        # Joins of the CTEs go through indexes (per row lookups, linear): their row
+        # estimates are guesses, and a nested loop over two CTE scans would be quadratic.
         rows = self._rows(
             SQL(
                 """WITH customer_returns AS (
-                   SELECT p.id, p.name, p.company_id, p.state, p.date_done, p.sale_id,
-                          w.id AS warehouse_id, w.workflow_team_id AS team_id,
+                   SELECT p.id, p.state, p.date_done, p.create_date, i.started_at,
+                          s.code AS stage,
                           COALESCE(NULLIF(w.workflow_return_receipt_days, 0), %(receipt)s)
                               AS receipt_days,
                           COALESCE(NULLIF(w.workflow_return_refund_days, 0), %(refund)s)
@@ -38,51 +40,43 @@ class WorkflowDistributionDetector(models.AbstractModel):
                      JOIN stock_picking_type t ON t.id = p.picking_type_id
                      JOIN stock_location src ON src.id = p.location_id
                      LEFT JOIN stock_warehouse w ON w.id = t.warehouse_id
-                    WHERE %(customer_return)s AND p.state != 'cancel'),
-               flows AS (
-                   SELECT i.res_id, i.started_at, s.code
-                     FROM workflow_instance i
-                     JOIN workflow_definition d ON d.id = i.definition_id
-                                               AND d.code = 'customer_return'
+                     LEFT JOIN workflow_instance i
+                            ON i.res_model = 'stock.picking' AND i.res_id = p.id
+                           AND i.definition_id = (SELECT id FROM workflow_definition
+                                                   WHERE code = 'customer_return')
                      LEFT JOIN workflow_stage s ON s.id = i.stage_id
-                    WHERE i.res_model = 'stock.picking'),
-               requested AS (
-                   SELECT r.*, COALESCE(f.started_at, p.create_date) AS since
-                     FROM customer_returns r
-                     JOIN stock_picking p ON p.id = r.id
-                     LEFT JOIN flows f ON f.res_id = r.id
-                    WHERE r.state != 'done'
-                      AND COALESCE(f.started_at, p.create_date)
-                          + make_interval(secs => 86400 * r.receipt_days) < %(now)s),
+                    WHERE %(customer_return)s AND p.state != 'cancel'),
                %(refund_ctes)s,
-               requested_amounts AS (
-                   SELECT m.picking_id,
-                          sum(m.product_uom_qty / mu.factor * lu.factor * l.price_total
-                              / NULLIF(l.product_uom_qty, 0)) AS amount
-                     FROM stock_move m
-                     JOIN requested q ON q.id = m.picking_id
-                     JOIN sale_order_line l ON l.id = m.sale_line_id
-                     JOIN uom_uom mu ON mu.id = m.product_uom
-                     JOIN uom_uom lu ON lu.id = l.product_uom
-                    WHERE m.state != 'cancel'
-                    GROUP BY m.picking_id),
                problems AS (
-                   SELECT q.id, 'receipt' AS phase, q.since, COALESCE(a.amount, 0) AS amount
-                     FROM requested q
-                     LEFT JOIN requested_amounts a ON a.picking_id = q.id
+                   SELECT r.id, 'receipt' AS phase, COALESCE(r.started_at, r.create_date)
+                              AS since, a.amount
+                     FROM customer_returns r
+                     LEFT JOIN LATERAL (
+                         SELECT sum(m.product_uom_qty / mu.factor * lu.factor * l.price_total
+                                    / NULLIF(l.product_uom_qty, 0)) AS amount
+                           FROM stock_move m
+                           JOIN sale_order_line l ON l.id = m.sale_line_id
+                           JOIN uom_uom mu ON mu.id = m.product_uom
+                           JOIN uom_uom lu ON lu.id = l.product_uom
+                          WHERE m.picking_id = r.id AND m.state != 'cancel') a ON TRUE
+                    WHERE r.state != 'done'
+                      AND COALESCE(r.started_at, r.create_date)
+                          + make_interval(secs => 86400 * r.receipt_days) < %(now)s
                    UNION ALL
-                   SELECT rs.return_id, 'refund', r.date_done, rs.amount
-                     FROM refund_states rs
-                     JOIN customer_returns r ON r.id = rs.return_id
-                    WHERE rs.due)
-               SELECT r.id AS res_id, r.name, r.company_id, r.warehouse_id, r.team_id,
-                      x.phase, x.amount, o.name AS order_name, rp.name AS partner,
+                   SELECT return_id, 'refund', date_done, amount
+                     FROM refund_states
+                    WHERE due)
+               SELECT p.id AS res_id, p.name, p.company_id, w.id AS warehouse_id,
+                      w.workflow_team_id AS team_id, x.phase, x.amount,
+                      o.name AS order_name, rp.name AS partner,
                       EXTRACT(EPOCH FROM %(now)s - x.since) / 86400.0 AS days
                  FROM problems x
-                 JOIN customer_returns r ON r.id = x.id
-                 JOIN sale_order o ON o.id = r.sale_id
+                 JOIN stock_picking p ON p.id = x.id
+                 JOIN stock_picking_type t ON t.id = p.picking_type_id
+                 LEFT JOIN stock_warehouse w ON w.id = t.warehouse_id
+                 JOIN sale_order o ON o.id = p.sale_id
                  JOIN res_partner rp ON rp.id = o.partner_id
-                ORDER BY r.id, x.phase""",
+                ORDER BY p.id, x.phase""",
                 customer_return=SQL(CUSTOMER_RETURN_SQL),
                 receipt=receipt_days,
                 refund=refund_days,
@@ -90,10 +84,9 @@ class WorkflowDistributionDetector(models.AbstractModel):
                 # received returns past their refund days whose flow is not refunded
                 refund_ctes=self.env["stock.picking"]._workflow_refund_ctes(
                     SQL(
-                        """SELECT r.id FROM customer_returns r
-                            LEFT JOIN flows f ON f.res_id = r.id
-                           WHERE r.state = 'done' AND f.code IS DISTINCT FROM 'refunded'
-                             AND r.date_done + make_interval(secs => 86400 * r.refund_days)
+                        """SELECT id FROM customer_returns
+                           WHERE state = 'done' AND stage IS DISTINCT FROM 'refunded'
+                             AND date_done + make_interval(secs => 86400 * refund_days)
                                  < %s""",
                         now,
                     )
