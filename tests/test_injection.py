@@ -49,6 +49,11 @@ SQL_ALLOWED = {
         "_kpi_compute_on_time_dispatch",
         "DISPATCH_DUE_SQL",
     ): ("module constant of stock_warehouse.py (the dispatch due date), no value in it"),
+    (
+        "workflow_monitor_distribution/models/workflow_kpi_return.py",
+        "_kpi_compute_return_rate",
+        "CUSTOMER_RETURN_SQL",
+    ): ("module constant of workflow_detector_return.py (what a customer return is), no value"),
     ("workflow_monitor_base/tools/sql.py", "unnest_arrays", "pg_type"): (
         "PostgreSQL type names of the (name, type) pairs of the engine's column constants "
         "(EVENT_COLUMNS, INSTANCE_INSERT_COLUMNS, the capture's CAPTURE_*_COLUMNS, message "

@@ -13,6 +13,7 @@
     "depends": ["workflow_monitor_base", "sale_stock", "purchase_stock"],
     "data": [
         "data/workflow_definition_data.xml",
+        "data/workflow_definition_return.xml",
         "data/workflow_exception_category_data.xml",
         "data/workflow_exception_category_system.xml",
         "data/workflow_sla_policy_data.xml",
@@ -23,6 +24,8 @@
         "views/stock_warehouse_orderpoint_views.xml",
         "views/workflow_sla_policy_views.xml",
         "views/res_config_settings_views.xml",
+        "views/stock_warehouse_return_views.xml",
+        "views/res_config_settings_return_views.xml",
         "views/business_document_views.xml",
     ],
     "installable": True,

@@ -13,7 +13,9 @@ from ..tools.context import context_flag
 class WorkflowConfigAuditMixin(models.AbstractModel):
     """Record configuration changes as ``config`` workflow events (who, when, which
     record, old and new values), so "who changed the rule that stopped firing" has an
-    answer. Models list the fields worth auditing in ``_workflow_audit_fields``.
+    answer. Models list the fields worth auditing in ``_workflow_audit_fields``; each
+    extension of a model lists only the fields it adds (they are collected over the
+    classes of the model, :meth:`_workflow_audit_fnames`).
 
     Events are read by every workflow user: a field they may not read (one with
     ``groups``, such as the ``code`` of server actions and scheduled actions, or one
@@ -38,7 +40,7 @@ class WorkflowConfigAuditMixin(models.AbstractModel):
         return records
 
     def write(self, vals):
-        fnames = [f for f in self._workflow_audit_fields if f in vals and f in self._fields]
+        fnames = [f for f in self._workflow_audit_fnames() if f in vals]
         if not fnames or not self._workflow_audit_active():
             return super().write(vals)
         audited = self._workflow_audit_records()
@@ -73,14 +75,23 @@ class WorkflowConfigAuditMixin(models.AbstractModel):
         snapshot = {}
         for record in self:
             values = {}
-            for fname in self._workflow_audit_fields:
-                if fname not in record._fields:
-                    continue
+            for fname in self._workflow_audit_fnames():
                 value = self._workflow_audit_value(record, fname)
                 if value not in (None, False):
                     values[fname] = [None, value] if created else [value, None]
             snapshot[record.id] = values
         return snapshot
+
+    @api.model
+    def _workflow_audit_fnames(self):
+        """The audited fields of the model: the ``_workflow_audit_fields`` of every class
+        of the model (each module's extension adds its own), existing fields only."""
+        fnames = {}
+        for cls in reversed(type(self).__mro__):
+            for fname in cls.__dict__.get("_workflow_audit_fields", ()):
+                if fname in self._fields:
+                    fnames[fname] = None
+        return tuple(fnames)
 
     # ------------------------------------------------------------
     # HOOKS

@@ -12,3 +12,7 @@ from . import test_causal_chain
 from . import test_process_export
 from . import test_simulator_approvals
 from . import test_replenishment
+from . import test_return_flow
+from . import test_capture_cost_return
+from . import test_return_aging
+from . import test_return_rate
