@@ -5,13 +5,16 @@ from . import stock_warehouse
 from . import sale_order
 from . import purchase_order
 from . import stock_picking
+from . import stock_picking_transfer
 from . import account_move
 from . import workflow_sla_policy
 from . import workflow_instance
 from . import workflow_instance_risk
 from . import res_config_settings
 from . import workflow_detector
+from . import workflow_detector_transfer
 from . import workflow_causal_chain
 from . import workflow_kpi
+from . import workflow_kpi_transfer
 from . import workflow_dashboard
 from . import workflow_simulator
