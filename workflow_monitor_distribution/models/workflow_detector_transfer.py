@@ -51,7 +51,7 @@ receipts AS (
      GROUP BY s.id),
 due AS (
     SELECT s.id AS res_id, s.name, s.company_id, s.warehouse_id, s.dest_id,
-           w.workflow_team_id AS team_id, w.name AS source, dw.name AS dest,
+           w.workflow_team_id AS team_id, w.name AS supplier, dw.name AS dest,
            st.code AS stage,
            st.code = 'in_transit' AND i.sla_deadline IS NOT NULL AS by_sla,
            CASE WHEN st.code = 'in_transit' AND i.sla_deadline IS NOT NULL
@@ -107,9 +107,9 @@ class WorkflowDistributionDetector(models.AbstractModel):
             "transfer_delay",
             row,
             _(
-                "Transfer %(name)s from %(source)s to %(dest)s: %(hours).1f h late",
+                "Transfer %(name)s from %(supplier)s to %(dest)s: %(hours).1f h late",
                 name=row["name"],
-                source=row["source"] or "?",
+                supplier=row["supplier"] or "?",
                 dest=dest,
                 hours=row["late_hours"],
             ),
