@@ -3,7 +3,16 @@
 
 from odoo import api, fields, models
 
+from odoo.addons.workflow_monitor_base.models.workflow_tracked_mixin import TOUCHED_KEY
+
 TRANSFER = "inter_warehouse_transfer"
+TRANSFER_STAGES = [
+    ("requested", "Requested"),
+    ("ready", "Ready"),
+    ("in_transit", "In Transit"),
+    ("received", "Received"),
+    ("cancelled", "Cancelled"),
+]
 
 
 class StockPicking(models.Model):
@@ -14,30 +23,42 @@ class StockPicking(models.Model):
     picking to a transit location of its company (Odoo's resupply routes,
     ``stock.warehouse.resupply_wh_ids``: supplying warehouse -> company transit ->
     receiving warehouse), or an internal picking whose source and destination belong to
-    two different warehouses. The receipt from transit at the receiving warehouse feeds
-    that instance (its moves' ``move_orig_ids``): received = every receipt of the chain
-    done. Outgoing pickings to the inter-company transit location stay deliveries (the
+    two different warehouses. The receipt from transit at the receiving warehouse moves
+    that instance (its moves' ``move_orig_ids``, the shipment's ``move_dest_ids``):
+    received = every move out of transit of the chain done. Outgoing pickings to the inter-company transit location stay deliveries (the
     other company receives them). Node: the supplying warehouse (``_workflow_node_ref``
     of stock_picking.py); the receiving one is ``workflow_dest_warehouse_id``.
     """
 
     _inherit = "stock.picking"
 
-    # Stored: the SLA policies of a warehouse pair match on it while capture applies
-    # stage changes (a column of the picking row, no query), and the transfer detector
-    # and KPI group by it in SQL. Computed from the chain Odoo builds when it creates
-    # the pickings, so it costs the business flow a compute, not the capture.
+    # Stored, computed from the chain Odoo builds and moves (a column of the picking row,
+    # read by capture without a query): the SLA policies of a warehouse pair match on the
+    # destination while capture applies stage changes, the transfer detector and the KPI
+    # read both in SQL. The receipt's moves reach the shipment through the ORM's own
+    # dependency (their ``move_orig_ids``), in the business flow: capture then only
+    # notes the recomputed stage (see _compute_field_value).
     workflow_dest_warehouse_id = fields.Many2one(
         "stock.warehouse",
         string="Destination Warehouse",
-        compute="_compute_workflow_dest_warehouse_id",
+        compute="_compute_workflow_transfer",
         store=True,
         index="btree_not_null",
         help="Inter-warehouse transfers: the warehouse receiving the goods (the receipt from "
         "transit, or the destination of an internal picking between two warehouses).",
     )
+    workflow_transfer_stage = fields.Selection(
+        TRANSFER_STAGES,
+        string="Transfer Status",
+        compute="_compute_workflow_transfer",
+        store=True,
+        index="btree_not_null",
+        help="Inter-warehouse transfers: requested, ready to ship, in transit (shipped, a "
+        "receipt from transit still open), received at the destination, or cancelled.",
+    )
 
     @api.depends(
+        "state",
         "picking_type_id.code",
         "picking_type_id.warehouse_id",
         "company_id",
@@ -45,19 +66,65 @@ class StockPicking(models.Model):
         "location_dest_id.usage",
         "location_dest_id.company_id",
         "location_dest_id.warehouse_id",
+        "move_ids.move_dest_ids.state",
+        "move_ids.move_dest_ids.location_id.usage",
         "move_ids.move_dest_ids.location_dest_id.warehouse_id",
     )
-    def _compute_workflow_dest_warehouse_id(self):
+    def _compute_workflow_transfer(self):
+        Warehouse = self.env["stock.warehouse"]
         for picking in self:
             kind = picking._workflow_transfer_kind()
+            dest, stage = Warehouse, False
             if kind == "transit":
-                receiving = picking.move_ids.move_dest_ids.location_dest_id.warehouse_id
+                receipts = picking._workflow_transfer_receipt_moves()
+                receiving = receipts.location_dest_id.warehouse_id
                 dest = receiving - picking.picking_type_id.warehouse_id
+                stage = picking._workflow_transfer_stage_of(receipts)
             elif kind == "internal":
                 dest = picking.location_dest_id.warehouse_id
-            else:
-                dest = self.env["stock.warehouse"]
+                stage = picking._workflow_transfer_stage_of(None)
             picking.workflow_dest_warehouse_id = dest[:1]
+            picking.workflow_transfer_stage = stage
+
+    def _workflow_transfer_stage_of(self, receipt_moves):
+        """The stage of a transfer; ``receipt_moves``: its moves out of transit (None for
+        an internal picking, received when done)."""
+        self.ensure_one()
+        if self.state == "cancel":
+            return "cancelled"
+        if self.state == "done":
+            if receipt_moves is None:
+                return "received"
+            live = receipt_moves.filtered(lambda m: m.state != "cancel")
+            received = live and all(move.state == "done" for move in live)
+            return "received" if received else "in_transit"
+        return "ready" if self.state == "assigned" else "requested"
+
+    def _workflow_transfer_receipt_moves(self):
+        """The moves (any state) that take the goods of a shipment out of transit."""
+        self.ensure_one()
+        return self.move_ids.move_dest_ids.filtered(lambda m: m.location_id.usage == "transit")
+
+    def _compute_field_value(self, field):
+        result = super()._compute_field_value(field)
+        computed = self.pool.field_computed.get(field, [field])
+        if self._fields["workflow_transfer_stage"] in computed and self._workflow_capture_enabled():
+            # the stage of a transfer moved (its shipment, or a receipt out of transit):
+            # observed before commit; the receipts of a received one moved it
+            self._workflow_mark_dirty()
+            self._workflow_note_receipts()
+        return result
+
+    def _workflow_note_receipts(self):
+        """Link the done receipts of the received transfers of ``self`` to their next
+        stage event (``related_documents``), from the moves the compute read."""
+        touched = self.env.cr.precommit.data.setdefault(TOUCHED_KEY, {})
+        for picking in self.filtered(lambda p: p.workflow_transfer_stage == "received"):
+            receipts = picking._workflow_transfer_receipt_moves().filtered(
+                lambda m: m.state == "done"
+            ).picking_id
+            for receipt in receipts:
+                touched.setdefault((picking._name, picking.id), {})[(receipt._name, receipt.id)] = None
 
     # ------------------------------------------------------------
     # FLOW
@@ -66,7 +133,7 @@ class StockPicking(models.Model):
     def _workflow_definition_code(self):
         """Transfers between warehouses follow their own flow, not the delivery one."""
         codes = super()._workflow_definition_code()
-        codes.update({picking: TRANSFER for picking in self if picking._workflow_transfer_kind()})
+        codes.update({picking: TRANSFER for picking in self if picking.workflow_transfer_stage})
         return codes
 
     def _workflow_transfer_kind(self):
@@ -87,49 +154,8 @@ class StockPicking(models.Model):
 
     def _workflow_stage_code_inter_warehouse_transfer(self):
         """requested (created, waiting), ready (reserved), in_transit (shipped, a receipt
-        still open), received, cancelled."""
-        codes = {}
-        for picking in self:
-            if picking.state == "cancel":
-                codes[picking] = "cancelled"
-            elif picking.state == "done":
-                receipts = picking._workflow_transfer_receipts()
-                received = picking._workflow_transfer_kind() == "internal" or (
-                    receipts and all(receipt.state == "done" for receipt in receipts)
-                )
-                codes[picking] = "received" if received else "in_transit"
-            elif picking.state == "assigned":
-                codes[picking] = "ready"
-            else:
-                codes[picking] = "requested"
-        return codes
-
-    def _workflow_transfer_receipts(self):
-        """The receipts (not cancelled) that take the goods of a shipment out of transit."""
-        self.ensure_one()
-        return self.move_ids.move_dest_ids.picking_id.filtered(
-            lambda p: p.state != "cancel" and p.location_id.usage == "transit"
-        )
-
-    def _workflow_capture(self):
-        """A receipt from its company's transit location moves the transfer flow of the
-        shipments it receives (an inter-company receipt reads nothing of the other
-        company)."""
-        super()._workflow_capture()
-        receipts = self.filtered(
-            lambda p: p.picking_type_id.code == "incoming"
-            and p.location_id.usage == "transit"
-            and p.location_id.company_id == p.company_id
-        )
-        receipts._workflow_feed(lambda receipt: receipt._workflow_transfer_shipments())
-
-    def _workflow_transfer_shipments(self):
-        """The transfers of the receipt's company whose goods the receipt receives."""
-        self.ensure_one()
-        shipments = self.move_ids.move_orig_ids.picking_id
-        return shipments.filtered(
-            lambda p: p.company_id == self.company_id and p._workflow_transfer_kind()
-        )
+        from transit still open), received, cancelled: the stored Transfer Status."""
+        return {picking: picking.workflow_transfer_stage for picking in self}
 
     def _workflow_dest_warehouse(self):
         """{picking: receiving warehouse} (SLA policies of a warehouse pair)."""

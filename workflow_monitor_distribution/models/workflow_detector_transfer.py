@@ -6,72 +6,49 @@ from odoo.tools import SQL
 
 TRANSFER = "inter_warehouse_transfer"
 
-# The open inter-warehouse transfers (see stock_picking_transfer.py) and when each one
-# is due at the receiving warehouse. Candidates: pickings not done, flows still running,
-# and shipments with an open receipt from transit (flows captured or not); a transfer
-# is open until cancelled, or done and (internal picking, or every receipt from transit
-# of its chain done). Due: the deadline of the In Transit SLA policy while in transit,
-# else the earliest open receipt's scheduled date (the picking's own without a
-# receipt) plus the supplying warehouse's late tolerance (default: Settings).
+# The open inter-warehouse transfers (stored Transfer Status, see
+# stock_picking_transfer.py: an index scan of the open ones, whatever the history) and
+# when each one is due at the receiving warehouse: the deadline of its In Transit SLA
+# policy while in transit, else the earliest open receipt's scheduled date (the
+# picking's own for an internal picking or a shipment without receipt) plus the
+# supplying warehouse's late tolerance (default: Settings).
 TRANSFER_DUE_SQL = """
-WITH candidates AS (
-    SELECT p.id FROM stock_picking p WHERE p.state NOT IN ('done', 'cancel')
-    UNION
-    SELECT i.res_id FROM workflow_instance i
-     WHERE i.definition_id = (SELECT id FROM workflow_definition WHERE code = %(code)s)
-       AND i.res_model = 'stock.picking' AND i.state = 'running'
-    UNION
-    SELECT m.picking_id
-      FROM stock_picking r
-      JOIN stock_location rl ON rl.id = r.location_id AND rl.usage = 'transit'
-      JOIN stock_move d ON d.picking_id = r.id
-      JOIN stock_move_move_rel rel ON rel.move_dest_id = d.id
-      JOIN stock_move m ON m.id = rel.move_orig_id
-     WHERE r.state NOT IN ('done', 'cancel')),
-shipments AS (
-    SELECT p.id, p.name, p.company_id, p.state, p.scheduled_date, t.code AS type_code,
+WITH shipments AS (
+    SELECT p.id, p.name, p.company_id, p.scheduled_date, p.workflow_transfer_stage AS stage,
            t.warehouse_id, p.workflow_dest_warehouse_id AS dest_id
-      FROM candidates c
-      JOIN stock_picking p ON p.id = c.id AND p.state != 'cancel'
+      FROM stock_picking p
       JOIN stock_picking_type t ON t.id = p.picking_type_id
-      JOIN stock_location sl ON sl.id = p.location_id
-      JOIN stock_location dl ON dl.id = p.location_dest_id
-     WHERE (t.code = 'outgoing' AND dl.usage = 'transit' AND dl.company_id = p.company_id)
-        OR (t.code = 'internal' AND p.state != 'done' AND sl.warehouse_id != dl.warehouse_id)),
+     WHERE p.workflow_transfer_stage IN ('requested', 'ready', 'in_transit')),
 receipts AS (
-    SELECT s.id, bool_and(r.state = 'done') AS received,
-           min(r.scheduled_date) FILTER (WHERE r.state != 'done') AS scheduled_date
+    SELECT s.id, min(r.scheduled_date) AS scheduled_date
       FROM shipments s
       JOIN stock_move m ON m.picking_id = s.id
       JOIN stock_move_move_rel rel ON rel.move_orig_id = m.id
-      JOIN stock_move d ON d.id = rel.move_dest_id
-      JOIN stock_picking r ON r.id = d.picking_id AND r.state != 'cancel'
-      JOIN stock_location rl ON rl.id = r.location_id AND rl.usage = 'transit'
-     WHERE s.type_code = 'outgoing'
-     GROUP BY s.id),
-due AS (
-    SELECT s.id AS res_id, s.name, s.company_id, s.warehouse_id, s.dest_id,
-           w.workflow_team_id AS team_id, w.name AS supplier, dw.name AS dest,
-           st.code AS stage,
-           st.code = 'in_transit' AND i.sla_deadline IS NOT NULL AS by_sla,
-           CASE WHEN st.code = 'in_transit' AND i.sla_deadline IS NOT NULL
-                THEN i.sla_deadline
-                ELSE COALESCE(rc.scheduled_date, s.scheduled_date) + make_interval(
-                     secs => 3600 * COALESCE(NULLIF(w.workflow_late_tolerance_hours, 0),
-                                             %(tolerance)s))
-           END AS due_at
-      FROM shipments s
-      LEFT JOIN receipts rc ON rc.id = s.id
-      LEFT JOIN workflow_instance i
-             ON i.res_model = 'stock.picking' AND i.res_id = s.id
-            AND i.definition_id = (SELECT id FROM workflow_definition WHERE code = %(code)s)
-      LEFT JOIN workflow_stage st ON st.id = i.stage_id
-      LEFT JOIN stock_warehouse w ON w.id = s.warehouse_id
-      LEFT JOIN stock_warehouse dw ON dw.id = s.dest_id
-     WHERE NOT (s.state = 'done' AND rc.received IS TRUE))
-SELECT *, EXTRACT(EPOCH FROM %(now)s - due_at) / 3600.0 AS late_hours
-  FROM due
- WHERE due_at < %(now)s
+      JOIN stock_move d ON d.id = rel.move_dest_id AND d.state NOT IN ('done', 'cancel')
+      JOIN stock_location dl ON dl.id = d.location_id AND dl.usage = 'transit'
+      JOIN stock_picking r ON r.id = d.picking_id
+     GROUP BY s.id)
+SELECT s.id AS res_id, s.name, s.company_id, s.warehouse_id, s.dest_id, s.stage,
+       w.workflow_team_id AS team_id, w.name AS supplier, dw.name AS dest,
+       due.by_sla, due.due_at,
+       EXTRACT(EPOCH FROM %(now)s - due.due_at) / 3600.0 AS late_hours
+  FROM shipments s
+  LEFT JOIN receipts rc ON rc.id = s.id
+  LEFT JOIN workflow_instance i
+         ON i.res_model = 'stock.picking' AND i.res_id = s.id AND i.state = 'running'
+        AND i.definition_id = (SELECT id FROM workflow_definition WHERE code = %(code)s)
+  LEFT JOIN workflow_stage st ON st.id = i.stage_id
+  LEFT JOIN stock_warehouse w ON w.id = s.warehouse_id
+  LEFT JOIN stock_warehouse dw ON dw.id = s.dest_id
+ CROSS JOIN LATERAL (
+     SELECT st.code = 'in_transit' AND i.sla_deadline IS NOT NULL AS by_sla,
+            CASE WHEN st.code = 'in_transit' AND i.sla_deadline IS NOT NULL
+                 THEN i.sla_deadline
+                 ELSE COALESCE(rc.scheduled_date, s.scheduled_date) + make_interval(
+                      secs => 3600 * COALESCE(NULLIF(w.workflow_late_tolerance_hours, 0),
+                                              %(tolerance)s))
+            END AS due_at) due
+ WHERE due.due_at < %(now)s
 """
 
 
@@ -95,9 +72,14 @@ class WorkflowDistributionDetector(models.AbstractModel):
                 tolerance=self._param("late_tolerance_hours", 4.0),
             )
         )
-        return [self._transfer_delay_vals(row) for row in rows]
+        stages = dict(
+            self.env["stock.picking"]._fields["workflow_transfer_stage"]._description_selection(
+                self.env
+            )
+        )
+        return [self._transfer_delay_vals(row, stages) for row in rows]
 
-    def _transfer_delay_vals(self, row):
+    def _transfer_delay_vals(self, row, stages):
         dest = row["dest"] or _("an unknown warehouse")
         if row["by_sla"]:
             basis = _("the deadline of its In Transit SLA policy")
@@ -118,7 +100,7 @@ class WorkflowDistributionDetector(models.AbstractModel):
                 dest=dest,
                 due=row["due_at"].replace(microsecond=0),
                 basis=basis,
-                stage=row["stage"] or _("not captured"),
+                stage=stages.get(row["stage"], row["stage"]),
             ),
             f"stock.picking,{row['res_id']}",
             severity="high" if row["late_hours"] > 48 else "medium",

@@ -12,3 +12,6 @@ from . import test_causal_chain
 from . import test_process_export
 from . import test_simulator_approvals
 from . import test_transfer
+from . import test_transfer_delay
+from . import test_transfer_kpi
+from . import test_transfer_capture_cost
