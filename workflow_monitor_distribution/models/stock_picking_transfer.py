@@ -25,9 +25,10 @@ class StockPicking(models.Model):
     receiving warehouse), or an internal picking whose source and destination belong to
     two different warehouses. The receipt from transit at the receiving warehouse moves
     that instance (its moves' ``move_orig_ids``, the shipment's ``move_dest_ids``):
-    received = every move out of transit of the chain done. Outgoing pickings to the inter-company transit location stay deliveries (the
-    other company receives them). Node: the supplying warehouse (``_workflow_node_ref``
-    of stock_picking.py); the receiving one is ``workflow_dest_warehouse_id``.
+    received = every move out of transit of the chain done. Outgoing pickings to the
+    inter-company transit location stay deliveries (the other company receives them).
+    Node: the supplying warehouse (``_workflow_node_ref`` of stock_picking.py); the
+    receiving one is ``workflow_dest_warehouse_id``.
     """
 
     _inherit = "stock.picking"
@@ -120,11 +121,14 @@ class StockPicking(models.Model):
         stage event (``related_documents``), from the moves the compute read."""
         touched = self.env.cr.precommit.data.setdefault(TOUCHED_KEY, {})
         for picking in self.filtered(lambda p: p.workflow_transfer_stage == "received"):
-            receipts = picking._workflow_transfer_receipt_moves().filtered(
-                lambda m: m.state == "done"
-            ).picking_id
+            receipts = (
+                picking._workflow_transfer_receipt_moves()
+                .filtered(lambda m: m.state == "done")
+                .picking_id
+            )
+            documents = touched.setdefault((picking._name, picking.id), {})
             for receipt in receipts:
-                touched.setdefault((picking._name, picking.id), {})[(receipt._name, receipt.id)] = None
+                documents[(receipt._name, receipt.id)] = None
 
     # ------------------------------------------------------------
     # FLOW
@@ -143,9 +147,8 @@ class StockPicking(models.Model):
         code = self.picking_type_id.code
         if code == "outgoing":
             dest = self.location_dest_id
-            return (
-                "transit" if dest.usage == "transit" and dest.company_id == self.company_id else False
-            )
+            to_transit = dest.usage == "transit" and dest.company_id == self.company_id
+            return "transit" if to_transit else False
         if code == "internal":
             source = self.location_id.warehouse_id
             dest = self.location_dest_id.warehouse_id

@@ -73,9 +73,9 @@ class WorkflowDistributionDetector(models.AbstractModel):
             )
         )
         stages = dict(
-            self.env["stock.picking"]._fields["workflow_transfer_stage"]._description_selection(
-                self.env
-            )
+            self.env["stock.picking"]
+            ._fields["workflow_transfer_stage"]
+            ._description_selection(self.env)
         )
         return [self._transfer_delay_vals(row, stages) for row in rows]
 

@@ -17,7 +17,11 @@ class WorkflowSlaPolicy(models.Model):
     warehouse pair, then warehouse, then every warehouse."""
 
     _inherit = "workflow.sla.policy"
-    _workflow_audit_fields = (*BasePolicy._workflow_audit_fields, "warehouse_id", "dest_warehouse_id")
+    _workflow_audit_fields = (
+        *BasePolicy._workflow_audit_fields,
+        "warehouse_id",
+        "dest_warehouse_id",
+    )
 
     warehouse_id = fields.Many2one(
         "stock.warehouse",

@@ -192,9 +192,11 @@ class TestTransferFlow(TransferCommon):
         )
         edges = {(edge["from"], edge["to"]): edge for edge in process["edges"]}
         self.assertEqual(edges[("in_transit", "received")]["median_seconds"], 2 * 3600)
-        self.assertTrue({"requested", "ready", "in_transit", "received"}.issubset(
-            {node["stage"] for node in process["nodes"]}
-        ))
+        self.assertTrue(
+            {"requested", "ready", "in_transit", "received"}.issubset(
+                {node["stage"] for node in process["nodes"]}
+            )
+        )
 
 
 @tagged("post_install", "-at_install")

@@ -57,9 +57,7 @@ class TestTransferCycleTime(TransferCommon):
             self.run_deferred()
         self.ship_and_receive(t2, at(11), at(20))
         self.ship_and_receive(t5, at(9), at(1, day=1))
-        self.assertEqual(
-            self.stage_codes(t2[0]), ["requested", "ready", "in_transit", "received"]
-        )
+        self.assertEqual(self.stage_codes(t2[0]), ["requested", "ready", "in_transit", "received"])
 
         kpi = self.env.ref("workflow_monitor_distribution.kpi_transfer_cycle_time")
         rows = {
@@ -101,6 +99,4 @@ class TestTransferCycleTime(TransferCommon):
         )
         self.assertEqual((tile["unit"], tile["layer"]), ("hours", "operations"))
         self.assertAlmostEqual(tile["value"], 11.0, places=4)
-        self.assertEqual(
-            self.env["workflow.instance"].search_count(tile["documents"]["domain"]), 4
-        )
+        self.assertEqual(self.env["workflow.instance"].search_count(tile["documents"]["domain"]), 4)
