@@ -1,11 +1,14 @@
 # Copyright 2026 Workflow Monitor
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from odoo.addons.workflow_monitor_base.models.workflow_tracked_mixin import TOUCHED_KEY
 
 TRANSFER = "inter_warehouse_transfer"
+# computed from the moves only: a client setting them would hide a late transfer
+COMPUTED_ONLY = frozenset(("workflow_transfer_stage", "workflow_dest_warehouse_id"))
 TRANSFER_STAGES = [
     ("requested", "Requested"),
     ("ready", "Ready"),
@@ -129,6 +132,32 @@ class StockPicking(models.Model):
             documents = touched.setdefault((picking._name, picking.id), {})
             for receipt in receipts:
                 documents[(receipt._name, receipt.id)] = None
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._workflow_check_transfer_vals(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._workflow_check_transfer_vals(vals)
+        return super().write(vals)
+
+    def _workflow_check_transfer_vals(self, vals):
+        """Refuse values of the computed transfer fields (the ORM writes them through its
+        recomputation, never through create/write): given by a client, they would stick
+        and hide a transfer from its flow and its detector."""
+        if not self.env.su and not COMPUTED_ONLY.isdisjoint(vals):
+            raise UserError(
+                _(
+                    "Transfer Status and Destination Warehouse of a picking are computed "
+                    "from its moves; they cannot be set."
+                )
+            )
 
     # ------------------------------------------------------------
     # FLOW

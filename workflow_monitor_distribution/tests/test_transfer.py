@@ -4,7 +4,7 @@
 from datetime import datetime, timedelta
 
 from odoo import Command
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import freeze_time, tagged
 
 from .common_transfer import TRANSFER, TransferCommon
@@ -177,6 +177,38 @@ class TestTransferFlow(TransferCommon):
             self.deliver(between)
         self.assertEqual(self.stage_codes(between), ["requested", "ready", "received"])
         self.assertEqual(self.transfer_instance(between).state, "done")
+
+    def test_transfer_status_cannot_be_set(self):
+        """A stock user cannot hide a transfer by writing its computed status, on an
+        existing picking or at creation."""
+        with freeze_time(S):
+            shipment, _receipt = self.request_transfer(self.product_ab, 1, self.wh_b)
+        user = self.env["res.users"].create(
+            {
+                "name": "WM Stock User",
+                "login": "wm_transfer_stock_user",
+                "groups_id": [Command.set(self.env.ref("stock.group_stock_user").ids)],
+            }
+        )
+        for vals in (
+            {"workflow_transfer_stage": "received"},
+            {"workflow_dest_warehouse_id": False},
+        ):
+            with self.subTest(vals=vals), self.assertRaises(UserError):
+                shipment.with_user(user).write(vals)
+        with self.assertRaises(UserError):
+            self.env["stock.picking"].with_user(user).create(
+                {
+                    "picking_type_id": self.wh_a.out_type_id.id,
+                    "location_id": self.wh_a.lot_stock_id.id,
+                    "location_dest_id": self.company.internal_transit_location_id.id,
+                    "workflow_transfer_stage": "received",
+                }
+            )
+        self.assertEqual(shipment.workflow_transfer_stage, "requested")
+        with freeze_time(S + 10 * H):
+            self.detect("transfer_delay")
+        self.assertTrue(self.exceptions_of("transfer_delay", shipment), "still seen")
 
     def test_process_map(self):
         self.add_stock(self.product_ab, self.wh_a, 10)
