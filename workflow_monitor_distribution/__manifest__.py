@@ -25,6 +25,7 @@
         "views/workflow_sla_policy_views.xml",
         "views/res_config_settings_views.xml",
         "views/business_document_views.xml",
+        "views/stock_picking_transfer_views.xml",
     ],
     "installable": True,
     "uninstall_hook": "uninstall_hook",

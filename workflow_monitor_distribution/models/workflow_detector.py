@@ -26,24 +26,29 @@ class WorkflowDistributionDetector(models.AbstractModel):
     _name = "workflow.distribution.detector"
     _description = "Workflow Monitor Distribution Detectors"
 
-    DETECTORS = (
-        "late_delivery",
-        "allocation_delay",
-        "supplier_delay",
-        "backorder_aging",
-        "invoice_mismatch",
-        "stock_shortage",
-        "credit_hold",
-    )
-
     # ------------------------------------------------------------
     # RUNNER
     # ------------------------------------------------------------
 
     @api.model
+    def _detectors(self):
+        """The detector codes, in the order a full pass runs them: each has its method
+        ``_detect_<code>(now)``, its category and its cron. A module adding detectors
+        (one file per concern) extends ``super()``'s tuple."""
+        return (
+            "late_delivery",
+            "allocation_delay",
+            "supplier_delay",
+            "backorder_aging",
+            "invoice_mismatch",
+            "stock_shortage",
+            "credit_hold",
+        )
+
+    @api.model
     def _cron_detect(self, detector):
         """Run one detector: raise what it sees, resolve what it no longer sees."""
-        if detector not in self._detector_codes():
+        if detector not in self._detectors():
             raise ValueError(f"Unknown detector {detector}")
         if not cron_run_alone(self.env, f"workflow_monitor_detect_{detector}"):
             return 0
@@ -57,12 +62,6 @@ class WorkflowDistributionDetector(models.AbstractModel):
         self._after_detect(detector, now)
         self.env["ir.cron"]._notify_progress(done=len(vals_list), remaining=0)
         return len(vals_list)
-
-    @api.model
-    def _detector_codes(self):
-        """Hook: the detectors ``_cron_detect`` runs; a detector declared in its own file
-        (``_detect_<code>``) adds its code with ``super()``."""
-        return self.DETECTORS
 
     def _after_detect(self, detector, now):
         """Hook run after a detector raised and resolved its exceptions (the causal
@@ -106,14 +105,12 @@ class WorkflowDistributionDetector(models.AbstractModel):
                      FROM stock_picking p
                      JOIN stock_picking_type t ON t.id = p.picking_type_id
                                               AND t.code = 'outgoing'
-                     -- shipments to the company's transit: transfers (transfer_delay)
-                     JOIN stock_location dl ON dl.id = p.location_dest_id
-                                           AND (dl.usage != 'transit'
-                                                OR dl.company_id IS DISTINCT FROM p.company_id)
                      LEFT JOIN stock_warehouse w ON w.id = t.warehouse_id
                      LEFT JOIN dispatch_rules r ON r.warehouse_id = t.warehouse_id
                      LEFT JOIN sale_order so ON so.id = p.sale_id
-                    WHERE p.state NOT IN %(closed)s AND p.scheduled_date < %(now)s)
+                    WHERE p.state NOT IN %(closed)s AND p.scheduled_date < %(now)s
+                      -- shipments to transit are transfers (transfer_delay)
+                      AND p.workflow_transfer_stage IS NULL)
                SELECT res_id, name, company_id, warehouse_id, team_id, scheduled_date,
                       EXTRACT(EPOCH FROM %(now)s - scheduled_date) / 3600.0 AS late_hours
                  FROM due

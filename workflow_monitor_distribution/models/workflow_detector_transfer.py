@@ -60,8 +60,8 @@ class WorkflowDistributionDetector(models.AbstractModel):
     _inherit = "workflow.distribution.detector"
 
     @api.model
-    def _detector_codes(self):
-        return (*super()._detector_codes(), "transfer_delay")
+    def _detectors(self):
+        return (*super()._detectors(), "transfer_delay")
 
     def _detect_transfer_delay(self, now):
         rows = self._rows(

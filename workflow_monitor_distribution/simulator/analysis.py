@@ -9,7 +9,7 @@ from datetime import timedelta
 
 def _detect(env):
     Detector = env["workflow.distribution.detector"]
-    for name in Detector.DETECTORS:
+    for name in Detector._detectors():
         Detector._cron_detect(name)
 
 

@@ -128,6 +128,16 @@ class TestTransferFlow(TransferCommon):
         )
         self.assertEqual(self.stage_codes(delivery), ["waiting", "ready", "done"])
         self.assertEqual(self.instance_of(order).stage_id.code, "shipped")
+        # the line is delivered once: by the customer delivery, not by the shipment
+        fill_rate = self.env.ref("workflow_monitor_distribution.kpi_fill_rate")
+        day = S.replace(hour=0)
+        rows = {
+            row["node_ref"]: row
+            for row in fill_rate._compute_values(day, day + timedelta(days=1))
+            if row["company_id"] == self.company.id
+        }
+        self.assertEqual(set(rows), {"", self.node(self.wh_b)})
+        self.assertEqual((rows[""]["numerator"], rows[""]["denominator"]), (2, 2))
 
     def test_cancel(self):
         self.add_stock(self.product_ab, self.wh_a, 10)

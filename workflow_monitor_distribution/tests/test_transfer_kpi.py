@@ -76,6 +76,15 @@ class TestTransferCycleTime(TransferCommon):
             self.assertAlmostEqual(rows[node]["numerator"], numerator, places=4, msg=node)
             self.assertEqual(rows[node]["denominator"], denominator, node)
 
+        # shipments to transit are not deliveries: no dispatch figure on that day
+        on_time = self.env.ref("workflow_monitor_distribution.kpi_on_time_dispatch")
+        self.assertFalse(
+            [
+                row
+                for row in on_time._compute_values(D, D + timedelta(days=1))
+                if row["company_id"] == self.company.id
+            ]
+        )
         # the documents behind each figure: the flows received that day
         for node, expected in {
             "company": (t1, t2, t3, t4),
