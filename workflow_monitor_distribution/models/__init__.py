@@ -8,6 +8,7 @@ from . import sale_order
 from . import purchase_order
 from . import stock_picking
 from . import stock_picking_return
+from . import stock_picking_transfer
 from . import account_move
 from . import account_move_return
 from . import stock_warehouse_return
@@ -17,10 +18,12 @@ from . import workflow_instance_risk
 from . import res_config_settings
 from . import res_config_settings_return
 from . import workflow_detector
+from . import workflow_detector_transfer
 from . import workflow_causal_chain
 from . import workflow_detector_replenishment
 from . import workflow_detector_return
 from . import workflow_kpi
 from . import workflow_kpi_return
+from . import workflow_kpi_transfer
 from . import workflow_dashboard
 from . import workflow_simulator

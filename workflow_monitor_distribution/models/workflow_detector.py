@@ -108,7 +108,9 @@ class WorkflowDistributionDetector(models.AbstractModel):
                      LEFT JOIN stock_warehouse w ON w.id = t.warehouse_id
                      LEFT JOIN dispatch_rules r ON r.warehouse_id = t.warehouse_id
                      LEFT JOIN sale_order so ON so.id = p.sale_id
-                    WHERE p.state NOT IN %(closed)s AND p.scheduled_date < %(now)s)
+                    WHERE p.state NOT IN %(closed)s AND p.scheduled_date < %(now)s
+                      -- shipments to transit are transfers (transfer_delay)
+                      AND p.workflow_transfer_stage IS NULL)
                SELECT res_id, name, company_id, warehouse_id, team_id, scheduled_date,
                       EXTRACT(EPOCH FROM %(now)s - scheduled_date) / 3600.0 AS late_hours
                  FROM due

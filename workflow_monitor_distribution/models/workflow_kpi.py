@@ -91,7 +91,7 @@ class WorkflowKpi(models.Model):
                  JOIN stock_picking p ON p.id = m.picking_id AND p.backorder_id IS NULL
                  JOIN stock_picking_type t ON t.id = p.picking_type_id AND t.code = 'outgoing'
                  JOIN sale_order_line l ON l.id = m.sale_line_id
-                WHERE p.state = 'done' AND m.state = 'done'
+                WHERE p.state = 'done' AND m.state = 'done' AND p.workflow_transfer_stage IS NULL
                   AND p.date_done >= %s AND p.date_done < %s
                 GROUP BY GROUPING SETS ((p.company_id, t.warehouse_id), (p.company_id))""",
                 date_from,
@@ -122,6 +122,7 @@ class WorkflowKpi(models.Model):
                  LEFT JOIN dispatch_rules r ON r.warehouse_id = t.warehouse_id
                  LEFT JOIN sale_order so ON so.id = p.sale_id
                 WHERE p.state = 'done' AND p.date_done >= %(start)s AND p.date_done < %(stop)s
+                  AND p.workflow_transfer_stage IS NULL
                 GROUP BY GROUPING SETS ((p.company_id, t.warehouse_id), (p.company_id))""",
                 rules=self.env["stock.warehouse"]._workflow_dispatch_rules_sql(),
                 due=SQL(DISPATCH_DUE_SQL),
@@ -389,6 +390,7 @@ class WorkflowKpi(models.Model):
         domain = [
             ("picking_type_code", "=", "outgoing"),
             ("state", "=", "done"),
+            ("workflow_transfer_stage", "=", False),  # shipments to transit: transfers
             ("company_id", "in", company_ids),
         ] + self._kpi_window("date_done", date_from, date_to)
         if node:

@@ -16,3 +16,7 @@ from . import test_return_flow
 from . import test_capture_cost_return
 from . import test_return_aging
 from . import test_return_rate
+from . import test_transfer
+from . import test_transfer_delay
+from . import test_transfer_kpi
+from . import test_transfer_capture_cost
