@@ -5,9 +5,11 @@ from . import stock_warehouse
 from . import sale_order
 from . import purchase_order
 from . import stock_picking
+from . import stock_picking_carrier
 from . import account_move
 from . import workflow_sla_policy
 from . import workflow_instance
+from . import workflow_instance_carrier
 from . import workflow_instance_risk
 from . import res_config_settings
 from . import workflow_detector

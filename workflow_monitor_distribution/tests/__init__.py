@@ -11,3 +11,4 @@ from . import test_simulator
 from . import test_causal_chain
 from . import test_process_export
 from . import test_simulator_approvals
+from . import test_carrier_flow
