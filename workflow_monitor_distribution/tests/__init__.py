@@ -12,3 +12,5 @@ from . import test_causal_chain
 from . import test_process_export
 from . import test_simulator_approvals
 from . import test_carrier_flow
+from . import test_carrier_webhooks
+from . import test_kpi_carrier

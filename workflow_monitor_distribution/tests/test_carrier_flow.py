@@ -27,14 +27,15 @@ class CarrierCommon(DistributionCommon):
         self.add_stock(self.product_1, self.wh_a, 100)
         self.add_stock(self.product_1, self.wh_b, 100)
 
-    def shipped(self, ref, warehouse=None, when=SHIPPED, commitment=None, qty=1):
-        """A sale of ``qty`` P1 whose delivery is done at ``when`` with ``ref``."""
+    def shipped(self, ref, warehouse=None, when=SHIPPED, commitment=None, **picking_vals):
+        """A sale of one P1 whose delivery is done at ``when`` with ``ref`` (and
+        ``picking_vals`` written on the picking before)."""
         with freeze_time(when - timedelta(hours=1)):
-            order = self.create_sale([(self.product_1, qty)], warehouse=warehouse)
+            order = self.create_sale([(self.product_1, 1)], warehouse=warehouse)
             if commitment:
                 order.commitment_date = commitment
         picking = self.outgoing(order)
-        picking.carrier_tracking_ref = ref
+        picking.write(dict(picking_vals, carrier_tracking_ref=ref))
         with freeze_time(when):
             self.deliver(picking)
         return picking
