@@ -33,9 +33,7 @@ class StockPickingCarrier(models.Model):
         copy=False,
         help="What the carrier's tracking webhooks last said about this delivery.",
     )
-    workflow_carrier_status_at = fields.Datetime(
-        string="Carrier Update", readonly=True, copy=False
-    )
+    workflow_carrier_status_at = fields.Datetime(string="Carrier Update", readonly=True, copy=False)
     workflow_delivered_at = fields.Datetime(
         string="Delivered to Customer",
         readonly=True,

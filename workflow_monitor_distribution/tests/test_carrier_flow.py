@@ -158,7 +158,9 @@ class TestCarrierFlow(CarrierCommon):
         events = self.env["workflow.event"].search(
             [("res_model", "=", "stock.picking"), ("res_id", "=", picking.id)]
         )
-        self.assertIn("label_created", events.mapped(lambda e: (e.payload or {}).get("carrier_status")))
+        self.assertIn(
+            "label_created", events.mapped(lambda e: (e.payload or {}).get("carrier_status"))
+        )
 
     def test_open_picking_is_not_moved(self):
         with freeze_time(SHIPPED):
@@ -236,6 +238,8 @@ class TestCarrierFlow(CarrierCommon):
         self.assertEqual(self.update("WM-FLOW-9", "delivered", at(10)), picking_a)
         self.assertEqual(self.instance_of(picking_b).stage_id.code, "done")
         self.assertFalse(picking_b.workflow_carrier_status)
-        self.assertEqual(self.update("WM-FLOW-9", "in_transit", at(11), company=company_b), picking_b)
+        self.assertEqual(
+            self.update("WM-FLOW-9", "in_transit", at(11), company=company_b), picking_b
+        )
         self.assertEqual(self.instance_of(picking_a).stage_id.code, "delivered")
         self.assertEqual(self.instance_of(picking_b).stage_id.code, "in_transit")

@@ -171,7 +171,7 @@ class TestCarrierWebhooks(CarrierCommon, HttpCase):
         self.assertFalse(picking_b.workflow_carrier_status)
 
     def test_bad_values_are_422(self):
-        response, message = self.post("WM-HOOK-X", "x" * 65, self.hours_ago(1))
+        response, message = self.post("WM-HOOK-X", "x" * 201, self.hours_ago(1))
         self.assertEqual(response.status_code, 422, response.text)
         self.assertIn("data.status", response.json()["error"])
         self.assertEqual(message.state, "rejected")

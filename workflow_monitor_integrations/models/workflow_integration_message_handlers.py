@@ -43,7 +43,7 @@ ENGINE_CATEGORIES = (
 )
 N8N_FAILED_STATUSES = ("error", "failed", "crashed", "canceled", "cancelled")
 MAX_TRACKING_REF = 255  # characters of a carrier's tracking reference
-MAX_CARRIER_STATUS = 64  # characters of a carrier's status code
+MAX_CARRIER_STATUS = 200  # characters of a carrier's status code
 
 
 class InboundType(NamedTuple):

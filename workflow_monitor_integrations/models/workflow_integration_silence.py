@@ -12,8 +12,6 @@ prove the feed is alive; refused requests, whose sender is not authenticated, do
 read through the index ``workflow_integration_message_inbound_idx``.
 """
 
-from datetime import timedelta
-
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
