@@ -159,7 +159,7 @@ class TestN8nExamples(HttpCase):
                                 {
                                     "message": "On the van",
                                     "datetime": "2026-03-02T08:00:00Z",
-                                    "tracking_location": {},
+                                    "tracking_location": {"city": "Lyon", "country": "FR"},
                                 }
                             ],
                         }
@@ -190,6 +190,9 @@ class TestN8nExamples(HttpCase):
                 self.assertEqual(message["data"]["tracking_ref"], ref)
                 self.assertEqual(message["data"]["status"], status)
                 self.assertEqual(message["data"].get("description"), description)
+                if ref == "EZ100":
+                    self.assertEqual(message["data"]["location"], "Lyon, FR")
+                    self.assertEqual(message["occurred_at"], "2026-03-02T08:00:00.000Z")
                 response = self.url_open(
                     path,
                     data=out["body"].encode(),
