@@ -9,7 +9,8 @@ A picking is ``done`` when it is shipped; its carrier then moves its delivery fl
 recomputes the picking's state later (a done move edited, a return): the capture reads
 them from the picking's own row, no query."""
 
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
 CARRIER_STATUSES = [
     ("in_transit", "In Transit"),
@@ -19,6 +20,10 @@ CARRIER_STATUSES = [
 # delivery stage of a shipped picking for each carrier status (failed: still with the
 # carrier, a next attempt or the way back)
 CARRIER_STAGES = {"in_transit": "in_transit", "delivered": "delivered", "failed": "in_transit"}
+# written by the carrier hook only (as the superuser): what the carrier said
+CARRIER_FIELDS = frozenset(
+    {"workflow_carrier_status", "workflow_carrier_status_at", "workflow_delivered_at"}
+)
 
 
 class StockPickingCarrier(models.Model):
@@ -40,6 +45,27 @@ class StockPickingCarrier(models.Model):
         copy=False,
         help="When the carrier delivered the parcel, as the carrier reports it.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_carrier_fields(set().union(*vals_list) if vals_list else set())
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_carrier_fields(vals)
+        return super().write(vals)
+
+    def _check_carrier_fields(self, fnames):
+        """The carrier's status moves the delivery flow: only its webhooks set it
+        (engine code, as the superuser), never a user, whatever their rights."""
+        if not self.env.su and not CARRIER_FIELDS.isdisjoint(fnames):
+            raise AccessError(
+                _(
+                    "The carrier status of a delivery comes from the carrier's tracking "
+                    "webhooks only (fields: Carrier Status, Carrier Update, Delivered to "
+                    "Customer)."
+                )
+            )
 
     def _workflow_stage_code(self, *args, **kwargs):
         """A shipped picking whose carrier reported on it stays in the carrier's stage

@@ -3,6 +3,7 @@
 
 from datetime import datetime, timedelta
 
+from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
 
 from odoo.addons.workflow_monitor_base.tools.errors import UnknownReferenceError
@@ -174,6 +175,31 @@ class TestCarrierFlow(CarrierCommon):
         with freeze_time(at(11)):
             self.deliver(picking)
         self.assertEqual(self.instance_of(picking).stage_id.code, "done")
+
+    def test_users_cannot_forge_the_carrier_status(self):
+        picking = self.shipped("WM-FLOW-10")
+        user = self.env["res.users"].create(
+            {
+                "name": "WM carrier stock user",
+                "login": "wm_carrier_stock_user",
+                "groups_id": [(6, 0, [self.env.ref("stock.group_stock_manager").id])],
+            }
+        )
+        for vals in (
+            {"workflow_carrier_status": "delivered"},
+            {"workflow_delivered_at": at(10)},
+        ):
+            with self.assertRaises(AccessError):
+                picking.with_user(user).write(vals)
+        with self.assertRaises(AccessError):
+            self.env["stock.picking"].with_user(user).create(
+                {
+                    "picking_type_id": self.wh_a.out_type_id.id,
+                    "workflow_carrier_status": "delivered",
+                }
+            )
+        picking.with_user(user).write({"carrier_tracking_ref": "WM-FLOW-10b"})  # allowed
+        self.assertFalse(picking.workflow_carrier_status)
 
     def test_unknown_reference_raises_a_clear_error(self):
         with self.assertRaises(UnknownReferenceError) as caught:
