@@ -151,6 +151,21 @@ class TestCarrierFlow(CarrierCommon):
         self.assertEqual(failed.state, "resolved")
         self.assertEqual(self.instance_of(picking).stage_id.code, "delivered")
 
+    def test_dashboard_shows_carrier_stages_and_failures(self):
+        picking = self.shipped("WM-FLOW-11")
+        self.update("WM-FLOW-11", "failed_delivery", at(11), reason="Refused")
+        data = self.env["workflow.dashboard"].get_dashboard_data({"company_ids": self.company.ids})
+        in_transit = self.env.ref("workflow_monitor_distribution.stage_delivery_in_transit")
+        (row,) = [r for r in data["aging"]["rows"] if r["stage_id"] == in_transit.id]
+        instance = self.instance_of(picking)
+        self.assertIn(instance, self.env["workflow.instance"].search(row["domain"]))
+        category = self.env.ref("workflow_monitor_distribution.category_delivery_failed")
+        (row,) = [r for r in data["exceptions"]["rows"] if r["category_id"] == category.id]
+        self.assertIn(
+            self.failed_exceptions(picking), self.env["workflow.exception"].search(row["domain"])
+        )
+        self.assertIn("on_time_delivery_customer", [kpi["code"] for kpi in data["kpis"]])
+
     def test_other_statuses_are_logged_only(self):
         picking = self.shipped("WM-FLOW-6")
         self.update("WM-FLOW-6", "label_created", at(9))
