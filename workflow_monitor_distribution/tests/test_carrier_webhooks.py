@@ -169,6 +169,13 @@ class TestCarrierWebhooks(CarrierCommon, HttpCase):
         self.assertEqual(response.status_code, 422, response.text)
         self.assertEqual(message.state, "rejected")
         self.assertFalse(picking_b.workflow_carrier_status)
+        # both companies have the reference: the integration's company's picking moves
+        picking_a = self.shipped("WM-HOOK-B", when=self.hours_ago(3))
+        response, message = self.post("WM-HOOK-B", "delivered", self.hours_ago(1))
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual((message.res_model, message.res_id), ("stock.picking", picking_a.id))
+        self.assertEqual(picking_a.workflow_carrier_status, "delivered")
+        self.assertFalse(picking_b.workflow_carrier_status)
 
     def test_bad_values_are_422(self):
         response, message = self.post("WM-HOOK-X", "x" * 201, self.hours_ago(1))
