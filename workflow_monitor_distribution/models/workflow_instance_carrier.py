@@ -13,8 +13,8 @@ outgoing pickings (``carrier.status`` webhooks of the integrations module call i
   ``failed_delivery`` / ``failed`` / ``exception`` / ``returned_to_sender`` raise
   ``delivery_failed`` on the picking with the carrier's reason (flow in ``in_transit``:
   the parcel is still with the carrier), resolved by a later ``delivered``. Any other
-  status, or a picking not shipped yet, is logged as an ``integration`` event on the
-  picking.
+  status, a picking not shipped yet or one that follows no delivery flow, is logged as
+  an ``integration`` event on the picking.
 - The moment is the carrier's ``occurred_at``, never in the future and never before
   the stage the flow is in (clocks differ).
 """
@@ -47,6 +47,7 @@ class CarrierUpdate(NamedTuple):
     """One carrier update about one picking, as applied."""
 
     picking: object  # stock.picking
+    instance: object  # its delivery flow (workflow.instance), empty when it follows none
     status: str  # the carrier's code, lower case
     carrier_status: str | None  # in_transit / delivered / failed, None: not followed
     at: object  # naive UTC datetime
@@ -64,11 +65,13 @@ class WorkflowInstanceCarrier(models.Model):
                 company, tracking_ref, status, occurred_at, data
             )
         picking = self._carrier_picking(company, tracking_ref, data)
+        instance = self._carrier_instance(picking)
         update = CarrierUpdate(
             picking=picking,
+            instance=instance,
             status=status,
             carrier_status=CARRIER_STATUS_OF.get(status),
-            at=self._carrier_moment(picking, occurred_at),
+            at=self._carrier_moment(instance, occurred_at),
             payload={
                 "carrier_status": status,
                 "tracking_ref": tracking_ref,
@@ -116,12 +119,10 @@ class WorkflowInstanceCarrier(models.Model):
         return picking
 
     @api.model
-    def _carrier_moment(self, picking, occurred_at):
-        """When the update happened: the carrier's time, at most now, and not before
-        the picking's flow entered its current stage."""
-        now = clock.now(self.env)
-        at = min(occurred_at or now, now)
-        instance = self.search(
+    def _carrier_instance(self, picking):
+        """The picking's delivery flow: a picking that follows another flow (a transfer
+        between warehouses) is never moved onto this one."""
+        return self.search(
             [
                 ("definition_id.code", "=", DELIVERY),
                 ("res_model", "=", picking._name),
@@ -129,6 +130,13 @@ class WorkflowInstanceCarrier(models.Model):
             ],
             limit=1,
         )
+
+    @api.model
+    def _carrier_moment(self, instance, occurred_at):
+        """When the update happened: the carrier's time, at most now, and not before
+        the picking's flow entered its current stage."""
+        now = clock.now(self.env)
+        at = min(occurred_at or now, now)
         if instance.stage_entered_at and at < instance.stage_entered_at:
             at = instance.stage_entered_at
         return at
@@ -142,7 +150,7 @@ class WorkflowInstanceCarrier(models.Model):
         """Store the carrier's status on a shipped picking and move its delivery flow;
         True when a stage event was logged."""
         picking, carrier_status = update.picking, update.carrier_status
-        if not carrier_status or picking.state != "done":
+        if not carrier_status or picking.state != "done" or not update.instance:
             return False
         vals = {
             "workflow_carrier_status": carrier_status,
