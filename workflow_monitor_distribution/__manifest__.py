@@ -10,7 +10,7 @@
     "author": "Workflow Monitor",
     "website": "https://github.com/workflow-monitor/workflow-monitor",
     "license": "LGPL-3",
-    "depends": ["workflow_monitor_base", "sale_stock", "purchase_stock"],
+    "depends": ["workflow_monitor_base", "sale_stock", "purchase_stock", "stock_delivery"],
     "data": [
         "data/workflow_definition_data.xml",
         "data/workflow_definition_return.xml",
@@ -31,6 +31,7 @@
         "views/res_config_settings_return_views.xml",
         "views/business_document_views.xml",
         "views/stock_picking_transfer_views.xml",
+        "views/stock_picking_carrier_views.xml",
     ],
     "installable": True,
     "uninstall_hook": "uninstall_hook",

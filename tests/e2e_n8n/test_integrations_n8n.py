@@ -193,3 +193,24 @@ class TestN8nEndToEnd(HttpCase):
         )
         self.assertEqual(event.payload["notified"], "chat")
         self.assertEqual(event.source, "webhook")
+
+    def test_carrier_tracking_forwarded_to_odoo(self):
+        # a carrier's tracking webhook (EasyPost-like) posted to the n8n example
+        response = requests.post(
+            N8N_URL + "/webhook/carrier-tracking",
+            json={"result": {"tracking_code": "E2E-TRK-1", "status": "in_transit"}},
+            timeout=30,
+        )
+        # Odoo stored it (processed, or kept as an unknown reference): the carrier gets 200
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertIn(response.json()["odoo_status"], (200, 422), response.text)
+        message = self.wait_for(
+            [
+                ("integration_id", "=", self.n8n.id),
+                ("direction", "=", "in"),
+                ("event_type", "=", "carrier.status"),
+            ]
+        )
+        self.assertIn(message.state, ("processed", "failed"), message.last_error)
+        self.assertEqual(message.payload["data"]["tracking_ref"], "E2E-TRK-1")
+        self.assertEqual(message.payload["data"]["status"], "in_transit")

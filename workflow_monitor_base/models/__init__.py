@@ -15,6 +15,7 @@ from . import resource_calendar
 from . import workflow_instance
 from . import workflow_instance_move
 from . import workflow_instance_risk
+from . import workflow_instance_carrier
 from . import workflow_event
 from . import workflow_event_partition
 from . import workflow_exception

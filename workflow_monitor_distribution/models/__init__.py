@@ -9,11 +9,13 @@ from . import purchase_order
 from . import stock_picking
 from . import stock_picking_return
 from . import stock_picking_transfer
+from . import stock_picking_carrier
 from . import account_move
 from . import account_move_return
 from . import stock_warehouse_return
 from . import workflow_sla_policy
 from . import workflow_instance
+from . import workflow_instance_carrier
 from . import workflow_instance_risk
 from . import res_config_settings
 from . import res_config_settings_return

@@ -22,6 +22,7 @@ PROVIDERS = [
     ("quote_conversion", "Quotation conversion"),
     ("throughput", "Orders shipped per day"),
     ("exception_rate", "Exceptions per 100 orders"),
+    ("on_time_delivery_customer", "On-time delivery to the customer"),
 ]
 # providers whose target a warehouse sets for its own tiles
 NODE_TARGET_FIELDS = {
@@ -347,6 +348,51 @@ class WorkflowKpi(models.Model):
             )
         )
 
+    def _kpi_compute_on_time_delivery_customer(self, date_from, date_to):
+        """Of the deliveries the carrier delivered in the window (first ``delivered``
+        stage event of their delivery flow), the share delivered by the promised day:
+        the order's commitment date, else the picking's deadline, else its scheduled
+        date, compared as days in the warehouse's time zone (else the company's, else
+        UTC)."""
+        return self._kpi_grouped(
+            SQL(
+                """WITH delivered AS (
+                   SELECT e.instance_id, min(e.occurred_at) AS at
+                     FROM workflow_event e
+                     JOIN workflow_stage s ON s.id = e.stage_to_id AND s.code = 'delivered'
+                     JOIN workflow_definition d ON d.id = s.definition_id
+                                               AND d.code = 'delivery'
+                    WHERE e.event_type = 'stage' AND e.occurred_at >= %(start)s
+                      AND e.occurred_at < %(stop)s
+                      AND NOT EXISTS (
+                          SELECT 1 FROM workflow_event b
+                           WHERE b.instance_id = e.instance_id AND b.event_type = 'stage'
+                             AND b.stage_to_id = e.stage_to_id AND b.occurred_at < %(start)s)
+                    GROUP BY e.instance_id)
+               SELECT p.company_id, t.warehouse_id, GROUPING(t.warehouse_id), NULL,
+                      count(*) FILTER (WHERE (dl.at AT TIME ZONE 'UTC' AT TIME ZONE z.tz)::date
+                          <= (COALESCE(so.commitment_date, p.date_deadline, p.scheduled_date)
+                              AT TIME ZONE 'UTC' AT TIME ZONE z.tz)::date),
+                      count(*)
+                 FROM delivered dl
+                 JOIN workflow_instance i ON i.id = dl.instance_id
+                                         AND i.res_model = 'stock.picking'
+                 JOIN stock_picking p ON p.id = i.res_id
+                 JOIN stock_picking_type t ON t.id = p.picking_type_id
+                 JOIN res_company c ON c.id = p.company_id
+                 JOIN res_partner cp ON cp.id = c.partner_id
+                 LEFT JOIN stock_warehouse w ON w.id = t.warehouse_id
+                 LEFT JOIN sale_order so ON so.id = p.sale_id
+                CROSS JOIN LATERAL (
+                      SELECT COALESCE(NULLIF(w.workflow_tz, ''), NULLIF(cp.tz, ''), 'UTC') AS tz
+                 ) z
+                GROUP BY GROUPING SETS ((p.company_id, t.warehouse_id), (p.company_id))""",
+                start=date_from,
+                stop=date_to,
+            ),
+            ratio=100.0,
+        )
+
     def _kpi_compute_exception_rate(self, date_from, date_to):
         return self._kpi_grouped(
             SQL(
@@ -404,6 +450,15 @@ class WorkflowKpi(models.Model):
         documents = self._kpi_outgoing_done(date_from, date_to, company_ids, node)
         documents["domain"].append(("backorder_id", "=", False))
         return documents
+
+    def _kpi_documents_on_time_delivery_customer(self, date_from, date_to, company_ids, node):
+        domain = [
+            ("picking_type_code", "=", "outgoing"),
+            ("company_id", "in", company_ids),
+        ] + self._kpi_window("workflow_delivered_at", date_from, date_to)
+        if node:
+            domain.append(("picking_type_id.warehouse_id", "=", self._kpi_warehouse_id(node)))
+        return {"model": "stock.picking", "domain": domain}
 
     def _kpi_documents_backorder_age(self, date_from, date_to, company_ids, node):
         domain = [

@@ -20,3 +20,6 @@ from . import test_transfer
 from . import test_transfer_delay
 from . import test_transfer_kpi
 from . import test_transfer_capture_cost
+from . import test_carrier_flow
+from . import test_carrier_webhooks
+from . import test_kpi_carrier

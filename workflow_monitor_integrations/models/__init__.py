@@ -12,6 +12,7 @@ from . import (
     workflow_integration_message_delivery,
     workflow_integration_message_inbox,
     workflow_integration_message_handlers,
+    workflow_integration_silence,
     workflow_integration_refusal,
     workflow_event,
     ir_actions_server,

@@ -57,6 +57,7 @@ class WorkflowIntegration(models.Model):
         "circuit_threshold",
         "inbound_enabled",
         "inbound_max_kb",
+        "expected_interval_minutes",
         "company_id",
     )
 

@@ -42,6 +42,8 @@ ENGINE_CATEGORIES = (
     "security_signal",
 )
 N8N_FAILED_STATUSES = ("error", "failed", "crashed", "canceled", "cancelled")
+MAX_TRACKING_REF = 255  # characters of a carrier's tracking reference
+MAX_CARRIER_STATUS = 200  # characters of a carrier's status code
 
 
 class InboundType(NamedTuple):
@@ -102,6 +104,7 @@ class WorkflowIntegrationMessage(models.Model):
                 handler="_inbound_carrier_status",
                 required=("tracking_ref", "status"),
                 ordering=lambda data: f"carrier:{data.get('tracking_ref')}",
+                validate="_inbound_validate_carrier",
             ),
         }
 
@@ -262,8 +265,42 @@ class WorkflowIntegrationMessage(models.Model):
             company_id=self.integration_id.company_id.id,
         )
 
+    @api.model
+    def _inbound_validate_carrier(self, data):
+        for key, limit in (("tracking_ref", MAX_TRACKING_REF), ("status", MAX_CARRIER_STATUS)):
+            value = data[key]
+            if not isinstance(value, (str, int)) or isinstance(value, bool):
+                return _("'%(key)s' must be a string (field: data.%(key)s).", key=key)
+            if len(str(value).strip()) > limit or not str(value).strip():
+                return _(
+                    "'%(key)s' must be a non-empty string of at most %(limit)s characters "
+                    "(field: data.%(key)s).",
+                    key=key,
+                    limit=limit,
+                )
+        for key in ("location", "description", "reason"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                return _("'%(key)s' must be a string (field: data.%(key)s).", key=key)
+        return None
+
     @api.private
     def _inbound_carrier_status(self, data):
+        """A carrier's tracking update, applied by the module that follows shipments
+        (``workflow.instance._workflow_carrier_update``: the distribution module moves
+        the delivery flow of the picking with that tracking reference, in the
+        integration's company); without one, logged as an ``integration`` event.
+        An unknown reference raises ``UnknownReferenceError``: the inbox answers 422
+        and keeps the message, retried until the reference exists."""
+        Instance = self.env["workflow.instance"].with_context(**self._inbound_context(data))
+        record = Instance._workflow_carrier_update(
+            self.integration_id.company_id,
+            str(data["tracking_ref"]).strip(),
+            str(data["status"]).strip().lower(),
+            self.occurred_at or None,
+            dict(data, webhook_id=self.webhook_id),
+        )
+        if record is not None:
+            return record
         return self._log_integration_event(
             {
                 "carrier_status": data["status"],

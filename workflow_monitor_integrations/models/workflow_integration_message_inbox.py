@@ -22,6 +22,7 @@ from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 from odoo.addons.workflow_monitor_base.tools import commit_chunk
+from odoo.addons.workflow_monitor_base.tools.errors import UnknownReferenceError
 
 from .workflow_integration_message import MAX_ERROR
 
@@ -196,6 +197,9 @@ class WorkflowIntegrationMessage(models.Model):
         if self.state == "rejected":
             # out of the handler's scope: our own clear message (see _inbound_scope_problem)
             return InboundAnswer(422, dict(answer, error=self.last_error))
+        if self.state == "failed" and self.last_http_status == 422:
+            # an unknown reference: the hook's text is written for the sender
+            return InboundAnswer(422, dict(answer, error=self.last_error, retry=True))
         if self.state == "failed":
             self.last_http_status = 202
             # the handler's error stays on the message, for the administrator
@@ -440,6 +444,10 @@ class WorkflowIntegrationMessage(models.Model):
             with self.env.cr.savepoint():
                 record = getattr(handler_self, handler)(envelope.get("data") or {})
                 self._set_processed(record)
+        except UnknownReferenceError as error:
+            # nothing of the integration's company has that reference (yet): kept and
+            # retried like a failed handler, answered 422 with the hook's clear text
+            self._set_unmatched(error)
         except Exception as error:
             _logger.warning("Inbound webhook %s failed: %s", self.webhook_id, error)
             self._set_failed(error)
@@ -464,9 +472,24 @@ class WorkflowIntegrationMessage(models.Model):
             "attempts": self.attempts + 1,
             "last_error": False,
         }
+        if self.last_http_status == 422:
+            vals["last_http_status"] = 200  # an unknown reference, applied since
         if record:
             vals.update(res_model=record._name, res_id=record.id)
         self.write(vals)
+
+    def _set_unmatched(self, error):
+        """The handler found no document for the message's reference: failed (the
+        retry job applies it once the reference exists, replay too), HTTP 422."""
+        self.write(
+            {
+                "state": "failed",
+                "attempts": self.attempts + 1,
+                "last_attempt_at": fields.Datetime.now(),
+                "last_http_status": 422,
+                "last_error": str(error.args[0] if error.args else error)[:MAX_ERROR],
+            }
+        )
 
     def _set_failed(self, error):
         # kept for the administrator (Integrations > Messages), never sent back

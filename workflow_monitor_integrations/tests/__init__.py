@@ -10,4 +10,5 @@ from . import (
     test_inbound,
     test_health_metrics,
     test_governance_integrations,
+    test_silence,
 )
