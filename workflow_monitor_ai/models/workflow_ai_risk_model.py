@@ -5,6 +5,7 @@ import json
 import logging
 import math
 import time
+from datetime import timedelta
 
 from markupsafe import Markup, escape
 
@@ -195,10 +196,15 @@ class WorkflowAiRiskModel(models.Model):
 
     @api.model
     def _cron_train_risk(self, batch_size=2000):
-        """Train one new version (unless another worker is training), then score the
-        open instances with it in chunks."""
+        """Train one new version (unless another worker is training, or one trained a
+        version less than half a day ago: a second worker picking the daily job up after
+        the first one finished), then score the open instances with it in chunks."""
         if cron_run_alone(self.env, "workflow_monitor_ai_risk_train"):
-            self._train_and_score(batch_size=batch_size)
+            since = fields.Datetime.now() - timedelta(hours=12)  # create_date is real time
+            if self.search_count([("create_date", ">", since)], limit=1):
+                _logger.info("Breach risk: a version was trained less than 12 hours ago")
+            else:
+                self._train_and_score(batch_size=batch_size)
         self.env["ir.cron"]._notify_progress(done=1, remaining=0)
 
     @api.model
