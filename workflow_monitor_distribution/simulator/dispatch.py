@@ -6,17 +6,21 @@ customer returns."""
 
 from datetime import timedelta
 
-from . import stock
+from . import carrier, stock
+
+
+# the deliveries to customers (the shipments of transfers are ``transfers.py``'s)
+def _deliveries(sim, states):
+    return [
+        ("picking_type_id", "in", sim.master.warehouses.out_type_id.ids),
+        ("state", "in", states),
+        ("workflow_transfer_stage", "=", False),
+    ]
 
 
 def reserve(sim):
     """Reserve the waiting deliveries (what Odoo's scheduler does)."""
-    pickings = sim.env["stock.picking"].search(
-        [
-            ("picking_type_id", "in", sim.master.warehouses.out_type_id.ids),
-            ("state", "in", ("confirmed", "waiting")),
-        ]
-    )
+    pickings = sim.env["stock.picking"].search(_deliveries(sim, ("confirmed", "waiting")))
     if pickings:
         pickings.action_assign()
 
@@ -25,11 +29,7 @@ def dispatch(sim):
     """Ship what is ready and due by tomorrow; late ones wait, short ones ship less
     than reserved and leave a backorder (through the backorder wizard)."""
     pickings = sim.env["stock.picking"].search(
-        [
-            ("picking_type_id", "in", sim.master.warehouses.out_type_id.ids),
-            ("state", "=", "assigned"),
-            ("scheduled_date", "<", sim.now + timedelta(days=1)),
-        ],
+        [*_deliveries(sim, ("assigned",)), ("scheduled_date", "<", sim.now + timedelta(days=1))],
         order="id",
     )
     pickings = pickings.filtered(lambda p: sim.plans.ship_after.get(p.id, sim.now) <= sim.now)
@@ -49,6 +49,7 @@ def dispatch(sim):
     for backorder in backorders:
         # the rest ships once restocked, or after 1-7 days for a picking error
         sim.plans.ship_after[backorder.id] = sim.now + timedelta(days=sim.rng.randint(1, 7))
+    carrier.shipped(sim, done)
     sim.counts["deliveries"] += len(done)
     sim.counts["partial"] += len(backorders)
     sim.counts["late"] += len(late & done)

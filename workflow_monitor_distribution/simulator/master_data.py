@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from odoo import Command
 
-from . import approvals, purchases, users
+from . import approvals, purchases, transfers, users
 from .catalogue import CITIES, PREFIX, PRODUCT_WORDS, WAREHOUSES
 
 RECORDSETS = ("company", "warehouses", "vendors", "customers", "low_credit", "products")
@@ -73,6 +73,7 @@ def setup(sim):
         people=people,
     )
     sim.master = replace(sim.master, orderpoints=_orderpoints(sim, sim.master))
+    transfers.setup(sim)
     if created:
         purchases.opening_stock(sim)
     # after the opening stock, which no policy holds

@@ -32,7 +32,7 @@ def open_rfqs(sim):
 def opening_stock(sim):
     """The reordering rules buy the opening stock the day before the first day
     (ordered at the setup time, confirmed and received at 16:00)."""
-    replenishment.procure(sim)
+    replenishment.procure(sim, opening=True)
     sim.checkpoint()
     sim.at(sim.today, 16)
     confirm(sim, open_rfqs(sim), plan=False)
@@ -65,6 +65,21 @@ def replenish(sim):
         to_send.filtered(lambda po: po.state == "draft").print_quotation()
         sim.counts["rfq_sent"] += len(to_send)
     confirm(sim, to_confirm)
+
+
+def _order_twice(sim, orders):
+    """Purchases the buyer orders a second time by hand once confirmed (a copy left as
+    an RFQ, ``duplicate_replenishment_share``), noticed and cancelled 1-3 days later."""
+    rng = sim.rng_network
+    for order in orders:
+        if rng.random() >= sim.shares.duplicate_replenishment_share:
+            continue
+        copy = order.with_user(sim.master.people.buyer).copy({"date_order": sim.now})
+        sim.plans.duplicate_rfqs.add(copy.id)
+        sim.plans.rfq_answer[copy.id] = RfqAnswer(
+            sim.now + timedelta(days=rng.randint(1, 3)), "cancel"
+        )
+        sim.counts["replenishment_duplicated"] += 1
 
 
 def _plan_new_rfqs(sim, new):
@@ -119,6 +134,7 @@ def confirmed(sim, orders, plan=True):
     if plan:
         for order in orders:
             _plan_receipts(sim, order)
+        _order_twice(sim, orders)
     return orders
 
 
@@ -142,6 +158,7 @@ def receive(sim, everything=False):
     domain = [
         ("picking_type_id", "in", sim.master.warehouses.in_type_id.ids),
         ("state", "=", "assigned"),
+        ("location_id.usage", "!=", "transit"),  # transfers: transfers.receive
     ]
     if not everything:
         domain.append(("scheduled_date", "<", sim.now + timedelta(hours=12)))

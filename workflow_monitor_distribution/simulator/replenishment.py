@@ -54,10 +54,13 @@ def scheduler_off(env):
             params.set_param(NO_AUTO_SCHEDULER, False)
 
 
-def procure(sim, products=None):
+def procure(sim, products=None, opening=False):
     """Create or complete the RFQs the reordering rules ask for today (only the rules
-    of ``products`` when given: the products of the orders just confirmed)."""
+    of ``products`` when given: the products of the orders just confirmed), but those
+    the buyer misses (``missed_replenishment_share``; not for the opening stock)."""
     needs = _needs(sim, products)
+    if not opening:
+        needs = [need for need in needs if not _missed(sim, need.orderpoint)]
     if not needs:
         return
     Group = sim.env["procurement.group"]
@@ -71,6 +74,23 @@ def procure(sim, products=None):
             sim.today,
             [message for _procurement, message in errors.procurement_exceptions],
         )
+
+
+def _missed(sim, orderpoint):
+    """Whether the buyer misses this rule's need today: drawn when a need appears; a
+    missed need waits 2-4 days (longer than the aging hours, so ``replenishment_aging``
+    is raised), then is ordered like any other."""
+    until = sim.plans.missed_until.get(orderpoint.id)
+    if until is None:
+        if sim.rng_network.random() >= sim.shares.missed_replenishment_share:
+            return False
+        until = sim.today + timedelta(days=sim.rng_network.randint(3, 5))
+        sim.plans.missed_until[orderpoint.id] = until
+        sim.counts["replenishment_missed"] += 1
+    if sim.today < until:
+        return True
+    del sim.plans.missed_until[orderpoint.id]
+    return False
 
 
 def _needs(sim, products=None):

@@ -38,6 +38,16 @@ class Shares:
     return_share: float = 0.04
     unpaid_share: float = 0.10
     rfq_unanswered_share: float = 0.10
+    # carriers: deliveries the carrier fails to deliver the first time (delivered one or
+    # two days later); network: the days on which each warehouse but the first is
+    # resupplied from the first (inter-warehouse transfers), transfers received late;
+    # replenishment: needs of a reordering rule the buyer misses for 3-5 days, RFQs of
+    # the rules the buyer orders a second time by hand (cancelled 1-3 days later)
+    failed_delivery_share: float = 0.05
+    transfer_share: float = 0.5
+    late_transfer_share: float = 0.2
+    missed_replenishment_share: float = 0.05
+    duplicate_replenishment_share: float = 0.05
     # approvals (used when Workflow Monitor Approvals is installed): sale orders with a
     # line discount above the discount policy's threshold, and what the approvers do
     # with the requests (the rest is approved)

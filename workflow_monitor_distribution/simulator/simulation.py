@@ -18,12 +18,14 @@ from . import (
     accounting,
     analysis,
     approvals,
+    carrier,
     dispatch,
     master_data,
     purchases,
     replenishment,
     sales,
     summary,
+    transfers,
 )
 
 _logger = logging.getLogger(__name__)
@@ -39,15 +41,19 @@ QUIET = {
 }
 # the day's schedule (UTC): hour, minute, step name, function(simulation)
 MORNING = (
+    (8, 30, "carrier", carrier.track),
     (9, 0, "receive", purchases.receive),
+    (9, 15, "receive_transfers", transfers.receive),
     (9, 30, "reserve", dispatch.reserve),
     (10, 0, "replenish", purchases.replenish),
+    (10, 30, "request_transfers", transfers.request),
 )
 SALES_HOURS = (10, 11, 12)  # new orders, in three batches at a random minute
 AFTERNOON = (
     (13, 0, "approve", approvals.decide),  # with Workflow Monitor Approvals only
     (14, 0, "follow_up", sales.follow_up),
     (15, 0, "dispatch", dispatch.dispatch),
+    (15, 30, "ship_transfers", transfers.ship),
     (16, 0, "returns", dispatch.returns),
     (16, 30, "count", approvals.cycle_count),  # idem
     (17, 0, "invoice", accounting.invoice),
@@ -73,6 +79,12 @@ class Plans:
     pay_after: dict = field(default_factory=dict)  # invoice/bill -> date (None: never)
     return_on: dict = field(default_factory=dict)  # sale order -> date of the return
     approval_outcome: dict = field(default_factory=dict)  # (model, id) -> approvals outcome
+    carrier_updates: list = field(default_factory=list)  # carrier.Update, sent when due
+    failed_deliveries: set = field(default_factory=set)  # outgoing pickings failed once
+    transfer_receive_after: dict = field(default_factory=dict)  # receipt from transit -> dt
+    late_transfers: set = field(default_factory=set)  # shipments received late
+    missed_until: dict = field(default_factory=dict)  # orderpoint -> date the buyer acts
+    duplicate_rfqs: set = field(default_factory=set)  # RFQs ordered twice by hand (copies)
 
 
 class Simulation:
@@ -94,6 +106,10 @@ class Simulation:
         # does not depend on how many documents Odoo's flows created on the way
         self.rng_orders = random.Random(f"{settings.seed}-orders")
         self.rng = random.Random(settings.seed)
+        # the carrier and the network (transfers, replenishment faults) draw from their
+        # own generators: their draws do not move the other shares' ones
+        self.rng_carrier = random.Random(f"{settings.seed}-carrier")
+        self.rng_network = random.Random(f"{settings.seed}-network")
         self.counts = Counter()
         self.timings = Counter()  # step -> seconds
         self.plans = Plans()

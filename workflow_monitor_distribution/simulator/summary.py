@@ -16,6 +16,14 @@ ALWAYS = (
     "payments",
     "returns",
     "credit_notes",
+    "tracked",
+    "carrier_updates",
+    "failed_deliveries",
+    "transfers",
+    "transfers_late",
+    "transfers_received",
+    "replenishment_missed",
+    "replenishment_duplicated",
 )
 
 
@@ -59,12 +67,18 @@ TABLE_ROWS = (
     ("Deliveries", "deliveries"),
     ("  shipped short (backorder)", "partial"),
     ("  shipped late", "late"),
+    ("  carrier updates (webhooks)", "carrier_updates"),
+    ("  failed delivery attempts", "failed_deliveries"),
     ("Customer returns", "returns"),
     ("Customer invoices", "invoices"),
     ("  credit notes", "credit_notes"),
     ("Vendor bills", "bills"),
     ("  mismatched", "mismatched"),
     ("Payments", "payments"),
+    ("Inter-warehouse transfers", "transfers"),
+    ("  received late", "transfers_late"),
+    ("Reordering needs missed for days", "replenishment_missed"),
+    ("RFQs ordered twice by hand", "replenishment_duplicated"),
 )
 # approval requests by outcome (with Workflow Monitor Approvals)
 APPROVAL_ROWS = (

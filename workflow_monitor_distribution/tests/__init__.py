@@ -8,6 +8,7 @@ from . import test_stages
 from . import test_warehouse
 from . import test_governance_distribution
 from . import test_simulator
+from . import test_simulator_shares
 from . import test_causal_chain
 from . import test_process_export
 from . import test_simulator_approvals

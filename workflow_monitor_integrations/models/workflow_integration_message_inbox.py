@@ -70,10 +70,11 @@ class WorkflowIntegrationMessage(models.Model):
 
     @api.model
     @api.private
-    def _inbound_receive(self, integration, webhook_id, mimetype, body):
+    def _inbound_receive(self, integration, webhook_id, mimetype, body, commit=True):
         """Store and process one request of an authenticated sender; returns the
         ``InboundAnswer``. The request is committed before its handler runs, so it is
-        kept even if the handler brings the worker down."""
+        kept even if the handler brings the worker down (``commit=False``: a caller
+        inside a larger transaction, the simulator, keeps it open)."""
         base_vals = {
             "direction": "in",
             "integration_id": integration.id,
@@ -98,7 +99,8 @@ class WorkflowIntegrationMessage(models.Model):
                     "webhook_id": base_vals["webhook_id"],
                 },
             )
-        commit_chunk(self.env)
+        if commit:
+            commit_chunk(self.env)
         message._process_inbound()
         return message._inbound_answer()
 
