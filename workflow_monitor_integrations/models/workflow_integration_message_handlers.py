@@ -32,15 +32,6 @@ from odoo.addons.workflow_monitor_base.tools.severity import SEVERITY_CODES
 # event types a webhook may log: the others are written by the engine only (SLA,
 # exceptions, approvals, configuration audit)
 INBOUND_EVENT_TYPES = ("stage", "integration", "custom")
-# categories raised by the engine only (DESIGN.md section 10): never from a webhook
-ENGINE_CATEGORIES = (
-    "sla_breach",
-    "stale_record",
-    "automation_failure",
-    "cron_failure",
-    "anomaly",
-    "security_signal",
-)
 N8N_FAILED_STATUSES = ("error", "failed", "crashed", "canceled", "cancelled")
 MAX_TRACKING_REF = 255  # characters of a carrier's tracking reference
 MAX_CARRIER_STATUS = 200  # characters of a carrier's status code
@@ -203,12 +194,12 @@ class WorkflowIntegrationMessage(models.Model):
     @api.model
     def _inbound_refused_categories(self):
         """Codes of the exception categories a webhook may not raise: those the engine
-        raises (system categories), except ``integration_failure``, which is what
+        raises (system categories, DESIGN.md section 10: shipped by the modules, their
+        flag and code closed to users), except ``integration_failure``, which is what
         outside services report."""
+        # sudo: the flag of every category, whatever the integration's user may read
         Category = self.env["workflow.exception.category"].sudo().with_context(active_test=False)
-        codes = set(ENGINE_CATEGORIES)
-        if "is_system" in Category._fields:
-            codes.update(Category.search([("is_system", "=", True)]).mapped("code"))
+        codes = set(Category.search([("is_system", "=", True)]).mapped("code"))
         codes.discard("integration_failure")
         return codes
 

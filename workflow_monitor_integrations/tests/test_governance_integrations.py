@@ -457,14 +457,19 @@ class TestInboundGovernance(HttpCase):
             "msg_gov_config",
             "config",
         )
-        self.assert_rejected_422(
-            {
-                "type": "workflow.exception",
-                "data": {"category": "security_signal", "message": "forged alarm"},
-            },
-            "msg_gov_signal",
-            "security_signal",
-        )
+        # every system category: the engine's, and those of the other modules
+        system = self.env["workflow.exception.category"].search([("is_system", "=", True)])
+        for code in {"security_signal", "sla_breach", *system.mapped("code")} - {
+            "integration_failure"
+        }:
+            self.assert_rejected_422(
+                {
+                    "type": "workflow.exception",
+                    "data": {"category": code, "message": "forged alarm"},
+                },
+                f"msg_gov_signal_{code}",
+                code,
+            )
         # a record that does not exist is not linked
         self.assert_rejected_422(self.carrier(res_id=2**31 - 1), "msg_gov_missing", "res_id")
         self.assertEqual(self.env["workflow.exception"].search_count([]), exceptions)
