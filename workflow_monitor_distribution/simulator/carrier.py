@@ -116,7 +116,8 @@ def _send_webhook(sim, integration, update):
             headers["webhook-id"],
             "application/json",
             body,
-            commit=sim.settings.commit,
+            # the simulator commits between days only (replenishment.scheduler_off)
+            commit=False,
         )
     )
     if answer.status != 200:
