@@ -45,8 +45,8 @@ MORNING = (
     (9, 0, "receive", purchases.receive),
     (9, 15, "receive_transfers", transfers.receive),
     (9, 30, "reserve", dispatch.reserve),
+    (9, 45, "request_transfers", transfers.request),
     (10, 0, "replenish", purchases.replenish),
-    (10, 30, "request_transfers", transfers.request),
 )
 SALES_HOURS = (10, 11, 12)  # new orders, in three batches at a random minute
 AFTERNOON = (
