@@ -16,6 +16,8 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.workflow_monitor_distribution.simulator import carrier as sim_carrier
+
 from .common import OPEN_STATES
 from .test_carrier_flow import CarrierCommon
 
@@ -104,6 +106,49 @@ class TestCarrierWebhooks(CarrierCommon, HttpCase):
         response, message = self.post("WM-HOOK-1", "in_transit", self.hours_ago(3))
         self.assertEqual(response.json()["status"], "stale")
         self.assertEqual(self.instance_of(picking).stage_id.code, "delivered")
+
+    def test_the_simulated_carrier_speaks_the_endpoints_language(self):
+        """The simulator hands its carrier updates to the inbox as the endpoint does:
+        the same bodies, posted here over HTTP with a signature, are processed alike."""
+        picking = self.shipped("WM-HOOK-SIM", when=self.hours_ago(30))
+        updates = [
+            sim_carrier.Update(self.hours_ago(29), picking.id, "WM-HOOK-SIM", "in_transit"),
+            sim_carrier.Update(
+                self.hours_ago(5),
+                picking.id,
+                "WM-HOOK-SIM",
+                "failed_delivery",
+                "Address incomplete",
+            ),
+            sim_carrier.Update(self.hours_ago(1), picking.id, "WM-HOOK-SIM", "delivered"),
+        ]
+        for index, update in enumerate(updates):
+            body = json.dumps(sim_carrier._payload(update)).encode()
+            msg_id = f"msg_sim_carrier_{index}_{time.time_ns()}"
+            timestamp = str(int(time.time()))
+            response = self.url_open(
+                self.path,
+                data=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "webhook-id": msg_id,
+                    "webhook-timestamp": timestamp,
+                    "webhook-signature": sign(SECRET, msg_id, timestamp, body),
+                },
+            )
+            self.assertEqual(response.status_code, 200, response.text)
+            self.assertEqual(response.json()["status"], "processed", update)
+        picking.invalidate_recordset()
+        self.assertEqual(picking.workflow_carrier_status, "delivered")
+        failures = self.env["workflow.exception"].search(
+            [
+                ("category_id.code", "=", "delivery_failed"),
+                ("res_model", "=", "stock.picking"),
+                ("res_id", "=", picking.id),
+            ]
+        )
+        self.assertEqual(failures.mapped("state"), ["resolved"])
+        self.assertIn("Address incomplete", failures.description or failures.name)
 
     def test_failed_delivery_raises_delivery_failed(self):
         picking = self.shipped("WM-HOOK-2", when=self.hours_ago(6))
