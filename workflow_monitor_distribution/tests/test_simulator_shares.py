@@ -28,19 +28,19 @@ PRODUCTS = 12
 SCARCE = (f"SIM-{PRODUCTS - 1:03d}", f"SIM-{PRODUCTS:03d}")
 SHARES = {
     "late_delivery_share": 0.2,
-    "short_delivery_share": 0.2,
-    "mismatch_share": 0.3,
-    "return_share": 0.3,
+    "short_delivery_share": 0.4,
+    "mismatch_share": 0.5,
+    "return_share": 0.5,
     "failed_delivery_share": 0.25,
     "transfer_share": 1.0,
     "late_transfer_share": 0.4,
     "missed_replenishment_share": 0.15,
     "duplicate_replenishment_share": 0.25,
 }
-# deliveries shipped short by stock, not by the draw: this run ships 18.5 % of them short
+# deliveries shipped short by stock, not by the draw: this run ships 18.3 % of them short
 # with short_delivery_share = 0 (partial reservations after the transfers, the missed
 # needs and the late suppliers)
-NATURAL_SHORT = 0.185
+NATURAL_SHORT = 0.183
 
 
 def tolerance(chances):
@@ -147,16 +147,17 @@ class TestSimulatorShares(TransactionCase):
         self.assertGreaterEqual(len(raised), 0.7 * len(late), "late deliveries raised")
 
     def test_mismatched_bills(self):
+        """Bills the three-way match flagged (``invoice_mismatch``, any state): a price
+        or a quantity off the purchase and its receipts when posted (a later receipt
+        may settle a quantity, resolving the exception)."""
         bills = self.env["account.move"].search(
-            [("partner_id.name", "=like", "SIM %"), ("move_type", "=", "in_invoice")]
+            [
+                ("partner_id.name", "=like", "SIM %"),
+                ("move_type", "=", "in_invoice"),
+                ("state", "=", "posted"),
+            ]
         )
-        mismatched = bills.filtered(
-            lambda bill: any(
-                line.price_unit != line.purchase_line_id.price_unit
-                or line.quantity > line.purchase_line_id.qty_received
-                for line in bill.invoice_line_ids.filtered("purchase_line_id")
-            )
-        )
+        mismatched = self.raised_on("invoice_mismatch", bills)
         self.assert_share("mismatch_share", len(mismatched), len(bills))
 
     def test_returns(self):
