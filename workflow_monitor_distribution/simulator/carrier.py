@@ -52,7 +52,6 @@ def shipped(sim, pickings):
         days = rng.randint(1, 2)
         delivered_at = sim.now + timedelta(days=days, hours=rng.randint(-4, 1))
         if rng.random() < sim.shares.failed_delivery_share:
-            sim.plans.failed_deliveries.add(picking.id)
             reason = rng.choice(FAILURE_REASONS)
             updates.append(Update(delivered_at, picking.id, ref, "failed_delivery", reason))
             delivered_at += timedelta(days=rng.randint(1, 2))

@@ -75,7 +75,6 @@ def _order_twice(sim, orders):
         if rng.random() >= sim.shares.duplicate_replenishment_share:
             continue
         copy = order.with_user(sim.master.people.buyer).copy({"date_order": sim.now})
-        sim.plans.duplicate_rfqs.add(copy.id)
         sim.plans.rfq_answer[copy.id] = RfqAnswer(
             sim.now + timedelta(days=rng.randint(1, 3)), "cancel"
         )

@@ -80,11 +80,9 @@ class Plans:
     return_on: dict = field(default_factory=dict)  # sale order -> date of the return
     approval_outcome: dict = field(default_factory=dict)  # (model, id) -> approvals outcome
     carrier_updates: list = field(default_factory=list)  # carrier.Update, sent when due
-    failed_deliveries: set = field(default_factory=set)  # outgoing pickings failed once
     transfer_receive_after: dict = field(default_factory=dict)  # receipt from transit -> dt
     late_transfers: set = field(default_factory=set)  # shipments received late
     missed_until: dict = field(default_factory=dict)  # orderpoint -> date the buyer acts
-    duplicate_rfqs: set = field(default_factory=set)  # RFQs ordered twice by hand (copies)
 
 
 class Simulation:

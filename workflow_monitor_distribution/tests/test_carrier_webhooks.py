@@ -55,15 +55,19 @@ class TestCarrierWebhooks(CarrierCommon, HttpCase):
     _counter = 0
 
     def post(self, ref, status, occurred_at, **data):
-        TestCarrierWebhooks._counter += 1
-        msg_id = f"msg_carrier_{TestCarrierWebhooks._counter}_{time.time_ns()}"
-        body = json.dumps(
+        return self.post_envelope(
             {
                 "type": "carrier.status",
                 "occurred_at": iso(occurred_at),
                 "data": dict(data, tracking_ref=ref, status=status),
             }
-        ).encode()
+        )
+
+    def post_envelope(self, envelope):
+        """POST one signed webhook; return the response and the stored message."""
+        TestCarrierWebhooks._counter += 1
+        msg_id = f"msg_carrier_{TestCarrierWebhooks._counter}_{time.time_ns()}"
+        body = json.dumps(envelope).encode()
         timestamp = str(int(time.time()))
         response = self.url_open(
             self.path,
@@ -122,20 +126,8 @@ class TestCarrierWebhooks(CarrierCommon, HttpCase):
             ),
             sim_carrier.Update(self.hours_ago(1), picking.id, "WM-HOOK-SIM", "delivered"),
         ]
-        for index, update in enumerate(updates):
-            body = json.dumps(sim_carrier._payload(update)).encode()
-            msg_id = f"msg_sim_carrier_{index}_{time.time_ns()}"
-            timestamp = str(int(time.time()))
-            response = self.url_open(
-                self.path,
-                data=body,
-                headers={
-                    "Content-Type": "application/json",
-                    "webhook-id": msg_id,
-                    "webhook-timestamp": timestamp,
-                    "webhook-signature": sign(SECRET, msg_id, timestamp, body),
-                },
-            )
+        for update in updates:
+            response, _message = self.post_envelope(sim_carrier._payload(update))
             self.assertEqual(response.status_code, 200, response.text)
             self.assertEqual(response.json()["status"], "processed", update)
         picking.invalidate_recordset()
