@@ -422,9 +422,13 @@ class WorkflowAiRiskModel(models.Model):
                 base.update(more)
             probabilities = scorer.predict_proba(features)
             threshold, evidence = explain
+            # stored at the field's precision, as the ORM would: a domain on risk_score
+            # is rounded to it too, so "at least this risky" always holds the instance
+            # shown, and the threshold is decided on the score users see
+            places = self.env["workflow.instance"]._fields["risk_score"].get_digits(self.env)[1]
             for row, feature, probability in zip(open_rows, features, probabilities, strict=True):
-                scores[row[0]] = round(float(probability), 6)
-                if probability >= threshold:
+                score = scores[row[0]] = round(float(probability), places)
+                if score >= threshold:
                     evidence[row[0]] = _explain(scorer, feature)
         ids = [row[0] for row in rows]
         self.env.cr.execute(

@@ -236,6 +236,17 @@ class TestRiskModel(WorkflowMonitorCommon):
             self.env["workflow.instance"].with_user(self.workflow_user).search(section["domain"])
         )
         self.assertEqual(set(listed.ids), set(instances.ids))
+        # each score's "at least this risky" list (the badge's drill-down, whose value
+        # Odoo rounds to the field's digits) holds its instance: scores are stored at
+        # the field's precision, not finer
+        for item in section["items"]:
+            at_least = listed.search(section["domain"] + [("risk_score", ">=", item["risk"])])
+            self.assertIn(item["id"], at_least.ids, item)
+        self.env.cr.execute(
+            "SELECT risk_score FROM workflow_instance WHERE id = ANY(%s)", [instances.ids]
+        )
+        stored = [row[0] for row in self.env.cr.fetchall()]
+        self.assertEqual(stored, [round(score, 2) for score in stored])
 
     # ------------------------------------------------------------
     # rights
