@@ -5,6 +5,7 @@ from . import res_company
 from . import stock_warehouse
 from . import stock_warehouse_orderpoint
 from . import sale_order
+from . import sale_order_quotation
 from . import purchase_order
 from . import stock_picking
 from . import stock_picking_return

@@ -18,12 +18,28 @@ PROVIDERS = [
     ("procure_cycle_time", "Procure cycle confirm→received (p50)"),
     ("procure_cycle_time_p90", "Procure cycle confirm→received (p90)"),
     ("vendor_response_time", "Vendor response RFQ sent→confirmed (p50)"),
-    ("order_release_delay", "Order release confirm→allocated (p50)"),
-    ("quote_conversion", "Quotation conversion"),
+    ("order_release_delay", "Order release confirm→first delivery ready (p50)"),
+    ("quote_conversion", "Quotation conversion (confirmed / sent)"),
     ("throughput", "Orders shipped per day"),
     ("exception_rate", "Exceptions per 100 orders"),
     ("on_time_delivery_customer", "On-time delivery to the customer"),
 ]
+# the detectors' categories exception_rate counts (not the impacts: they restate their
+# cause on each order it makes late)
+EXCEPTION_RATE_CATEGORIES = (
+    "late_delivery",
+    "allocation_delay",
+    "supplier_delay",
+    "backorder_aging",
+    "invoice_mismatch",
+    "stock_shortage",
+    "credit_hold",
+    "transfer_delay",
+    "replenishment_aging",
+    "duplicate_replenishment",
+    "return_aging",
+    "delivery_failed",
+)
 # providers whose target a warehouse sets for its own tiles
 NODE_TARGET_FIELDS = {
     "fill_rate": "workflow_target_fill_rate",
@@ -290,38 +306,102 @@ class WorkflowKpi(models.Model):
         )
 
     def _kpi_compute_order_release_delay(self, date_from, date_to):
-        # released: every move reserved (allocated), or shipped at once
-        return self._cycle_time(
-            "order_to_cash", ("confirmed",), ("allocated", "shipped"), 0.5, date_from, date_to
-        )
-
-    def _kpi_compute_quote_conversion(self, date_from, date_to):
-        """Of the quotations decided in the window (confirmed, or cancelled while still a
-        quotation), the share confirmed; from the flow's stage events."""
+        """Hours from an order's confirmation (its flow's first entry in a confirmed
+        stage) to its first delivery ready (the first ``ready`` or ``done`` entry of the
+        delivery flow of any of its outgoing pickings: Odoo's Ready, partly reserved
+        included when the picking ships as soon as possible), median per warehouse and
+        company, on the day of that first release."""
         return self._kpi_grouped(
             SQL(
-                """WITH decided AS (
+                """WITH released AS (
+                   SELECT p.sale_id, min(e.occurred_at) AS at
+                     FROM workflow_event e
+                     JOIN workflow_stage s ON s.id = e.stage_to_id
+                                          AND s.code IN ('ready', 'done')
+                     JOIN workflow_definition d ON d.id = s.definition_id
+                                               AND d.code = 'delivery'
+                     JOIN workflow_instance di ON di.id = e.instance_id
+                                              AND di.res_model = 'stock.picking'
+                     JOIN stock_picking p ON p.id = di.res_id
+                    WHERE e.event_type = 'stage' AND e.occurred_at < %(stop)s
+                      AND p.sale_id IN (
+                          -- orders with a delivery ready on the day; counted on the day
+                          -- of their first one only (HAVING)
+                          SELECT p2.sale_id
+                            FROM workflow_event e2
+                            JOIN workflow_stage s2 ON s2.id = e2.stage_to_id
+                                                  AND s2.code IN ('ready', 'done')
+                            JOIN workflow_definition d2 ON d2.id = s2.definition_id
+                                                       AND d2.code = 'delivery'
+                            JOIN workflow_instance i2 ON i2.id = e2.instance_id
+                                                     AND i2.res_model = 'stock.picking'
+                            JOIN stock_picking p2 ON p2.id = i2.res_id
+                           WHERE e2.event_type = 'stage' AND e2.occurred_at >= %(start)s
+                             AND e2.occurred_at < %(stop)s AND p2.sale_id IS NOT NULL)
+                    GROUP BY p.sale_id
+                   HAVING min(e.occurred_at) >= %(start)s),
+               delays AS (
                    SELECT i.company_id,
                           CASE WHEN i.node_ref LIKE %(node_like)s
                                THEN split_part(i.node_ref, ',', 2)::int END AS warehouse_id,
-                          s.code = 'confirmed' AS won
-                     FROM workflow_event e
-                     JOIN workflow_instance i ON i.id = e.instance_id
+                          GREATEST(EXTRACT(EPOCH FROM r.at - min(e.occurred_at)), 0) / 3600.0
+                              AS hours
+                     FROM released r
+                     JOIN workflow_instance i ON i.res_model = 'sale.order'
+                                             AND i.res_id = r.sale_id
                      JOIN workflow_definition d ON d.id = i.definition_id
                                                AND d.code = 'order_to_cash'
+                     JOIN workflow_event e ON e.instance_id = i.id AND e.event_type = 'stage'
                      JOIN workflow_stage s ON s.id = e.stage_to_id
-                                          AND s.code IN ('confirmed', 'cancelled')
-                     LEFT JOIN workflow_stage f ON f.id = e.stage_from_id
-                    WHERE e.event_type = 'stage' AND e.occurred_at >= %(start)s
-                      AND e.occurred_at < %(stop)s
-                      AND (f.id IS NULL OR f.code = 'quotation'))
-               SELECT company_id, warehouse_id, GROUPING(warehouse_id), NULL,
-                      count(*) FILTER (WHERE won), count(*)
-                 FROM decided
+                                          AND s.code IN ('confirmed', 'allocated', 'shipped')
+                    GROUP BY i.id, r.at)
+               SELECT company_id, warehouse_id, GROUPING(warehouse_id),
+                      percentile_cont(0.5) WITHIN GROUP (ORDER BY hours), sum(hours), count(*)
+                 FROM delays
                 GROUP BY GROUPING SETS ((company_id, warehouse_id), (company_id))""",
                 start=date_from,
                 stop=date_to,
                 node_like="stock.warehouse,%",
+            )
+        )
+
+    def _kpi_compute_quote_conversion(self, date_from, date_to):
+        """Quotations confirmed / sent (DESIGN section 4): of the quotations sent in the
+        window (``sale.order.workflow_sent_at``), how many were confirmed, counted as
+        the sent quotations confirmed in the window (their flow leaves ``quotation`` for
+        a confirmed stage) per quotation sent in it. A quotation confirmed without being
+        sent counts on neither side; one confirmed again after a cancellation once."""
+        return self._kpi_grouped(
+            SQL(
+                """WITH quotes AS (
+                   SELECT o.company_id, o.warehouse_id, 0 AS won, 1 AS sent
+                     FROM sale_order o
+                    WHERE o.workflow_sent_at >= %(start)s AND o.workflow_sent_at < %(stop)s
+                   UNION ALL
+                   SELECT o.company_id, o.warehouse_id, 1, 0
+                     FROM sale_order o
+                    WHERE o.workflow_sent_at < %(stop)s
+                      AND EXISTS (
+                          SELECT 1
+                            FROM workflow_instance i
+                            JOIN workflow_definition d ON d.id = i.definition_id
+                                                      AND d.code = 'order_to_cash'
+                            JOIN workflow_event e ON e.instance_id = i.id
+                                                 AND e.event_type = 'stage'
+                            JOIN workflow_stage s ON s.id = e.stage_to_id
+                                                 AND s.code IN ('confirmed', 'allocated',
+                                                                'shipped')
+                            LEFT JOIN workflow_stage f ON f.id = e.stage_from_id
+                           WHERE i.res_model = 'sale.order' AND i.res_id = o.id
+                             AND e.occurred_at >= %(start)s AND e.occurred_at < %(stop)s
+                             AND e.occurred_at >= o.workflow_sent_at
+                             AND (f.id IS NULL OR f.code = 'quotation')))
+               SELECT company_id, warehouse_id, GROUPING(warehouse_id), NULL,
+                      sum(won), sum(sent)
+                 FROM quotes
+                GROUP BY GROUPING SETS ((company_id, warehouse_id), (company_id))""",
+                start=date_from,
+                stop=date_to,
             ),
             ratio=100.0,
         )
@@ -403,9 +483,7 @@ class WorkflowKpi(models.Model):
                           1 AS n_exc, 0 AS n_orders
                      FROM workflow_exception e
                      JOIN workflow_exception_category c ON c.id = e.category_id
-                    WHERE c.code IN ('late_delivery', 'allocation_delay', 'supplier_delay',
-                                     'backorder_aging', 'invoice_mismatch', 'stock_shortage',
-                                     'credit_hold')
+                    WHERE c.code = ANY(%(categories)s)
                       AND e.first_seen >= %(start)s AND e.first_seen < %(stop)s
                    UNION ALL
                    SELECT o.company_id, o.warehouse_id, 0, 1
@@ -416,6 +494,7 @@ class WorkflowKpi(models.Model):
                       sum(n_exc), sum(n_orders)
                  FROM exc
                 GROUP BY GROUPING SETS ((company_id, warehouse_id), (company_id))""",
+                categories=list(EXCEPTION_RATE_CATEGORIES),
                 start=date_from,
                 stop=date_to,
                 node_like="stock.warehouse,%",
@@ -538,11 +617,27 @@ class WorkflowKpi(models.Model):
         )
 
     def _kpi_documents_order_release_delay(self, date_from, date_to, company_ids, node):
+        # the deliveries that became ready on the day (a domain, no query: the first
+        # release of each order is the value's, a later backorder's the list's too)
         return self._kpi_flows_entering(
-            "order_to_cash", ("allocated", "shipped"), date_from, date_to, company_ids, node
+            "delivery", ("ready", "done"), date_from, date_to, company_ids, node
         )
 
+    def _kpi_documents_exception_rate(self, date_from, date_to, company_ids, node):
+        # the exceptions first seen on the day (the numerator)
+        domain = [
+            ("category_id.code", "in", list(EXCEPTION_RATE_CATEGORIES)),
+            ("company_id", "in", company_ids),
+        ] + self._kpi_window("first_seen", date_from, date_to)
+        if node:
+            domain.append(("node_ref", "=", node))
+        return {"model": "workflow.exception", "domain": domain}
+
     def _kpi_documents_quote_conversion(self, date_from, date_to, company_ids, node):
-        return self._kpi_flows_entering(
-            "order_to_cash", ("confirmed", "cancelled"), date_from, date_to, company_ids, node
+        # the quotations sent on the day (the denominator)
+        domain = [("company_id", "in", company_ids)] + self._kpi_window(
+            "workflow_sent_at", date_from, date_to
         )
+        if node:
+            domain.append(("warehouse_id", "=", self._kpi_warehouse_id(node)))
+        return {"model": "sale.order", "domain": domain}

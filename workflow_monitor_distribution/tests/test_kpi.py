@@ -3,6 +3,7 @@
 
 from datetime import date, datetime, timedelta
 
+from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
 
 from .common import DistributionCommon
@@ -281,17 +282,26 @@ class TestDistributionKpis(DistributionCommon):
         self.assertNotIn(self.node(self.wh_b), rows)
 
     def test_conversion_response_and_release_kpis(self):
-        """Hand-computed on 2031-07-07 (a Monday; 6 of product 2 in stock in A until 12:00):
-          Q-A1 (warehouse A) confirmed 09:00 with stock: released at once (0 h)
+        """Hand-computed on 2031-07-07 (a Monday; 6 of product 2 in stock in A):
+          quotations created 08:00; A1, A2, A3, A5, B1 and B2 sent 08:00, A4 never sent
+          Q-A1 (warehouse A) confirmed 09:00 with stock: delivery ready at once (0 h)
           Q-A2 (A) cancelled as a quotation 10:00
-          Q-A3 (A) 10 x product 2 confirmed 09:00, reserved in full when stock arrives 12:00
-              (3 h)
-          Q-B1 (B) confirmed 11:00; Q-B2 (B) stays a quotation (undecided)
-          Q-A4 (A) confirmed 09:00 (won), then cancelled 16:00 as an order (not counted)
+          Q-A3 (A) 10 x product 2 (6 in stock) confirmed 09:00: its delivery ships as
+              soon as possible, so it is Ready with 6 reserved (0 h) though the order is
+              not allocated
+          Q-A5 (A) 4 x a product out of stock, confirmed 09:00, ready when the stock
+              arrives 12:00 (3 h)
+          Q-B1 (B) confirmed 11:00 (0 h); Q-B2 (B) stays a quotation
+          Q-A4 (A) confirmed 09:00 (0 h), then cancelled 16:00: never sent, so counted
+              in no conversion
           RFQ-1 sent 08:00, confirmed 14:00 (6 h); RFQ-2 sent 08:00, confirmed 09:00 (1 h);
           RFQ-3 confirmed without being sent (not counted)
-        quote_conversion: A 3 of 4 (A1, A3, A4 won; A2 lost), B 1 of 1, company 4 of 5."""
+        quote_conversion (confirmed / sent): A 3 of 4 (A1, A3, A5 of A1, A2, A3, A5),
+        B 1 of 2, company 4 of 6; order_release_delay: A 0, 0, 0, 3 h, B 0 h."""
         day = datetime(2031, 7, 7)
+        late_product = self.env["product.product"].create(
+            {"name": "WM Dist Late Part", "is_storable": True, "list_price": 10.0}
+        )
 
         def t(hour):
             return day.replace(hour=hour)
@@ -304,31 +314,37 @@ class TestDistributionKpis(DistributionCommon):
                     ("A2", self.product_1, 2, self.wh_a),
                     ("A3", self.product_2, 10, self.wh_a),
                     ("A4", self.product_1, 2, self.wh_a),
+                    ("A5", late_product, 4, self.wh_a),
                     ("B1", self.product_1, 2, self.wh_b),
                     ("B2", self.product_1, 2, self.wh_b),
                 )
             }
+            sent = [quotes[key] for key in ("A1", "A2", "A3", "A5", "B1", "B2")]
+            self.env["sale.order"].concat(*sent).action_quotation_sent()
             rfqs = [
                 self.create_purchase([(self.product_1, 1, 5.0)], confirm=False) for _i in range(3)
             ]
             self.send_rfq(rfqs[0])
             self.send_rfq(rfqs[1])
-        self.add_stock(self.product_1, self.wh_a, 100)
-        self.add_stock(self.product_1, self.wh_b, 100)
+        self.assertEqual({q.workflow_sent_at for q in sent}, {t(8)})
+        self.assertFalse(quotes["A4"].workflow_sent_at)
         with freeze_time(t(9)):
-            for key in ("A1", "A3", "A4"):
+            for key in ("A1", "A3", "A4", "A5"):
                 self.confirm_sale(quotes[key])
             rfqs[1].button_confirm()
             rfqs[2].button_confirm()
             self.run_deferred()
+        self.assertEqual(self.outgoing(quotes["A3"]).state, "assigned")
+        self.assertEqual(self.stage_codes(quotes["A3"])[-1], "confirmed")
+        self.assertEqual(self.outgoing(quotes["A5"]).state, "confirmed")
         with freeze_time(t(10)):
             quotes["A2"]._action_cancel()
             self.run_deferred()
         with freeze_time(t(11)):
             self.confirm_sale(quotes["B1"])
         with freeze_time(t(12)):
-            self.add_stock(self.product_2, self.wh_a, 10)
-            self.outgoing(quotes["A3"]).action_assign()
+            self.add_stock(late_product, self.wh_a, 10)
+            self.outgoing(quotes["A5"]).action_assign()
             self.run_deferred()
         with freeze_time(t(14)):
             rfqs[0].button_confirm()
@@ -336,28 +352,49 @@ class TestDistributionKpis(DistributionCommon):
         with freeze_time(t(16)):
             quotes["A4"]._action_cancel()
             self.run_deferred()
-        self.assertEqual(self.stage_codes(quotes["A3"])[-1], "allocated")
+        self.assertEqual(self.stage_codes(quotes["A5"])[-1], "allocated")
+        # the confirmation keeps the moment of the send, which nobody else can write
+        self.assertEqual(quotes["A1"].workflow_sent_at, t(8))
+        with self.assertRaises(AccessError):
+            quotes["B2"].with_user(self.env.ref("base.user_admin")).write(
+                {"workflow_sent_at": t(7)}
+            )
 
         window = (day, day + timedelta(days=1))
         a, b = self.node(self.wh_a), self.node(self.wh_b)
         rows = self.values("quote_conversion", *window)
         self.assertAlmostEqual(rows[a]["value"], 75.0)
         self.assertEqual((rows[a]["numerator"], rows[a]["denominator"]), (3, 4))
-        self.assertAlmostEqual(rows[b]["value"], 100.0)
-        self.assertAlmostEqual(rows["company"]["value"], 80.0)
+        self.assertAlmostEqual(rows[b]["value"], 50.0)
+        self.assertEqual((rows[b]["numerator"], rows[b]["denominator"]), (1, 2))
+        self.assertAlmostEqual(rows["company"]["value"], 100.0 * 4 / 6)
         self.assert_sums("quote_conversion", rows)
+        # the tile opens the quotations sent that day
+        documents = self.kpis["quote_conversion"]._kpi_documents(day.date(), self.company.ids)
+        self.assertEqual(documents["model"], "sale.order")
+        self.assertEqual(
+            set(self.env["sale.order"].search(documents["domain"]).ids), {q.id for q in sent}
+        )
 
         rows = self.values("vendor_response_time", *window)
         self.assertAlmostEqual(rows["company"]["value"], 3.5)  # median of 6 h and 1 h
         self.assertEqual(rows["company"]["denominator"], 2)
 
         rows = self.values("order_release_delay", *window)
-        # A1 0 h, A3 3 h, A4 0 h (warehouse A), B1 0 h
+        # A1 0 h, A3 0 h, A4 0 h, A5 3 h (warehouse A), B1 0 h
         self.assertAlmostEqual(rows[a]["value"], 0.0)
         self.assertAlmostEqual(rows[a]["numerator"], 3.0)
-        self.assertEqual(rows[a]["denominator"], 3)
-        self.assertEqual(rows["company"]["denominator"], 4)
+        self.assertEqual(rows[a]["denominator"], 4)
+        self.assertEqual(rows["company"]["denominator"], 5)
         self.assertAlmostEqual(rows["company"]["numerator"], 3.0)
+        rows = self.values("order_release_delay", day + timedelta(days=1), day + timedelta(days=2))
+        self.assertFalse(rows, "an order counts on the day of its first release only")
+        documents = self.kpis["order_release_delay"]._kpi_documents(day.date(), self.company.ids)
+        released = self.env[documents["model"]].search(documents["domain"])
+        self.assertEqual(
+            set(released.mapped("res_id")),
+            set(self.outgoing(self.env["sale.order"].concat(*quotes.values())).ids),
+        )
 
         rows = self.values("procure_cycle_time_p90", *window)
         self.assertFalse(rows, "nothing received that day")
