@@ -93,6 +93,36 @@ class WorkflowExceptionCause(models.Model):
         return super().unlink()
 
     # ------------------------------------------------------------
+    # CLOSING: impacts clear with their cause
+    # ------------------------------------------------------------
+
+    def _resolve(self, resolution, auto=False):
+        """Resolving a cause, by its detector or by hand, resolves its open impacts
+        (auto-resolved, saying why): they exist only because of it."""
+        # an impact causes nothing: no query for the impacts of impacts
+        causes = self.filtered(lambda e: e.state in OPEN_STATES and not e.cause_exception_id)
+        super()._resolve(resolution, auto=auto)
+        causes._resolve_impacts()
+
+    def action_dismiss(self):
+        causes = self.filtered(lambda e: e.state in OPEN_STATES and not e.cause_exception_id)
+        result = super().action_dismiss()
+        # sudo: the impacts are the engine's to close once their cause is (access to
+        # the cause was checked)
+        causes.sudo()._resolve_impacts()
+        return result
+
+    def _resolve_impacts(self):
+        """Auto-resolve the open impacts of the closed causes ``self`` (one query to
+        find them, one write)."""
+        if not self.ids:
+            return
+        impacts = self.search(
+            [("cause_exception_id", "in", self.ids), ("state", "in", OPEN_STATES)]
+        )
+        impacts._resolve(_("Resolved with its cause."), auto=True)
+
+    # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
 

@@ -162,6 +162,45 @@ class TestCausalChain(DistributionCommon):
             self.assertEqual(cause_stock.state, "resolved")
             self.assertFalse(self.impacts("supplier_delay_impact"))
 
+    def test_impacts_close_with_a_cause_closed_by_hand(self):
+        """A person resolves one cause and dismisses the other: their open impacts are
+        auto-resolved at once, saying why (not at the detector's next run)."""
+        late_po, _due, _served, waiting, _covered, _short = self.stock_scenario()
+        with freeze_time(S - DAY):
+            mto_order, mto_po = self.mto_order()
+        with freeze_time(LATE):
+            self.detect("supplier_delay")
+            cause_stock = self.cause("supplier_delay", late_po)
+            cause_mto = self.cause("supplier_delay", mto_po)
+            impacts = self.impacts("supplier_delay_impact")
+            self.assertEqual(len(impacts), 2)
+            manager = self.env.ref("base.user_admin")
+            cause_stock.with_user(manager).write({"resolution": "Vendor ships tomorrow"})
+            cause_stock.with_user(manager).action_resolve()
+            of_stock = impacts.filtered(lambda e: e.cause_exception_id == cause_stock)
+            self.assertEqual(of_stock.res_id, waiting.id)
+            self.assertEqual(of_stock.state, "resolved")
+            self.assertEqual(of_stock.resolution, "Resolved with its cause.")
+            events = self.env["workflow.event"].search(
+                [
+                    ("event_type", "=", "exception"),
+                    ("res_model", "=", "sale.order"),
+                    ("res_id", "=", waiting.id),
+                ]
+            )
+            actions = [
+                e.payload["action"] for e in events if e.payload["exception_id"] == of_stock.id
+            ]
+            self.assertIn("auto_resolved", actions)
+            of_mto = impacts - of_stock
+            self.assertIn(of_mto.state, OPEN_STATES, "the other cause is still open")
+            cause_mto.with_user(manager).write({"resolution": "Wrong planned date"})
+            cause_mto.with_user(manager).action_dismiss()
+            self.assertEqual(cause_mto.state, "dismissed")
+            self.assertEqual(of_mto.res_id, mto_order.id)
+            self.assertEqual(of_mto.state, "resolved")
+            self.assertFalse(self.impacts("supplier_delay_impact"))
+
     def test_partial_receipt_keeps_impact_and_amount_follows_order(self):
         """A partly received late line is still late: its impact stays open, counted."""
         late_po, _due, _served, waiting, _covered, _short = self.stock_scenario()
