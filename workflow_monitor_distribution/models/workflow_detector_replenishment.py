@@ -105,6 +105,13 @@ picture AS (
 # the same statement since when each one needs it (workflow_need_since: set the first
 # time, cleared once the need is gone) and returns those needing it for longer. The
 # main query reads the rules as they were before the statement (COALESCE: new needs).
+#
+# A need seen for the first time is dated from the latest change that can have caused
+# it, none later than now: the rule's own change (created, quantities, snooze...), the
+# end of its snooze, the newest open demand's order (its confirmation), the newest done
+# move out of the warehouse (an adjustment, a scrap, a delivery), the newest purchase or
+# incoming move cancelled. A lower bound of the need's age (never an alarm too early),
+# and the first detector run after a need arose already knows how old it is.
 AGING_SQL = """
 WITH rules AS MATERIALIZED (
     SELECT op.id, op.product_id, op.warehouse_id, w.company_id, w.name AS warehouse,
@@ -125,24 +132,74 @@ need AS MATERIALIZED (
       JOIN picture p ON p.product_id = r.product_id AND p.warehouse_id = r.warehouse_id
      WHERE p.on_hand + p.incoming - p.demand < r.product_min_qty
 ),
+changes AS MATERIALIZED (
+    -- one row per need seen for the first time: index lookups per rule, bounded by them
+    SELECT n.id, op.workflow_rule_changed_at AS rule_at,
+           op.snoozed_until::timestamp AS snooze_at,
+           (SELECT max(COALESCE(o.date_order, p.date, m.create_date))
+              FROM stock_move m
+              JOIN stock_location ls ON ls.id = m.location_id AND ls.usage = 'internal'
+                                    AND ls.warehouse_id = n.warehouse_id
+              JOIN stock_location ld ON ld.id = m.location_dest_id
+              LEFT JOIN stock_picking p ON p.id = m.picking_id
+              LEFT JOIN sale_order_line l ON l.id = m.sale_line_id
+              LEFT JOIN sale_order o ON o.id = l.order_id
+             WHERE m.product_id = n.product_id AND m.state IN %(demand_move)s
+               AND NOT (ld.usage = 'internal'
+                        AND ld.warehouse_id IS NOT DISTINCT FROM ls.warehouse_id))
+               AS demand_at,
+           (SELECT max(m.date)
+              FROM stock_move m
+              JOIN stock_location ls ON ls.id = m.location_id AND ls.usage = 'internal'
+                                    AND ls.warehouse_id = n.warehouse_id
+              JOIN stock_location ld ON ld.id = m.location_dest_id
+             WHERE m.product_id = n.product_id AND m.state = 'done'
+               AND NOT (ld.usage = 'internal'
+                        AND ld.warehouse_id IS NOT DISTINCT FROM ls.warehouse_id)) AS out_at,
+           (SELECT max(m.write_date)
+              FROM stock_move m
+              JOIN stock_location ld ON ld.id = m.location_dest_id AND ld.usage = 'internal'
+                                    AND ld.warehouse_id = n.warehouse_id
+             WHERE m.product_id = n.product_id AND m.state = 'cancel') AS cancel_at,
+           (SELECT max(po.write_date)
+              FROM purchase_order_line pl
+              JOIN purchase_order po ON po.id = pl.order_id AND po.state = 'cancel'
+              JOIN stock_picking_type t ON t.id = po.picking_type_id
+                                       AND t.warehouse_id = n.warehouse_id
+             WHERE pl.product_id = n.product_id) AS po_cancel_at
+      FROM need n
+      JOIN stock_warehouse_orderpoint op ON op.id = n.id
+     WHERE op.workflow_need_since IS NULL
+),
+arisen AS (
+    -- a change dated after now is of another clock (a simulation, a frozen test):
+    -- nothing is known of the need's age, it starts now
+    SELECT id,
+           CASE WHEN GREATEST(rule_at, snooze_at, demand_at, out_at, cancel_at,
+                              po_cancel_at) > %(now)s THEN %(now)s
+                ELSE COALESCE(GREATEST(rule_at, snooze_at, demand_at, out_at, cancel_at,
+                                       po_cancel_at), %(now)s) END AS since
+      FROM changes
+),
 cleared AS (
     UPDATE stock_warehouse_orderpoint op SET workflow_need_since = NULL
      WHERE op.workflow_need_since IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM need n WHERE n.id = op.id)
 ),
 started AS (
-    UPDATE stock_warehouse_orderpoint op SET workflow_need_since = %(now)s
-      FROM need n
-     WHERE n.id = op.id AND op.workflow_need_since IS NULL
+    UPDATE stock_warehouse_orderpoint op SET workflow_need_since = a.since
+      FROM arisen a
+     WHERE a.id = op.id
 )
 SELECT n.id AS res_id, n.product_id, n.warehouse_id, n.company_id, n.team_id, n.warehouse,
        n.product_min_qty, n.product_max_qty, n.forecast, n.hours,
-       COALESCE(op.workflow_need_since, %(now)s) AS since,
-       EXTRACT(EPOCH FROM %(now)s - COALESCE(op.workflow_need_since, %(now)s)) / 3600.0
+       COALESCE(op.workflow_need_since, a.since) AS since,
+       EXTRACT(EPOCH FROM %(now)s - COALESCE(op.workflow_need_since, a.since)) / 3600.0
            AS age_hours
   FROM need n
   JOIN stock_warehouse_orderpoint op ON op.id = n.id
- WHERE COALESCE(op.workflow_need_since, %(now)s) + make_interval(secs => 3600 * n.hours)
+  LEFT JOIN arisen a ON a.id = n.id
+ WHERE COALESCE(op.workflow_need_since, a.since) + make_interval(secs => 3600 * n.hours)
        < %(now)s
 """
 # Product and warehouse pairs with open replenishment from two documents or more whose
@@ -205,6 +262,7 @@ class WorkflowDistributionDetectorReplenishment(models.AbstractModel):
                 AGING_SQL,
                 replenishment=self._replenishment_sql(),
                 picture=SQL(PICTURE_SQL, demand_move=DEMAND_MOVE),
+                demand_move=DEMAND_MOVE,
                 today=now.date(),
                 now=now,
             )

@@ -68,25 +68,27 @@ class TestReplenishment(DistributionCommon):
     # helpers
     # ------------------------------------------------------------
 
-    def rule(self, product, warehouse=None, min_qty=5.0, max_qty=10.0, trigger="manual"):
+    def rule(self, product, warehouse=None, min_qty=5.0, max_qty=10.0, trigger="manual", at=S):
+        """A reordering rule created at ``at`` (the start of a need it has at once)."""
         warehouse = warehouse or self.wh_a
-        return (
-            self.env["stock.warehouse.orderpoint"]
-            .with_user(self.stock_manager)
-            .with_company(warehouse.company_id)
-            .create(
-                {
-                    "product_id": product.id,
-                    "warehouse_id": warehouse.id,
-                    "location_id": warehouse.lot_stock_id.id,
-                    "company_id": warehouse.company_id.id,
-                    "product_min_qty": min_qty,
-                    "product_max_qty": max_qty,
-                    "trigger": trigger,
-                }
+        with freeze_time(at):
+            return (
+                self.env["stock.warehouse.orderpoint"]
+                .with_user(self.stock_manager)
+                .with_company(warehouse.company_id)
+                .create(
+                    {
+                        "product_id": product.id,
+                        "warehouse_id": warehouse.id,
+                        "location_id": warehouse.lot_stock_id.id,
+                        "company_id": warehouse.company_id.id,
+                        "product_min_qty": min_qty,
+                        "product_max_qty": max_qty,
+                        "trigger": trigger,
+                    }
+                )
+                .with_env(self.env)
             )
-            .with_env(self.env)
-        )
 
     def order_from_rule(self, rule):
         """The Order button of the replenishment report: an RFQ through the Buy rule."""
@@ -168,6 +170,49 @@ class TestReplenishment(DistributionCommon):
             self.detect("replenishment_aging")
         self.assertEqual(rule.workflow_need_since, S + 40 * H)
         self.assertFalse(self.open_only("replenishment_aging", rule))
+
+    def test_aging_first_run_knows_the_age(self):
+        """No earlier run needed: a need is dated from the latest change that can have
+        caused it (the rule's creation, an order's demand, a raised minimum), so the
+        first run after the warehouse's hours raises, and one just inside does not."""
+        rule = self.rule(self.product_buy)  # created at S, nothing on hand
+        with freeze_time(S + 24 * H - MINUTE):
+            self.detect("replenishment_aging")
+        self.assertEqual(rule.workflow_need_since, S)
+        self.assertFalse(self.exceptions_of("replenishment_aging", rule))
+        with freeze_time(S + 24 * H + MINUTE):
+            self.detect("replenishment_aging")
+            self.assert_one_open("replenishment_aging", rule, self.wh_a)
+        # enough stock, then an order's demand takes it below the minimum again at S+3d
+        other = self.create_products(1, name="WM Repl Demand")
+        self.add_stock(other, self.wh_a, 8)
+        demand_rule = self.rule(other, at=S + 24 * H)
+        with freeze_time(S + 48 * H):
+            self.detect("replenishment_aging")
+        self.assertFalse(demand_rule.workflow_need_since, "8 on hand, minimum 5")
+        with freeze_time(S + 72 * H):
+            self.create_sale([(other, 6)])
+        with freeze_time(S + 96 * H - MINUTE):
+            self.detect("replenishment_aging")
+        self.assertEqual(demand_rule.workflow_need_since, S + 72 * H)
+        self.assertFalse(self.exceptions_of("replenishment_aging", demand_rule))
+        # a raised minimum is a change of the rule: its need is dated from it
+        third = self.create_products(1, name="WM Repl Minimum")
+        self.add_stock(third, self.wh_a, 8)
+        min_rule = self.rule(third, at=S)
+        with freeze_time(S + 100 * H):
+            min_rule.with_user(self.stock_manager).product_min_qty = 9.0
+        self.assertEqual(min_rule.workflow_rule_changed_at, S + 100 * H)
+        with freeze_time(S + 124 * H - MINUTE):
+            self.detect("replenishment_aging")
+        self.assertEqual(min_rule.workflow_need_since, S + 100 * H)
+        self.assertFalse(self.exceptions_of("replenishment_aging", min_rule))
+        with freeze_time(S + 124 * H + MINUTE):
+            self.detect("replenishment_aging")
+            self.assert_one_open("replenishment_aging", min_rule, self.wh_a)
+            self.assertTrue(self.exceptions_of("replenishment_aging", demand_rule))
+        with self.assertRaises(AccessError):
+            min_rule.with_user(self.stock_manager).write({"workflow_rule_changed_at": S})
 
     def test_aging_need_gone_and_warehouse_hours(self):
         """The warehouse's hours win over the company's; a need that disappears (the
@@ -362,7 +407,7 @@ class TestReplenishment(DistributionCommon):
             aging = self.create_products(size, name=f"WM Repl Aging {size}")
             duplicated = self.create_products(size, name=f"WM Repl Twice {size}")
             rules = self.env["stock.warehouse.orderpoint"].browse(
-                [self.rule(product).id for product in aging.browse(aging.ids)]
+                [self.rule(product, at=start).id for product in aging.browse(aging.ids)]
             )
             for product in duplicated.browse(duplicated.ids):
                 self.create_purchase([(product, 5, 4.0)], confirm=False)
