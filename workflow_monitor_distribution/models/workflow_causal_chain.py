@@ -14,8 +14,8 @@ An order depends on a late purchase line in two ways:
 
 - make to order: the line's open receipt moves lead, through ``move_dest_ids``, to the
   order's open delivery move (``supplier_delay_impact``);
-- from stock: per product and warehouse, the unreserved delivery moves (make to stock)
-  are served in date order by the free stock and the open receipts due by their date
+- from stock: per product and warehouse, the unreserved moves that take the orders' goods
+  from stock (the delivery, or the pick of a multi-step delivery; make to stock) are served in date order by the free stock and the open receipts due by their date
   (not late, not tied to a make-to-order chain). What a delivery still misses then is
   served, in the same order, by the late receipts (``supplier_delay_impact`` of their
   purchase order) and, beyond them, by nothing (``shortage_impact`` of the product's
@@ -75,10 +75,14 @@ receipts AS MATERIALIZED (
                         WHERE r.created_purchase_line_id = m.purchase_line_id)
 ),
 demand AS (
+    -- the move that takes the order's goods from stock: the delivery in one step, the
+    -- pick of a two- or three-step delivery (internal, make to stock, its sale line
+    -- propagated by the rule; the ship and pack moves after it wait for it, make to order)
     SELECT m.id, m.product_id, t.warehouse_id, m.company_id, m.date, m.sale_line_id,
            m.product_qty - m.quantity AS qty
       FROM stock_move m
-      JOIN stock_picking_type t ON t.id = m.picking_type_id AND t.code = 'outgoing'
+      JOIN stock_picking_type t ON t.id = m.picking_type_id
+                               AND t.code IN ('outgoing', 'internal')
      WHERE m.state IN %(unserved_move)s AND m.procure_method = 'make_to_stock'
        AND m.sale_line_id IS NOT NULL AND m.product_qty > m.quantity
        AND t.warehouse_id IS NOT NULL

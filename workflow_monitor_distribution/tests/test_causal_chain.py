@@ -201,6 +201,28 @@ class TestCausalChain(DistributionCommon):
             self.assertEqual(of_mto.state, "resolved")
             self.assertFalse(self.impacts("supplier_delay_impact"))
 
+    def test_pick_ship_warehouse_orders_are_impacted(self):
+        """In a two-step warehouse (pick, then ship) the pick takes the goods from
+        stock: an order waiting for a late receipt is impacted there too, and the pick
+        of an order served from free stock is not."""
+        self.wh_b.delivery_steps = "pick_ship"
+        self.add_stock(self.product_2, self.wh_b, 2)
+        with freeze_time(S - DAY):
+            late_po = self.create_purchase(
+                [(self.product_2, 5, 4.0)], warehouse=self.wh_b, date_planned=S
+            )
+            served = self.sale_on(self.product_2, 2, 10.0, S, warehouse=self.wh_b)
+            waiting = self.sale_on(self.product_2, 5, 10.0, S, warehouse=self.wh_b)
+        pick = waiting.picking_ids.filtered(lambda p: p.picking_type_id == self.wh_b.pick_type_id)
+        self.assertEqual(pick.move_ids.procure_method, "make_to_stock")
+        self.assertEqual(pick.move_ids.sale_line_id, waiting.order_line)
+        with freeze_time(LATE):
+            self.detect("supplier_delay")
+            cause = self.cause("supplier_delay", late_po)
+            self.assertTrue(cause)
+            self.assertEqual(self.impact_map("supplier_delay_impact"), {(waiting, cause): 50.0})
+            self.assertNotIn(served.id, self.impacts("supplier_delay_impact").mapped("res_id"))
+
     def test_partial_receipt_keeps_impact_and_amount_follows_order(self):
         """A partly received late line is still late: its impact stays open, counted."""
         late_po, _due, _served, waiting, _covered, _short = self.stock_scenario()
