@@ -15,8 +15,9 @@ An order depends on a late purchase line in two ways:
 - make to order: the line's open receipt moves lead, through ``move_dest_ids``, to the
   order's open delivery move (``supplier_delay_impact``);
 - from stock: per product and warehouse, the unreserved moves that take the orders' goods
-  from stock (the delivery, or the pick of a multi-step delivery; make to stock) are served in date order by the free stock and the open receipts due by their date
-  (not late, not tied to a make-to-order chain). What a delivery still misses then is
+  from stock (the delivery, or the pick of a multi-step delivery; make to stock) are
+  served in date order by the free stock and the open receipts due by their date (not
+  late, not tied to a make-to-order chain). What a delivery still misses then is
   served, in the same order, by the late receipts (``supplier_delay_impact`` of their
   purchase order) and, beyond them, by nothing (``shortage_impact`` of the product's
   open ``stock_shortage`` in that warehouse). An order served from free stock, by a
